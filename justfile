@@ -1,0 +1,36 @@
+# NeoForge API developer recipes. `just --list` shows them.
+
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+# Run the server on the embedded SQLite default (GraphiQL at http://127.0.0.1:8080/graphql).
+run *args:
+    cargo run -- {{args}}
+
+# Run the server against PostgreSQL (DATABASE_URL must point at a database).
+run-pg url="postgres://postgres@127.0.0.1:5432/neoforge":
+    DATABASE_URL={{url}} cargo run -- serve
+
+# The whole test suite on SQLite.
+test *args:
+    cargo test --workspace {{args}}
+
+# The same suite on PostgreSQL: one fresh database per test, dropped afterwards.
+test-pg *args:
+    TEST_DATABASE_URL={{pg_url}} cargo test --workspace {{args}}
+
+# Formatting and lints exactly as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Database migrations: just migrate up|down|status|fresh
+migrate action="up":
+    cargo run -- migrate {{action}}
+
+# Regenerate schema.graphql from the code (a test fails when it is stale).
+schema:
+    cargo run --quiet -- schema > schema.graphql
+
+# Everything CI runs.
+ci:
+    bash .ci/run

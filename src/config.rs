@@ -1,0 +1,241 @@
+//! Typed configuration. Every setting is a clap argument backed by an environment variable, so
+//! `neoforge --help` is the complete, always-current list, and a bad value fails at start with
+//! the variable's name in the message.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// The development JWT secret. Production refuses to start with it.
+pub const DEV_JWT_SECRET: &str = "neoforge-development-secret-do-not-use-in-production";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        default_value = "sqlite://neoforge.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "NEOFORGE_BIND",
+        value_name = "NEOFORGE_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// `development` (GraphiQL, introspection, human logs) or `production` (JSON logs, strict
+    /// secrets).
+    #[arg(
+        long = "env",
+        env = "NEOFORGE_ENV",
+        value_name = "NEOFORGE_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+
+    /// HMAC secret for access tokens (at least 32 bytes in production).
+    #[arg(long, env = "NEOFORGE_JWT_SECRET", value_name = "NEOFORGE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, global = true)]
+    pub jwt_secret: String,
+
+    /// Access token lifetime, in seconds.
+    #[arg(long, env = "NEOFORGE_ACCESS_TOKEN_TTL", value_name = "NEOFORGE_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(10..=86_400), global = true)]
+    pub access_token_ttl: u64,
+
+    /// Maximum pooled database connections.
+    #[arg(long, env = "NEOFORGE_DB_MAX_CONNECTIONS", value_name = "NEOFORGE_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_max_connections: u32,
+
+    /// Seconds to wait for a database connection (connect and pool acquire).
+    #[arg(long, env = "NEOFORGE_DB_CONNECT_TIMEOUT", value_name = "NEOFORGE_DB_CONNECT_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600), global = true)]
+    pub db_connect_timeout: u64,
+
+    /// Milliseconds a single SQL statement may run (PostgreSQL `statement_timeout`).
+    #[arg(long, env = "NEOFORGE_DB_STATEMENT_TIMEOUT", value_name = "NEOFORGE_DB_STATEMENT_TIMEOUT", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub db_statement_timeout: u64,
+
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "NEOFORGE_REQUEST_TIMEOUT", value_name = "NEOFORGE_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub request_timeout: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "NEOFORGE_BODY_LIMIT", value_name = "NEOFORGE_BODY_LIMIT", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1024..=104_857_600), global = true)]
+    pub body_limit: u64,
+
+    /// Comma-separated origins allowed by CORS (e.g. `https://app.neoforge.dev`). Empty: none.
+    #[arg(
+        long,
+        env = "NEOFORGE_CORS_ORIGINS",
+        value_name = "NEOFORGE_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Serve GraphiQL on `GET /graphql` (default: on in development, off in production).
+    #[arg(
+        long,
+        env = "NEOFORGE_GRAPHIQL",
+        value_name = "NEOFORGE_GRAPHIQL",
+        global = true
+    )]
+    pub graphiql: Option<bool>,
+
+    /// Allow GraphQL introspection (default: on in development, off in production).
+    #[arg(
+        long,
+        env = "NEOFORGE_INTROSPECTION",
+        value_name = "NEOFORGE_INTROSPECTION",
+        global = true
+    )]
+    pub introspection: Option<bool>,
+
+    /// Apply pending migrations when `serve` starts.
+    #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub auto_migrate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("NEOFORGE_JWT_SECRET must be set to a non-default secret in production")]
+    DefaultSecretInProduction,
+    #[error("NEOFORGE_JWT_SECRET must be at least 32 bytes long in production")]
+    WeakSecret,
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got `{0}`)")]
+    UnsupportedDatabase(String),
+    #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
+    BadOrigin(String),
+}
+
+impl Settings {
+    /// Defaults for the given database: what `neoforge` would use with no other variables set.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        use clap::{FromArgMatches, Parser};
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        // Parse an empty command line without reading the environment, so tests are hermetic.
+        let cmd = <Only as clap::CommandFactory>::command().mut_args(|a| a.env(None::<&str>));
+        let matches = cmd.get_matches_from(["neoforge"]);
+        let mut settings = Only::from_arg_matches(&matches)
+            .map(|o| o.settings)
+            .unwrap_or_else(|e| unreachable!("defaults always parse: {e}"));
+        settings.database_url = database_url.into();
+        settings
+    }
+
+    /// Checks that span several values, or that clap cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::UnsupportedDatabase(redact_url(
+                &self.database_url,
+            )));
+        }
+        if self.is_production() {
+            if self.jwt_secret == DEV_JWT_SECRET {
+                return Err(ConfigError::DefaultSecretInProduction);
+            }
+            if self.jwt_secret.len() < 32 {
+                return Err(ConfigError::WeakSecret);
+            }
+        }
+        for origin in &self.cors_origins {
+            if origin.parse::<http::HeaderValue>().is_err()
+                || !(origin.starts_with("http://") || origin.starts_with("https://"))
+            {
+                return Err(ConfigError::BadOrigin(origin.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(!self.is_production())
+    }
+
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl)
+    }
+}
+
+/// A database URL safe to print: the password, if any, is replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_the_default_secret() {
+        let mut s = Settings::for_database("sqlite::memory:");
+        assert!(s.validate().is_ok());
+        s.environment = Environment::Production;
+        assert!(matches!(
+            s.validate(),
+            Err(ConfigError::DefaultSecretInProduction)
+        ));
+        s.jwt_secret = "short".into();
+        assert!(matches!(s.validate(), Err(ConfigError::WeakSecret)));
+        s.jwt_secret = "x".repeat(40);
+        assert!(s.validate().is_ok());
+        assert!(!s.graphiql_enabled() && !s.introspection_enabled());
+    }
+
+    #[test]
+    fn rejects_unknown_database_schemes() {
+        let s = Settings::for_database("mysql://u:pw@h/db");
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,175 @@
+//! Database connection, migrations and the write-transaction discipline for both backends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
+    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
+use tokio::sync::Mutex;
+
+use crate::config::{Settings, redact_url};
+
+/// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6e65_6f66_6f72_6765;
+
+/// A pooled connection plus the knowledge of how to write safely on its backend.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    /// SQLite has one writer. Deferred transactions that read and then write fail with
+    /// "database is locked" under concurrency, so writes take this in-process gate and then
+    /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. On SQLite it holds the writer gate until commit or drop.
+pub struct WriteTx {
+    pub tx: DatabaseTransaction,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+/// A schema change `neoforge migrate` can make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Migration {
+    Up,
+    Down(u32),
+    Fresh,
+}
+
+impl Migration {
+    async fn run(self, conn: DatabaseExecutor<'_>) -> Result<(), DbErr> {
+        match self {
+            Self::Up => Migrator::up(conn, None).await,
+            Self::Down(steps) => Migrator::down(conn, Some(steps)).await,
+            Self::Fresh => Migrator::fresh(conn).await,
+        }
+    }
+}
+
+impl Db {
+    #[tracing::instrument(skip_all, fields(db.url = %redact_url(&settings.database_url)))]
+    pub async fn connect(settings: &Settings) -> Result<Self, DbErr> {
+        let mut opts = ConnectOptions::new(settings.database_url.clone());
+        let connect_timeout = Duration::from_secs(settings.db_connect_timeout);
+        opts.max_connections(settings.db_max_connections)
+            .min_connections(1)
+            .connect_timeout(connect_timeout)
+            .acquire_timeout(connect_timeout)
+            .sqlx_logging(false);
+        let sqlite = settings.is_sqlite();
+        if sqlite {
+            // WAL lets readers proceed while the single writer writes; the busy timeout covers the
+            // brief moments another process (e.g. `neoforge migrate`) holds the lock.
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        } else {
+            opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout));
+        }
+        let conn = Database::connect(opts).await?;
+        Ok(Self {
+            conn,
+            sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Begins a transaction that is allowed to write (see [`Db::sqlite_writer`]).
+    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let gate = match &self.sqlite_writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let tx = self.conn.begin_with_options(options).await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// Applies pending migrations (what `serve` does at start).
+    pub async fn migrate_up(&self, settings: &Settings) -> Result<(), DbErr> {
+        self.migrate(settings, Migration::Up).await
+    }
+
+    /// Runs a schema change so that concurrent starters cannot race. PostgreSQL: a session
+    /// advisory lock on a dedicated connection: the first replica migrates, the others wait for
+    /// the lock and then find nothing pending. SQLite: one `BEGIN IMMEDIATE` transaction around
+    /// the whole run, which serialises processes sharing the file the same way.
+    #[tracing::instrument(skip(self, settings))]
+    pub async fn migrate(&self, settings: &Settings, action: Migration) -> Result<(), DbErr> {
+        if self.backend() != DbBackend::Postgres {
+            if action == Migration::Fresh {
+                // Dropping tables needs `PRAGMA foreign_keys = OFF`, a no-op inside a transaction.
+                return Migrator::fresh(&self.conn).await;
+            }
+            let tx = self.begin_write().await?;
+            action.run((&tx.tx).into_database_executor()).await?;
+            return tx.commit().await;
+        }
+        let mut opts = ConnectOptions::new(settings.database_url.clone());
+        opts.max_connections(1)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(settings.db_connect_timeout))
+            .sqlx_logging(false);
+        let conn = Database::connect(opts).await?;
+        let lock = |sql: &str| {
+            Statement::from_sql_and_values(DbBackend::Postgres, sql, [MIGRATION_LOCK_KEY.into()])
+        };
+        conn.execute_raw(lock("SELECT pg_advisory_lock($1)"))
+            .await?;
+        tracing::debug!("holding the migration lock");
+        let result = action.run((&conn).into_database_executor()).await;
+        let unlocked = conn
+            .execute_raw(lock("SELECT pg_advisory_unlock($1)"))
+            .await;
+        let _ = conn.close().await;
+        result.and(unlocked.map(|_| ()))
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbErr> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

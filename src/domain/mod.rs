@@ -1,0 +1,5 @@
+//! Business rules, validation and authorization. Resolvers and the REST shim call into here;
+//! nothing else touches the database or decides who may do what.
+
+pub mod accounts;
+pub mod audit;

@@ -1,0 +1,64 @@
+//! `community_posts`. `tags` is a JSON array of slugs, a denormalized copy of
+//! the post's `community_post_tags` rows (kept in the same transaction).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "community_posts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub project_id: Option<Uuid>,
+    #[sea_orm(column_type = "String(StringLen::N(200))")]
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    /// JSON array of lowercase slugs, e.g. `["rust","help"]`.
+    #[sea_orm(column_type = "Text")]
+    pub tags: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::AuthorId",
+        to = "super::users::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Author,
+    #[sea_orm(
+        belongs_to = "super::projects::Entity",
+        from = "Column::ProjectId",
+        to = "super::projects::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Project,
+    #[sea_orm(has_many = "super::community_post_tags::Entity")]
+    Tags,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Author.def()
+    }
+}
+
+impl Related<super::projects::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Project.def()
+    }
+}
+
+impl Related<super::community_post_tags::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tags.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

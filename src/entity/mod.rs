@@ -1,0 +1,32 @@
+//! SeaORM entities, one module per table. The schema itself comes only from
+//! the `migration` crate; these types must match it column for column.
+
+pub mod audit_events;
+pub mod community_post_tags;
+pub mod community_posts;
+pub mod idempotency_keys;
+pub mod projects;
+pub mod refresh_tokens;
+pub mod sessions;
+pub mod status_events;
+pub mod support_tickets;
+pub mod users;
+
+pub use idempotency_keys::IdempotencyState;
+pub use projects::Visibility;
+pub use status_events::ServiceStatus;
+pub use support_tickets::{TicketPriority, TicketStatus};
+pub use users::Role;
+
+pub mod prelude {
+    pub use super::audit_events::Entity as AuditEvents;
+    pub use super::community_post_tags::Entity as CommunityPostTags;
+    pub use super::community_posts::Entity as CommunityPosts;
+    pub use super::idempotency_keys::Entity as IdempotencyKeys;
+    pub use super::projects::Entity as Projects;
+    pub use super::refresh_tokens::Entity as RefreshTokens;
+    pub use super::sessions::Entity as Sessions;
+    pub use super::status_events::Entity as StatusEvents;
+    pub use super::support_tickets::Entity as SupportTickets;
+    pub use super::users::Entity as Users;
+}

@@ -1,0 +1,67 @@
+//! `projects`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[sea_orm(string_value = "public")]
+    Public,
+    #[sea_orm(string_value = "private")]
+    Private,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "projects")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    #[sea_orm(column_type = "String(StringLen::N(120))")]
+    pub name: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub visibility: Visibility,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::OwnerId",
+        to = "super::users::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Owner,
+    #[sea_orm(has_many = "super::support_tickets::Entity")]
+    SupportTickets,
+    #[sea_orm(has_many = "super::community_posts::Entity")]
+    CommunityPosts,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Owner.def()
+    }
+}
+
+impl Related<super::support_tickets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SupportTickets.def()
+    }
+}
+
+impl Related<super::community_posts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CommunityPosts.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,96 @@
+//! `support_tickets`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "resolved")]
+    Resolved,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum TicketPriority {
+    #[sea_orm(string_value = "low")]
+    Low,
+    #[sea_orm(string_value = "normal")]
+    Normal,
+    #[sea_orm(string_value = "high")]
+    High,
+    #[sea_orm(string_value = "urgent")]
+    Urgent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "support_tickets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub requester_id: Uuid,
+    pub project_id: Option<Uuid>,
+    #[sea_orm(column_type = "String(StringLen::N(200))")]
+    pub subject: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    pub assignee_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::RequesterId",
+        to = "super::users::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Requester,
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::AssigneeId",
+        to = "super::users::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Assignee,
+    #[sea_orm(
+        belongs_to = "super::projects::Entity",
+        from = "Column::ProjectId",
+        to = "super::projects::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Project,
+}
+
+/// `Related<users>` follows the requester; use `Relation::Assignee` explicitly
+/// for the assignee.
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Requester.def()
+    }
+}
+
+impl Related<super::projects::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Project.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,100 @@
+//! `users`: accounts. Emails are stored lowercased; uniqueness is on
+//! `lower(email)` (index `users_email_lower_key`).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[sea_orm(string_value = "user")]
+    User,
+    #[sea_orm(string_value = "staff")]
+    Staff,
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+/// Deliberately not `Serialize`: it carries the password hash and TOTP secrets.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(column_type = "String(StringLen::N(320))")]
+    pub email: String,
+    #[sea_orm(column_type = "String(StringLen::N(100))")]
+    pub display_name: String,
+    #[sea_orm(column_type = "Text")]
+    pub password_hash: String,
+    pub role: Role,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    /// JSON array of hashed recovery codes.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub recovery_codes: Option<String>,
+    pub email_verified_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::sessions::Entity")]
+    Sessions,
+    #[sea_orm(has_many = "super::projects::Entity")]
+    Projects,
+    /// Tickets this user requested (see `support_tickets::Relation::Assignee`
+    /// for tickets assigned to them).
+    #[sea_orm(has_many = "super::support_tickets::Entity")]
+    SupportTickets,
+    #[sea_orm(has_many = "super::community_posts::Entity")]
+    CommunityPosts,
+    #[sea_orm(has_many = "super::audit_events::Entity")]
+    AuditEvents,
+    #[sea_orm(has_many = "super::status_events::Entity")]
+    StatusEvents,
+}
+
+impl Related<super::sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sessions.def()
+    }
+}
+
+impl Related<super::projects::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Projects.def()
+    }
+}
+
+impl Related<super::support_tickets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SupportTickets.def()
+    }
+}
+
+impl Related<super::community_posts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CommunityPosts.def()
+    }
+}
+
+impl Related<super::audit_events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuditEvents.def()
+    }
+}
+
+impl Related<super::status_events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StatusEvents.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

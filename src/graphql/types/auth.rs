@@ -1,0 +1,43 @@
+use async_graphql::{InputObject, SimpleObject};
+
+use super::User;
+
+/// Create an account.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// Email address; compared case-insensitively and stored lowercased.
+    pub email: String,
+    /// 8–128 characters.
+    pub password: String,
+    /// 1–100 characters.
+    pub display_name: String,
+}
+
+/// Sign in with email and password.
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// A label for this device's session (e.g. "Ada's laptop").
+    pub device: Option<String>,
+}
+
+/// Result of `register`.
+#[derive(SimpleObject)]
+pub struct RegisterPayload {
+    /// The new account.
+    pub user: User,
+}
+
+/// Result of `login`: send `Authorization: Bearer <accessToken>` on later requests.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// A short-lived JWT access token.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until `accessToken` expires.
+    pub expires_in: u64,
+    /// The signed-in account.
+    pub user: User,
+}

@@ -1,0 +1,75 @@
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::domain::accounts;
+use crate::entity::users;
+
+/// A NeoForge account.
+pub struct User {
+    model: users::Model,
+    /// Set when the account is the caller's own, even before a token exists (register, login).
+    own: bool,
+}
+
+impl User {
+    pub fn new(model: users::Model) -> Self {
+        Self { model, own: false }
+    }
+
+    /// The caller's own account: private fields are visible.
+    pub fn own(model: users::Model) -> Self {
+        Self { model, own: true }
+    }
+}
+
+/// What an account may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum UserRole {
+    /// A regular member.
+    User,
+    /// Support staff: handles tickets, moderates posts, records status events.
+    Staff,
+    /// Full administrative rights.
+    Admin,
+}
+
+impl From<users::Role> for UserRole {
+    fn from(role: users::Role) -> Self {
+        match role {
+            users::Role::User => Self::User,
+            users::Role::Staff => Self::Staff,
+            users::Role::Admin => Self::Admin,
+        }
+    }
+}
+
+#[Object]
+impl User {
+    /// Opaque, stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+
+    /// Email address (lowercased). Visible only to the user themself and to staff; null otherwise.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        let principal = ctx.data_opt::<Principal>().unwrap_or(&Principal::Anonymous);
+        (self.own || accounts::can_see_email(principal, &self.model))
+            .then_some(self.model.email.as_str())
+    }
+
+    /// Public name shown next to the user's posts and tickets.
+    async fn display_name(&self) -> &str {
+        &self.model.display_name
+    }
+
+    /// The user's role.
+    async fn role(&self) -> UserRole {
+        self.model.role.into()
+    }
+
+    /// When the account was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+}

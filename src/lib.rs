@@ -1,0 +1,128 @@
+//! NeoForge API: a GraphQL API server with a REST compatibility shim.
+//!
+//! [`Application::build`] turns [`config::Settings`] into a bound, migrated, ready-to-run server;
+//! `main.rs` and the test harness both use it.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::state::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    /// Cancelled on shutdown: background jobs watch it and stop.
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Application {
+    /// Validates settings, connects, applies migrations (if enabled) and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let db = Db::connect(&settings).await?;
+        if settings.auto_migrate {
+            db.migrate_up(&settings).await?;
+        }
+        let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
+        let schema = graphql::build(db.clone(), jwt.clone(), &settings);
+        let state = AppState {
+            db,
+            jwt,
+            settings: Arc::new(settings),
+            schema,
+        };
+        let listener = TcpListener::bind(state.settings.bind).await?;
+        Ok(Self {
+            listener,
+            router: http::router(state.clone()),
+            state,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then stops accepting, drains in-flight requests, stops
+    /// background jobs and closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+            shutdown,
+            tasks,
+        } = self;
+        let stop = shutdown.clone();
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = signal => {}
+                () = stop.cancelled() => {}
+            }
+            tracing::info!("shutting down: draining in-flight requests");
+        })
+        .await;
+        shutdown.cancel();
+        tasks.close();
+        tasks.wait().await;
+        state.db.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests over real HTTP. One binary (faster to link) with a module per area.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod cli;
+mod graphql_http;
+mod health;
+mod migrations;

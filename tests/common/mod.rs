@@ -1,0 +1,216 @@
+//! Test harness: the real application on port 0, over real HTTP, with a database of its own.
+//! SQLite (a temporary file) by default; with `TEST_DATABASE_URL=postgres://...`, a fresh
+//! PostgreSQL database per test, dropped afterwards.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use neoforge::Application;
+use neoforge::config::Settings;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestDatabase {
+    pub url: String,
+    /// PostgreSQL: (server URL, database name) to drop on drop. SQLite: the temp dir.
+    pg: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(server) => {
+                let name = format!("nf_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&server)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                Self {
+                    url: with_database(&server, &name),
+                    pg: Some((server, name)),
+                    _dir: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    pg: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs outside any runtime we may block: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let admin = Database::connect(&server).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    // Last: the database outlives the server that uses it.
+    pub db: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(TestDatabase::create().await, configure).await
+}
+
+/// Starts the app on an existing test database (e.g. one a CLI command already wrote to).
+pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_database(db.url.clone());
+    settings.bind = "127.0.0.1:0".parse().expect("addr");
+    settings.db_max_connections = 5;
+    configure(&mut settings);
+    if std::env::var("TEST_LOG").is_ok() {
+        neoforge::telemetry::init(false);
+    }
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build app");
+    let addr = app.local_addr().expect("local addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::builder().build().expect("client"),
+        settings,
+        stop: Some(stop),
+        handle: Some(handle),
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POST /graphql with `application/json`, optionally with a bearer token.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Like [`TestApp::graphql`] but returns the JSON body, asserting HTTP 200.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let res = self.graphql(query, variables, token).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("json body")
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
+        self.gql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id email displayName role } } }",
+            json!({ "i": { "email": email, "password": password, "displayName": name } }),
+            None,
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token (panics on failure).
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken tokenType expiresIn } }",
+                json!({ "i": { "email": email, "password": password } }),
+                None,
+            )
+            .await;
+        body["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.handle.take() {
+            Some(handle) => handle.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
