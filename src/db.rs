@@ -1,6 +1,7 @@
 //! Database connection, migrations and the write-transaction discipline for both backends.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -24,6 +25,8 @@ pub struct Db {
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQL statements executed through this pool (tests assert DataLoader batching with it).
+    statements: Arc<AtomicU64>,
 }
 
 /// A write transaction. On SQLite it holds the writer gate until commit or drop.
@@ -87,11 +90,21 @@ impl Db {
         } else {
             opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout));
         }
-        let conn = Database::connect(opts).await?;
+        let mut conn = Database::connect(opts).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, AtomicOrdering::Relaxed);
+        });
         Ok(Self {
             conn,
             sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            statements,
         })
+    }
+
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(AtomicOrdering::Relaxed)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -86,8 +86,8 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("the resource has changed (current version {current})")]
-    PreconditionFailed { current: i32 },
+    #[error("the resource has changed since the version you expected")]
+    PreconditionFailed { current: Option<i32> },
     #[error("this request must be conditional (send If-Match)")]
     PreconditionRequired,
     #[error("a request with this idempotency key is still being processed")]

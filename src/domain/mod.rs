@@ -3,3 +3,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod pagination;
+pub mod patch;
+pub mod projects;
+pub mod text;
+pub mod versioned;

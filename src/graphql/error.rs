@@ -23,7 +23,7 @@ impl ErrorExtensions for Error {
             if let Some(retry) = self.retry_after() {
                 ext.set("retryAfter", retry.as_secs());
             }
-            if let Error::PreconditionFailed { current } = self {
+            if let Error::PreconditionFailed { current: Some(current) } = self {
                 ext.set("currentVersion", *current);
             }
         })

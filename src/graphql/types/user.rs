@@ -47,7 +47,7 @@ impl From<users::Role> for UserRole {
 #[Object]
 impl User {
     /// Opaque, stable identifier.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.model.id.to_string())
     }
 

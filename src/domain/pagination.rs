@@ -1,0 +1,220 @@
+//! Keyset pagination shared by every list: opaque cursors of (sort key, id), `first/after`,
+//! `last/before`, and `offset` for the REST shim's page numbers. Results stay stable while rows
+//! are inserted between pages, and a cursor whose row was deleted still marks a position.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Order as SqlOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// The arguments every connection field takes.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+    pub offset: Option<i32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    fn reversed(self) -> Self {
+        match self {
+            Self::Asc => Self::Desc,
+            Self::Desc => Self::Asc,
+        }
+    }
+
+    fn sql(self) -> SqlOrder {
+        match self {
+            Self::Asc => SqlOrder::Asc,
+            Self::Desc => SqlOrder::Desc,
+        }
+    }
+}
+
+/// A sort key value as it appears in a cursor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Time(DateTime<Utc>),
+    Text(String),
+}
+
+impl From<SortValue> for Value {
+    fn from(v: SortValue) -> Self {
+        match v {
+            SortValue::Time(t) => t.into(),
+            SortValue::Text(s) => s.into(),
+        }
+    }
+}
+
+/// How one list is ordered: a sort column tie-broken by the primary key `id`.
+pub struct Ordering<E: EntityTrait> {
+    /// Stable name written into cursors, e.g. `created_at`.
+    pub name: &'static str,
+    pub column: E::Column,
+    pub id_column: E::Column,
+    pub direction: Direction,
+    pub key: fn(&E::Model) -> SortValue,
+    pub id: fn(&E::Model) -> Uuid,
+    /// The sort column holds timestamps (so cursors decode their key as one).
+    pub is_time: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    o: String,
+    d: Direction,
+    k: serde_json::Value,
+    i: Uuid,
+}
+
+pub struct Page<M> {
+    pub items: Vec<M>,
+    pub cursors: Vec<String>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::BadRequest(msg.into())
+}
+
+impl<E: EntityTrait> Ordering<E> {
+    pub fn cursor(&self, model: &E::Model) -> String {
+        let data = CursorData {
+            o: self.name.to_owned(),
+            d: self.direction,
+            k: serde_json::to_value((self.key)(model)).unwrap_or_default(),
+            i: (self.id)(model),
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+    }
+
+    fn decode(&self, arg: &str, cursor: &str) -> Result<(SortValue, Uuid)> {
+        let invalid = || bad(format!("`{arg}` is not a valid cursor for this list"));
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if data.o != self.name || data.d != self.direction {
+            return Err(bad(format!("`{arg}` is a cursor for a different ordering")));
+        }
+        let key = if self.is_time {
+            serde_json::from_value::<DateTime<Utc>>(data.k).map(SortValue::Time)
+        } else {
+            serde_json::from_value::<String>(data.k).map(SortValue::Text)
+        }
+        .map_err(|_| invalid())?;
+        Ok((key, data.i))
+    }
+
+    /// Rows strictly beyond (key, id) when walking in `direction`.
+    fn beyond(&self, key: SortValue, id: Uuid, direction: Direction) -> Condition {
+        let value: Value = key.into();
+        let (key_past, id_past) = match direction {
+            Direction::Asc => (self.column.gt(value.clone()), self.id_column.gt(id)),
+            Direction::Desc => (self.column.lt(value.clone()), self.id_column.lt(id)),
+        };
+        Condition::any().add(key_past).add(Condition::all().add(self.column.eq(value)).add(id_past))
+    }
+}
+
+/// Checks the arguments: one of `first`/`last`, each within 1–100, `offset` only going forward.
+pub fn validate(args: &PageArgs) -> Result<()> {
+    if args.first.is_some() && args.last.is_some() {
+        return Err(bad("pass either `first` or `last`, not both"));
+    }
+    for (name, value) in [("first", args.first), ("last", args.last)] {
+        if let Some(n) = value {
+            if !(1..=MAX_PAGE_SIZE).contains(&n) {
+                return Err(bad(format!("`{name}` must be between 1 and {MAX_PAGE_SIZE}")));
+            }
+        }
+    }
+    if let Some(offset) = args.offset {
+        if offset < 0 {
+            return Err(bad("`offset` must not be negative"));
+        }
+        if args.last.is_some() || args.before.is_some() || args.after.is_some() {
+            return Err(bad("`offset` combines with `first` only"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `select` (already filtered and authorised) as one page.
+pub async fn paginate<E, C>(conn: &C, select: Select<E>, ordering: &Ordering<E>, args: &PageArgs) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    validate(args)?;
+    let backwards = args.last.is_some();
+    let limit = args.first.or(args.last).unwrap_or(DEFAULT_PAGE_SIZE);
+    let mut query = select;
+    if let Some(after) = &args.after {
+        let (key, id) = ordering.decode("after", after)?;
+        query = query.filter(ordering.beyond(key, id, ordering.direction));
+    }
+    if let Some(before) = &args.before {
+        let (key, id) = ordering.decode("before", before)?;
+        query = query.filter(ordering.beyond(key, id, ordering.direction.reversed()));
+    }
+    let walk = if backwards { ordering.direction.reversed() } else { ordering.direction };
+    query = query
+        .order_by(ordering.column, walk.sql())
+        .order_by(ordering.id_column, walk.sql())
+        .limit(u64::try_from(limit).unwrap_or(20) + 1);
+    if let Some(offset) = args.offset.filter(|o| *o > 0) {
+        query = query.offset(u64::try_from(offset).unwrap_or(0));
+    }
+    let mut items = query.all(conn).await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    if backwards {
+        items.reverse();
+    }
+    let cursors = items.iter().map(|m| ordering.cursor(m)).collect();
+    let (has_next_page, has_previous_page) = if backwards {
+        (args.before.is_some(), more)
+    } else {
+        (more, args.after.is_some() || args.offset.unwrap_or(0) > 0)
+    };
+    Ok(Page { items, cursors, has_next_page, has_previous_page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_page_arguments() {
+        let ok = PageArgs { first: Some(100), ..Default::default() };
+        assert!(validate(&ok).is_ok());
+        for args in [
+            PageArgs { first: Some(1), last: Some(1), ..Default::default() },
+            PageArgs { first: Some(0), ..Default::default() },
+            PageArgs { first: Some(101), ..Default::default() },
+            PageArgs { last: Some(-1), ..Default::default() },
+            PageArgs { offset: Some(-1), ..Default::default() },
+            PageArgs { offset: Some(5), after: Some("x".into()), ..Default::default() },
+        ] {
+            assert!(validate(&args).is_err(), "{args:?}");
+        }
+    }
+}

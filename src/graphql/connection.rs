@@ -1,0 +1,41 @@
+//! Relay connections built from a domain [`Page`], with a lazily computed `totalCount`.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Object, OutputType};
+use futures::future::BoxFuture;
+
+use crate::domain::pagination::Page;
+use crate::error::Result;
+
+use super::IntoGql;
+
+type CountFn = Box<dyn Fn() -> BoxFuture<'static, Result<u64>> + Send + Sync>;
+
+/// Extra connection fields. `totalCount` runs its COUNT query only when selected.
+pub struct ConnectionExtra {
+    count: CountFn,
+}
+
+#[Object]
+impl ConnectionExtra {
+    /// Number of items matching the filter, across all pages.
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        (self.count)().await.gql()
+    }
+}
+
+pub type Conn<N> = Connection<String, N, ConnectionExtra>;
+
+pub fn connection<M, N: OutputType>(page: Page<M>, wrap: impl Fn(M) -> N, count: CountFn) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, ConnectionExtra { count });
+    conn.edges.extend(page.items.into_iter().zip(page.cursors).map(|(item, cursor)| Edge::new(cursor, wrap(item))));
+    conn
+}
+
+/// Boxes a count future factory.
+pub fn counter<F>(f: impl Fn() -> F + Send + Sync + 'static) -> CountFn
+where
+    F: Future<Output = Result<u64>> + Send + 'static,
+{
+    Box::new(move || Box::pin(f()))
+}

@@ -1,0 +1,133 @@
+//! Projects: `projects`, `project`, `createProject`, `updateProject`, `deleteProject`.
+
+use async_graphql::{Context, ID, Object};
+
+use super::IntoGql;
+use super::connection::{Conn, connection, counter};
+use super::context::{db, meta, parse_id, principal};
+use super::types::{
+    CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project, ProjectFilter,
+    ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
+};
+use crate::domain::pagination::{Direction, PageArgs};
+use crate::domain::projects as domain;
+use crate::error::Error;
+
+/// Cost of a connection field for the complexity limit: each item costs its selection.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let n = first.or(last).unwrap_or(crate::domain::pagination::DEFAULT_PAGE_SIZE).clamp(1, 100);
+    usize::try_from(n).unwrap_or(100) * child.max(1) + 1
+}
+
+fn filter_to_domain(filter: Option<ProjectFilter>) -> Result<domain::ProjectFilter, Error> {
+    let f = filter.unwrap_or_default();
+    Ok(domain::ProjectFilter {
+        q: f.q,
+        visibility: f.visibility.map(Into::into),
+        owner_id: f.owner_id.as_ref().map(|id| parse_id("ownerId", id)).transpose()?,
+    })
+}
+
+#[derive(Default)]
+pub struct ProjectQuery;
+
+#[Object]
+impl ProjectQuery {
+    /// Projects the caller may read: public ones, plus their own private ones (admins: all).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")] offset: Option<i32>,
+        filter: Option<ProjectFilter>,
+        order_by: Option<ProjectOrder>,
+    ) -> async_graphql::Result<Conn<Project>> {
+        let db = db(ctx)?.clone();
+        let principal = principal(ctx).clone();
+        let filter = filter_to_domain(filter).gql()?;
+        let (field, direction) =
+            order_by.map_or((Default::default(), Direction::Desc), |o| (o.field.into(), o.direction.into()));
+        let ordering = domain::ordering(field, direction);
+        let args = PageArgs { first, after, last, before, offset };
+        let page = domain::list(&db, &principal, &filter, &ordering, &args).await.gql()?;
+        let count = counter(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { domain::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(page, Project::from, count))
+    }
+
+    /// One project, or null when it does not exist or is not readable by the caller.
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
+        let id = parse_id("id", &id).gql()?;
+        match domain::get(db(ctx)?, principal(ctx), id).await {
+            Ok(p) => Ok(Some(p.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e).gql(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ProjectMutation;
+
+#[Object]
+impl ProjectMutation {
+    /// Create a project owned by the caller.
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProjectInput,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")] idempotency_key: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<CreateProjectPayload> {
+        let _ = idempotency_key;
+        let input = domain::CreateProject {
+            name: input.name,
+            description: input.description,
+            visibility: input.visibility.map(Into::into),
+        };
+        let project = domain::create(db(ctx)?, principal(ctx), meta(ctx), input).await.gql()?;
+        Ok(CreateProjectPayload { project: project.into() })
+    }
+
+    /// Change a project (owner or admin).
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProjectInput,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")] expected_version: Option<
+            i32,
+        >,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")] idempotency_key: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<UpdateProjectPayload> {
+        let _ = idempotency_key;
+        let id = parse_id("id", &input.id).gql()?;
+        let patch = input.into_domain();
+        let project =
+            domain::update(db(ctx)?, principal(ctx), meta(ctx), id, patch, expected_version).await.gql()?;
+        Ok(UpdateProjectPayload { project: project.into() })
+    }
+
+    /// Delete a project (owner or admin). Its tickets and posts stay, detached from it.
+    async fn delete_project(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteProjectInput,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")] expected_version: Option<
+            i32,
+        >,
+    ) -> async_graphql::Result<DeleteProjectPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version).await.gql()?;
+        Ok(DeleteProjectPayload { deleted_id: ID(deleted.id.to_string()) })
+    }
+}

@@ -1,0 +1,187 @@
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{OrderDirection, User};
+use crate::domain::projects::{self as domain, ProjectOrderField};
+use crate::entity::projects::{self, Visibility as DbVisibility};
+use crate::graphql::context::principal;
+use crate::graphql::loaders::{OpenTicketCountLoader, UserLoader, loader_error};
+
+/// Who can see a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum Visibility {
+    /// Anyone, signed in or not.
+    Public,
+    /// Only the owner and admins.
+    Private,
+}
+
+impl From<DbVisibility> for Visibility {
+    fn from(v: DbVisibility) -> Self {
+        match v {
+            DbVisibility::Public => Self::Public,
+            DbVisibility::Private => Self::Private,
+        }
+    }
+}
+
+impl From<Visibility> for DbVisibility {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Public => Self::Public,
+            Visibility::Private => Self::Private,
+        }
+    }
+}
+
+/// A NeoForge project.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Project {
+    /// 1–120 characters.
+    pub name: String,
+    /// Up to 5,000 characters (may be empty).
+    pub description: String,
+    pub visibility: Visibility,
+    /// When the project was created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the project last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
+    pub version: i32,
+    #[graphql(skip)]
+    pub model: projects::Model,
+}
+
+impl From<projects::Model> for Project {
+    fn from(m: projects::Model) -> Self {
+        Self {
+            name: m.name.clone(),
+            description: m.description.clone(),
+            visibility: m.visibility.into(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+            model: m,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Project {
+    /// Opaque, stable identifier.
+    pub async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+
+    /// The user who owns the project.
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let loader = ctx.data::<DataLoader<UserLoader>>()?;
+        Ok(loader.load_one(self.model.owner_id).await.map_err(loader_error)?.map(User::new))
+    }
+
+    /// Support tickets of this project that are still open (`OPEN` or `IN_PROGRESS`).
+    async fn open_ticket_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let loader = ctx.data::<DataLoader<OpenTicketCountLoader>>()?;
+        Ok(loader.load_one(self.model.id).await.map_err(loader_error)?.unwrap_or(0))
+    }
+
+    /// Whether the caller may update or delete this project.
+    async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
+        let p = principal(ctx);
+        p.is_admin() || p.user_id() == Some(self.model.owner_id)
+    }
+}
+
+/// Filters for `projects`. All given filters must match.
+#[derive(InputObject, Default)]
+pub struct ProjectFilter {
+    /// Case-insensitive substring of the name.
+    pub q: Option<String>,
+    pub visibility: Option<Visibility>,
+    /// Only projects owned by this user.
+    pub owner_id: Option<ID>,
+}
+
+/// Sort keys for `projects`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Default)]
+pub enum ProjectOrderBy {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    Name,
+}
+
+impl From<ProjectOrderBy> for ProjectOrderField {
+    fn from(v: ProjectOrderBy) -> Self {
+        match v {
+            ProjectOrderBy::CreatedAt => Self::CreatedAt,
+            ProjectOrderBy::UpdatedAt => Self::UpdatedAt,
+            ProjectOrderBy::Name => Self::Name,
+        }
+    }
+}
+
+/// Ordering for `projects` (ties broken by id). Default: newest first.
+#[derive(InputObject)]
+pub struct ProjectOrder {
+    pub field: ProjectOrderBy,
+    #[graphql(default_with = "OrderDirection::Desc")]
+    pub direction: OrderDirection,
+}
+
+/// Create a project.
+#[derive(InputObject)]
+pub struct CreateProjectInput {
+    /// 1–120 characters.
+    pub name: String,
+    /// Up to 5,000 characters.
+    pub description: Option<String>,
+    /// Default: PRIVATE.
+    pub visibility: Option<Visibility>,
+}
+
+/// Change a project. Omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateProjectInput {
+    pub id: ID,
+    pub name: MaybeUndefined<String>,
+    pub description: MaybeUndefined<String>,
+    pub visibility: MaybeUndefined<Visibility>,
+}
+
+/// Delete a project.
+#[derive(InputObject)]
+pub struct DeleteProjectInput {
+    pub id: ID,
+}
+
+/// Result of `createProject`.
+#[derive(SimpleObject)]
+pub struct CreateProjectPayload {
+    pub project: Project,
+}
+
+/// Result of `updateProject`.
+#[derive(SimpleObject)]
+pub struct UpdateProjectPayload {
+    pub project: Project,
+}
+
+/// Result of `deleteProject`.
+#[derive(SimpleObject)]
+pub struct DeleteProjectPayload {
+    /// The id of the deleted project.
+    pub deleted_id: ID,
+}
+
+impl UpdateProjectInput {
+    pub fn into_domain(self) -> domain::UpdateProject {
+        domain::UpdateProject {
+            name: self.name.into(),
+            description: self.description.into(),
+            visibility: crate::domain::patch::Patch::from(self.visibility.map_value(DbVisibility::from)),
+        }
+    }
+}
