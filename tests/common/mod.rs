@@ -102,6 +102,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// The app's own pool (shares its statement counter).
+    pub db_handle: neoforge::db::Db,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     // Last: the database outlives the server that uses it.
@@ -129,6 +131,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
         .await
         .expect("build app");
     let addr = app.local_addr().expect("local addr");
+    let db_handle = app.state().db.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -137,6 +140,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
         addr,
         client: reqwest::Client::builder().build().expect("client"),
         settings,
+        db_handle,
         stop: Some(stop),
         handle: Some(handle),
         db,
@@ -194,6 +198,35 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("login failed: {body}"))
             .to_owned()
+    }
+
+    /// Creates an account with `role` directly in the database (as `neoforge users create`
+    /// would) and returns an access token for it.
+    pub async fn user_with_role(&self, email: &str, role: neoforge::entity::users::Role) -> String {
+        use neoforge::domain::accounts::{self, DisplayName, Email, Password};
+        let password = "a test password";
+        let user = accounts::create_user(
+            &self.db_handle,
+            &Default::default(),
+            Email::parse(email).expect("email"),
+            Password::parse(password).expect("password"),
+            DisplayName::parse(email.split('@').next().unwrap_or("user")).expect("name"),
+            role,
+        )
+        .await
+        .expect("create user");
+        assert_eq!(user.role, role);
+        self.login(email, password).await
+    }
+
+    /// A regular user's token (registered through the API).
+    pub async fn user(&self, email: &str) -> String {
+        self.user_with_role(email, neoforge::entity::users::Role::User).await
+    }
+
+    /// SQL statements the app has executed so far.
+    pub fn statements(&self) -> u64 {
+        self.db_handle.statements_executed()
     }
 
     /// Stops the server gracefully and waits for it.
