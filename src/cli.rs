@@ -41,6 +41,17 @@ pub enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Idempotency-key maintenance.
+    Idempotency {
+        #[command(subcommand)]
+        action: IdempotencyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdempotencyAction {
+    /// Delete expired keys now (the server also does this on an interval).
+    Cleanup,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +117,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { action } => migrate(settings, action).await,
+        Command::Idempotency {
+            action: IdempotencyAction::Cleanup,
+        } => {
+            settings.validate()?;
+            let db = Db::connect(&settings).await?;
+            let deleted = crate::idempotency::cleanup_expired(&db).await?;
+            println!("deleted {deleted} expired idempotency key(s)");
+            db.close().await;
+            Ok(())
+        }
         Command::Users {
             action:
                 UsersAction::Create {

@@ -106,6 +106,18 @@ pub struct Settings {
     )]
     pub introspection: Option<bool>,
 
+    /// Seconds an idempotency key (and its stored result) is kept; expired keys behave as new.
+    #[arg(long, env = "NEOFORGE_IDEMPOTENCY_TTL", value_name = "NEOFORGE_IDEMPOTENCY_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=30 * 86_400), global = true)]
+    pub idempotency_ttl: u64,
+
+    /// Require an idempotency key on creates and updates (missing: 400 / BAD_USER_INPUT).
+    #[arg(long, env = "NEOFORGE_IDEMPOTENCY_REQUIRED", value_name = "NEOFORGE_IDEMPOTENCY_REQUIRED", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub idempotency_required: bool,
+
+    /// Seconds between runs of the expired-idempotency-key cleanup job.
+    #[arg(long, env = "NEOFORGE_IDEMPOTENCY_CLEANUP_INTERVAL", value_name = "NEOFORGE_IDEMPOTENCY_CLEANUP_INTERVAL", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub idempotency_cleanup_interval: u64,
+
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,
@@ -184,6 +196,13 @@ impl Settings {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn idempotency(&self) -> crate::idempotency::IdempotencyConfig {
+        crate::idempotency::IdempotencyConfig {
+            ttl: Duration::from_secs(self.idempotency_ttl),
+            required: self.idempotency_required,
+        }
     }
 
     pub fn access_token_ttl(&self) -> Duration {

@@ -12,6 +12,8 @@ pub mod entity;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod idempotency;
+pub mod metrics;
 pub mod state;
 pub mod telemetry;
 
@@ -25,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::status_feed::StatusFeed;
 use crate::state::AppState;
 
 pub struct Application {
@@ -34,18 +37,23 @@ pub struct Application {
     /// Cancelled on shutdown: background jobs watch it and stop.
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    /// Delivers status events to subscribers; on PostgreSQL its listener runs as a background job.
+    status_feed: StatusFeed,
 }
 
 impl Application {
     /// Validates settings, connects, applies migrations (if enabled) and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        metrics::handle();
         let db = Db::connect(&settings).await?;
         if settings.auto_migrate {
             db.migrate_up(&settings).await?;
         }
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
-        let schema = graphql::build(db.clone(), jwt.clone(), &settings);
+        let shutdown = CancellationToken::new();
+        let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
+        let schema = graphql::build(db.clone(), jwt.clone(), status_feed.clone(), &settings);
         let state = AppState {
             db,
             jwt,
@@ -57,8 +65,9 @@ impl Application {
             listener,
             router: http::router(state.clone()),
             state,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
+            status_feed,
         })
     }
 
@@ -82,7 +91,18 @@ impl Application {
             state,
             shutdown,
             tasks,
+            status_feed,
         } = self;
+        if status_feed.needs_listener() {
+            // Stops when `shutdown` is cancelled (the feed's token is its child).
+            tasks.spawn(status_feed.listen(state.db.clone(), state.settings.database_url.clone()));
+        }
+        idempotency::spawn_cleanup(
+            &tasks,
+            shutdown.clone(),
+            state.db.clone(),
+            std::time::Duration::from_secs(state.settings.idempotency_cleanup_interval),
+        );
         let stop = shutdown.clone();
         let served = axum::serve(
             listener,

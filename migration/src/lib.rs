@@ -13,6 +13,7 @@ mod m20261126_000006_create_support_tickets;
 mod m20261126_000007_create_community_posts;
 mod m20261126_000008_create_status_events;
 mod m20261126_000009_create_idempotency_keys;
+mod m20261126_000010_create_service_statuses;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_community_posts::Migration),
             Box::new(m20261126_000008_create_status_events::Migration),
             Box::new(m20261126_000009_create_idempotency_keys::Migration),
+            Box::new(m20261126_000010_create_service_statuses::Migration),
         ]
     }
 }

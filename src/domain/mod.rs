@@ -5,6 +5,17 @@ pub mod accounts;
 pub mod audit;
 pub mod pagination;
 pub mod patch;
+pub mod posts;
 pub mod projects;
+pub mod status;
+pub mod status_feed;
 pub mod text;
+pub mod tickets;
 pub mod versioned;
+
+/// The current time at the precision both databases store (microseconds), so that a result
+/// returned right after a write equals the same row read back later (and its replay).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -6,7 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Order as SqlOrder};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -130,7 +132,9 @@ impl<E: EntityTrait> Ordering<E> {
             Direction::Asc => (self.column.gt(value.clone()), self.id_column.gt(id)),
             Direction::Desc => (self.column.lt(value.clone()), self.id_column.lt(id)),
         };
-        Condition::any().add(key_past).add(Condition::all().add(self.column.eq(value)).add(id_past))
+        Condition::any()
+            .add(key_past)
+            .add(Condition::all().add(self.column.eq(value)).add(id_past))
     }
 }
 
@@ -140,10 +144,12 @@ pub fn validate(args: &PageArgs) -> Result<()> {
         return Err(bad("pass either `first` or `last`, not both"));
     }
     for (name, value) in [("first", args.first), ("last", args.last)] {
-        if let Some(n) = value {
-            if !(1..=MAX_PAGE_SIZE).contains(&n) {
-                return Err(bad(format!("`{name}` must be between 1 and {MAX_PAGE_SIZE}")));
-            }
+        if let Some(n) = value
+            && !(1..=MAX_PAGE_SIZE).contains(&n)
+        {
+            return Err(bad(format!(
+                "`{name}` must be between 1 and {MAX_PAGE_SIZE}"
+            )));
         }
     }
     if let Some(offset) = args.offset {
@@ -158,7 +164,12 @@ pub fn validate(args: &PageArgs) -> Result<()> {
 }
 
 /// Runs `select` (already filtered and authorised) as one page.
-pub async fn paginate<E, C>(conn: &C, select: Select<E>, ordering: &Ordering<E>, args: &PageArgs) -> Result<Page<E::Model>>
+pub async fn paginate<E, C>(
+    conn: &C,
+    select: Select<E>,
+    ordering: &Ordering<E>,
+    args: &PageArgs,
+) -> Result<Page<E::Model>>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -175,7 +186,11 @@ where
         let (key, id) = ordering.decode("before", before)?;
         query = query.filter(ordering.beyond(key, id, ordering.direction.reversed()));
     }
-    let walk = if backwards { ordering.direction.reversed() } else { ordering.direction };
+    let walk = if backwards {
+        ordering.direction.reversed()
+    } else {
+        ordering.direction
+    };
     query = query
         .order_by(ordering.column, walk.sql())
         .order_by(ordering.id_column, walk.sql())
@@ -195,7 +210,12 @@ where
     } else {
         (more, args.after.is_some() || args.offset.unwrap_or(0) > 0)
     };
-    Ok(Page { items, cursors, has_next_page, has_previous_page })
+    Ok(Page {
+        items,
+        cursors,
+        has_next_page,
+        has_previous_page,
+    })
 }
 
 #[cfg(test)]
@@ -204,15 +224,38 @@ mod tests {
 
     #[test]
     fn rejects_bad_page_arguments() {
-        let ok = PageArgs { first: Some(100), ..Default::default() };
+        let ok = PageArgs {
+            first: Some(100),
+            ..Default::default()
+        };
         assert!(validate(&ok).is_ok());
         for args in [
-            PageArgs { first: Some(1), last: Some(1), ..Default::default() },
-            PageArgs { first: Some(0), ..Default::default() },
-            PageArgs { first: Some(101), ..Default::default() },
-            PageArgs { last: Some(-1), ..Default::default() },
-            PageArgs { offset: Some(-1), ..Default::default() },
-            PageArgs { offset: Some(5), after: Some("x".into()), ..Default::default() },
+            PageArgs {
+                first: Some(1),
+                last: Some(1),
+                ..Default::default()
+            },
+            PageArgs {
+                first: Some(0),
+                ..Default::default()
+            },
+            PageArgs {
+                first: Some(101),
+                ..Default::default()
+            },
+            PageArgs {
+                last: Some(-1),
+                ..Default::default()
+            },
+            PageArgs {
+                offset: Some(-1),
+                ..Default::default()
+            },
+            PageArgs {
+                offset: Some(5),
+                after: Some("x".into()),
+                ..Default::default()
+            },
         ] {
             assert!(validate(&args).is_err(), "{args:?}");
         }

@@ -1,6 +1,6 @@
 //! Partial updates: a field is left alone, cleared, or set.
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub enum Patch<T> {
     #[default]
     Unchanged,
@@ -18,7 +18,11 @@ impl<T> Patch<T> {
         match self {
             Self::Unchanged => Ok(None),
             Self::Set(v) => Ok(Some(v)),
-            Self::Null => Err(crate::error::FieldError::new(field, "value_error.missing", "must not be null")),
+            Self::Null => Err(crate::error::FieldError::new(
+                field,
+                "value_error.missing",
+                "must not be null",
+            )),
         }
     }
 }

@@ -4,7 +4,13 @@ use crate::error::FieldError;
 
 /// Trims `raw` and checks its length in characters (and that single-line fields carry no
 /// control characters). Returns the cleaned text.
-pub fn bounded(field: &str, raw: &str, min: usize, max: usize, single_line: bool) -> Result<String, FieldError> {
+pub fn bounded(
+    field: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+    single_line: bool,
+) -> Result<String, FieldError> {
     let text = if single_line { raw.trim() } else { raw };
     let len = text.chars().count();
     if len < min || len > max {
@@ -16,10 +22,18 @@ pub fn bounded(field: &str, raw: &str, min: usize, max: usize, single_line: bool
         return Err(FieldError::new(field, "value_error.length", msg));
     }
     if single_line && text.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "value_error.chars", "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "value_error.chars",
+            "must not contain control characters",
+        ));
     }
     if !single_line && min > 0 && text.trim().is_empty() {
-        return Err(FieldError::new(field, "value_error.length", "must not be blank"));
+        return Err(FieldError::new(
+            field,
+            "value_error.length",
+            "must not be blank",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -29,7 +43,8 @@ pub fn slug(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let s = raw.trim();
     let valid = !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--");
@@ -54,7 +69,11 @@ impl Checks {
     }
 
     pub fn finish(self) -> crate::error::Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(crate::error::Error::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Validation(self.0))
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// `expectedVersion` / `If-Match`: the caller's view must be the current one.
 pub fn expect(expected: Option<i32>, current: i32) -> Result<()> {
     match expected {
-        Some(v) if v != current => Err(Error::PreconditionFailed { current: Some(current) }),
+        Some(v) if v != current => Err(Error::PreconditionFailed {
+            current: Some(current),
+        }),
         _ => Ok(()),
     }
 }
@@ -40,7 +42,13 @@ where
     Ok(())
 }
 
-pub async fn delete<E, C>(conn: &C, id_column: E::Column, id: Uuid, version_column: E::Column, version: i32) -> Result<()>
+pub async fn delete<E, C>(
+    conn: &C,
+    id_column: E::Column,
+    id: Uuid,
+    version_column: E::Column,
+    version: i32,
+) -> Result<()>
 where
     E: EntityTrait,
     C: ConnectionTrait,

@@ -7,6 +7,7 @@ pub mod community_posts;
 pub mod idempotency_keys;
 pub mod projects;
 pub mod refresh_tokens;
+pub mod service_statuses;
 pub mod sessions;
 pub mod status_events;
 pub mod support_tickets;
@@ -25,6 +26,7 @@ pub mod prelude {
     pub use super::idempotency_keys::Entity as IdempotencyKeys;
     pub use super::projects::Entity as Projects;
     pub use super::refresh_tokens::Entity as RefreshTokens;
+    pub use super::service_statuses::Entity as ServiceStatuses;
     pub use super::sessions::Entity as Sessions;
     pub use super::status_events::Entity as StatusEvents;
     pub use super::support_tickets::Entity as SupportTickets;

@@ -15,7 +15,10 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user; null for anonymous requests.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(accounts::viewer(db(ctx)?, principal(ctx)).await.gql()?.map(User::own))
+        Ok(accounts::viewer(db(ctx)?, principal(ctx))
+            .await
+            .gql()?
+            .map(User::own))
     }
 }
 
@@ -25,20 +28,36 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Create an account with role USER.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<RegisterPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<RegisterPayload> {
         let input = accounts::RegisterInput {
             email: input.email,
             password: input.password,
             display_name: input.display_name,
         };
         let user = accounts::register(db(ctx)?, meta(ctx), input).await.gql()?;
-        Ok(RegisterPayload { user: User::own(user) })
+        Ok(RegisterPayload {
+            user: User::own(user),
+        })
     }
 
     /// Sign in; returns a short-lived access token.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
-        let input = accounts::LoginInput { email: input.email, password: input.password, device: input.device };
-        let login = accounts::login(db(ctx)?, ctx.data::<JwtKeys>()?, meta(ctx), input).await.gql()?;
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let input = accounts::LoginInput {
+            email: input.email,
+            password: input.password,
+            device: input.device,
+        };
+        let login = accounts::login(db(ctx)?, ctx.data::<JwtKeys>()?, meta(ctx), input)
+            .await
+            .gql()?;
         Ok(AuthPayload {
             access_token: login.access_token,
             token_type: "bearer".into(),

@@ -26,9 +26,22 @@ impl ConnectionExtra {
 
 pub type Conn<N> = Connection<String, N, ConnectionExtra>;
 
-pub fn connection<M, N: OutputType>(page: Page<M>, wrap: impl Fn(M) -> N, count: CountFn) -> Conn<N> {
-    let mut conn = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, ConnectionExtra { count });
-    conn.edges.extend(page.items.into_iter().zip(page.cursors).map(|(item, cursor)| Edge::new(cursor, wrap(item))));
+pub fn connection<M, N: OutputType>(
+    page: Page<M>,
+    wrap: impl Fn(M) -> N,
+    count: CountFn,
+) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ConnectionExtra { count },
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .zip(page.cursors)
+            .map(|(item, cursor)| Edge::new(cursor, wrap(item))),
+    );
     conn
 }
 

@@ -25,5 +25,12 @@ pub fn db<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Db> {
 
 /// Parses an `ID` argument (a UUID). `field` names it in the error.
 pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
-    Uuid::parse_str(id.as_str()).map_err(|_| Error::invalid(field, "value_error.id", "not a valid id"))
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| Error::invalid(field, "value_error.id", "not a valid id"))
+}
+
+pub fn idempotency<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<&'a crate::idempotency::Idempotency> {
+    ctx.data::<crate::idempotency::Idempotency>()
 }

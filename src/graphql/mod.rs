@@ -6,40 +6,68 @@ mod context;
 mod error;
 pub mod loaders;
 mod node;
+mod posts;
 mod projects;
+pub(crate) mod replay;
+mod status;
+pub mod subscription;
+mod tickets;
 pub mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 pub use error::IntoGql;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::status_feed::StatusFeed;
+use crate::idempotency::Idempotency;
+pub use subscription::SubscriptionRoot;
 
 /// Every query field, one object per resource.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(node::NodeQuery, accounts::AccountQuery, projects::ProjectQuery);
+pub struct QueryRoot(
+    node::NodeQuery,
+    accounts::AccountQuery,
+    projects::ProjectQuery,
+    tickets::TicketQuery,
+    posts::PostQuery,
+    status::StatusQuery,
+);
 
 /// Every mutation, one object per resource.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountMutation, projects::ProjectMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    projects::ProjectMutation,
+    tickets::TicketMutation,
+    posts::PostMutation,
+    status::StatusMutation,
+);
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Query depth and complexity caps: generous for real clients, fatal for abusive queries.
-const MAX_DEPTH: usize = 12;
+const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 5_000;
 
-pub fn build(db: Db, jwt: JwtKeys, settings: &Settings) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .data(db.clone())
-        .data(jwt)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .extension(async_graphql::extensions::Tracing);
-    builder = loaders::register(builder, &db);
+pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .data(db.clone())
+    .data(jwt)
+    .data(status_feed)
+    .data(Idempotency::new(settings.idempotency()))
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .extension(loaders::PerRequest(db))
+    .extension(replay::ReplayMarker)
+    .extension(async_graphql::extensions::Tracing);
     if !settings.introspection_enabled() {
         builder = builder.disable_introspection();
     }
@@ -48,5 +76,11 @@ pub fn build(db: Db, jwt: JwtKeys, settings: &Settings) -> AppSchema {
 
 /// The SDL that `neoforge schema` prints and `schema.graphql` must equal.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .finish()
+    .sdl()
 }

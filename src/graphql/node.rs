@@ -1,14 +1,13 @@
 //! Relay object identification: `node(id)` and `nodes(ids)`.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Interface, Object};
 use uuid::Uuid;
 
-use super::context::principal;
-use super::loaders::{ProjectLoader, UserLoader, loader_error};
-use super::types::{Project, User};
 use super::IntoGql;
-use crate::domain::projects;
+use super::context::principal;
+use super::loaders::{self, PostLoader, ProjectLoader, TicketLoader, UserLoader};
+use super::types::{CommunityPost, Project, SupportTicket, User};
+use crate::domain::{projects, tickets};
 use crate::error::Error;
 
 /// An object with a globally unique id.
@@ -17,18 +16,36 @@ use crate::error::Error;
 pub enum Node {
     User(User),
     Project(Project),
+    SupportTicket(SupportTicket),
+    CommunityPost(CommunityPost),
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     // Ids are UUIDv7s, unique across tables; an id that is not one refers to nothing.
-    let Ok(id) = Uuid::parse_str(id.as_str()) else { return Ok(None) };
-    let users = ctx.data::<DataLoader<UserLoader>>()?;
-    let projects_loader = ctx.data::<DataLoader<ProjectLoader>>()?;
-    let (user, project) = futures::try_join!(users.load_one(id), projects_loader.load_one(id)).map_err(loader_error)?;
-    if let Some(user) = user {
-        return Ok(Some(Node::User(User::new(user))));
-    }
-    Ok(project.filter(|p| projects::can_read(principal(ctx), p)).map(|p| Node::Project(p.into())))
+    let Ok(id) = Uuid::parse_str(id.as_str()) else {
+        return Ok(None);
+    };
+    let principal = principal(ctx);
+    let (user, project, ticket, post) = futures::try_join!(
+        loaders::load_one::<UserLoader>(ctx, id),
+        loaders::load_one::<ProjectLoader>(ctx, id),
+        loaders::load_one::<TicketLoader>(ctx, id),
+        loaders::load_one::<PostLoader>(ctx, id),
+    )?;
+    let node = user
+        .map(|u| Node::User(User::new(u)))
+        .or_else(|| {
+            project
+                .filter(|p| projects::can_read(principal, p))
+                .map(|p| Node::Project(p.into()))
+        })
+        .or_else(|| {
+            ticket
+                .filter(|t| tickets::can_read(principal, t))
+                .map(|t| Node::SupportTicket(t.into()))
+        })
+        .or_else(|| post.map(|p| Node::CommunityPost(p.into())));
+    Ok(node)
 }
 
 #[derive(Default)]
@@ -42,7 +59,11 @@ impl NodeQuery {
     }
 
     /// Fetch several objects by id, in order; null entries for the missing or unreadable.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > 100 {
             return Err(Error::BadRequest("`ids` takes at most 100 ids".into())).gql();
         }

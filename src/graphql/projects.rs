@@ -4,10 +4,12 @@ use async_graphql::{Context, ID, Object};
 
 use super::IntoGql;
 use super::connection::{Conn, connection, counter};
-use super::context::{db, meta, parse_id, principal};
+use super::context::{db, idempotency, meta, parse_id, principal};
+use super::loaders::{self, OpenTicketCountLoader, UserLoader};
+use super::replay;
 use super::types::{
-    CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project, ProjectFilter,
-    ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
+    CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
+    ProjectFilter, ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
 };
 use crate::domain::pagination::{Direction, PageArgs};
 use crate::domain::projects as domain;
@@ -15,7 +17,10 @@ use crate::error::Error;
 
 /// Cost of a connection field for the complexity limit: each item costs its selection.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let n = first.or(last).unwrap_or(crate::domain::pagination::DEFAULT_PAGE_SIZE).clamp(1, 100);
+    let n = first
+        .or(last)
+        .unwrap_or(crate::domain::pagination::DEFAULT_PAGE_SIZE)
+        .clamp(1, 100);
     usize::try_from(n).unwrap_or(100) * child.max(1) + 1
 }
 
@@ -24,7 +29,11 @@ fn filter_to_domain(filter: Option<ProjectFilter>) -> Result<domain::ProjectFilt
     Ok(domain::ProjectFilter {
         q: f.q,
         visibility: f.visibility.map(Into::into),
-        owner_id: f.owner_id.as_ref().map(|id| parse_id("ownerId", id)).transpose()?,
+        owner_id: f
+            .owner_id
+            .as_ref()
+            .map(|id| parse_id("ownerId", id))
+            .transpose()?,
     })
 }
 
@@ -43,18 +52,40 @@ impl ProjectQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")] offset: Option<i32>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
+        offset: Option<i32>,
         filter: Option<ProjectFilter>,
         order_by: Option<ProjectOrder>,
     ) -> async_graphql::Result<Conn<Project>> {
         let db = db(ctx)?.clone();
         let principal = principal(ctx).clone();
         let filter = filter_to_domain(filter).gql()?;
-        let (field, direction) =
-            order_by.map_or((Default::default(), Direction::Desc), |o| (o.field.into(), o.direction.into()));
+        let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
+            (o.field.into(), o.direction.into())
+        });
         let ordering = domain::ordering(field, direction);
-        let args = PageArgs { first, after, last, before, offset };
-        let page = domain::list(&db, &principal, &filter, &ordering, &args).await.gql()?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        let page = domain::list(&db, &principal, &filter, &ordering, &args)
+            .await
+            .gql()?;
+        let owners = page.items.iter().map(|p| p.owner_id);
+        let ids = page.items.iter().map(|p| p.id);
+        futures::try_join!(
+            loaders::prefetch::<UserLoader, _>(
+                ctx,
+                owners.filter(|_| loaders::selects(ctx, "owner"))
+            ),
+            loaders::prefetch::<OpenTicketCountLoader, _>(
+                ctx,
+                ids.filter(|_| loaders::selects(ctx, "openTicketCount"))
+            ),
+        )?;
         let count = counter(move || {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             async move { domain::count(&db, &principal, &filter).await }
@@ -83,18 +114,29 @@ impl ProjectMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateProjectInput,
-        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")] idempotency_key: Option<
-            String,
-        >,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<CreateProjectPayload> {
-        let _ = idempotency_key;
         let input = domain::CreateProject {
             name: input.name,
             description: input.description,
             visibility: input.visibility.map(Into::into),
         };
-        let project = domain::create(db(ctx)?, principal(ctx), meta(ctx), input).await.gql()?;
-        Ok(CreateProjectPayload { project: project.into() })
+        let key = idempotency_key.as_deref();
+        let (project, outcome) = domain::create(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            input,
+            key,
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(CreateProjectPayload {
+            project: project.into(),
+        })
     }
 
     /// Change a project (owner or admin).
@@ -102,19 +144,29 @@ impl ProjectMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateProjectInput,
-        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")] expected_version: Option<
-            i32,
-        >,
-        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")] idempotency_key: Option<
-            String,
-        >,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateProjectPayload> {
-        let _ = idempotency_key;
         let id = parse_id("id", &input.id).gql()?;
         let patch = input.into_domain();
-        let project =
-            domain::update(db(ctx)?, principal(ctx), meta(ctx), id, patch, expected_version).await.gql()?;
-        Ok(UpdateProjectPayload { project: project.into() })
+        let (project, outcome) = domain::update(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            id,
+            patch,
+            expected_version,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(UpdateProjectPayload {
+            project: project.into(),
+        })
     }
 
     /// Delete a project (owner or admin). Its tickets and posts stay, detached from it.
@@ -122,12 +174,15 @@ impl ProjectMutation {
         &self,
         ctx: &Context<'_>,
         input: DeleteProjectInput,
-        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")] expected_version: Option<
-            i32,
-        >,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")]
+        expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteProjectPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version).await.gql()?;
-        Ok(DeleteProjectPayload { deleted_id: ID(deleted.id.to_string()) })
+        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version)
+            .await
+            .gql()?;
+        Ok(DeleteProjectPayload {
+            deleted_id: ID(deleted.id.to_string()),
+        })
     }
 }

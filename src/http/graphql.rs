@@ -7,19 +7,30 @@
 //!   validation, variable coercion) get 400; under `application/json` they get 200 as the spec
 //!   requires for legacy clients. Unparseable bodies get 400 either way.
 //! - GET executes queries only: a mutation over GET is 405 with `Allow: POST`.
+//! - A request that is not a well-formed GraphQL-over-HTTP request (body not a JSON object,
+//!   `query` missing or not a string, `operationName` not a string, `variables`/`extensions` not
+//!   an object; `null` stands for absent) gets 400 under either media type.
+//! - Variables are coerced before execution ([`vars`]): a missing, null or mistyped variable
+//!   is a request error (`BAD_USER_INPUT`, no `data`), not a field error.
+//! - `GET /graphql` with `Accept: text/html` is the GraphiQL playground ([`super::playground`])
+//!   while it is enabled; GET responses say `Vary: Accept`.
+
+mod vars;
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::error::{Error, ErrorCode};
+use crate::graphql::AppSchema;
 use crate::state::{AppState, RequestMeta};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -74,12 +85,28 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
 
 /// A GraphQL-shaped error body for failures that happen before execution.
 fn request_error(flavor: Flavor, status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let error = serde_json::json!({ "message": message, "extensions": { "code": code.as_str() } });
+    request_errors(flavor, status, vec![error])
+}
+
+/// A request error: `{"errors": [...]}` and no `data` entry.
+fn request_errors(flavor: Flavor, status: StatusCode, errors: Vec<serde_json::Value>) -> Response {
+    let body = serde_json::json!({ "errors": errors });
     let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, flavor.content_type());
     response
+}
+
+/// A request that is not a well-formed GraphQL-over-HTTP request: 400 whatever the media type.
+fn malformed(flavor: Flavor, message: &str) -> Response {
+    request_error(
+        flavor,
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadUserInput,
+        message,
+    )
 }
 
 fn unauthenticated(flavor: Flavor, err: &Error) -> Response {
@@ -112,27 +139,86 @@ fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String
     Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 
+/// Reads an optional map parameter (`variables`, `extensions`): absent and `null` are the same.
+fn map_param(
+    name: &str,
+    value: Option<serde_json::Value>,
+) -> Result<Option<serde_json::Value>, String> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(map @ serde_json::Value::Object(_)) => Ok(Some(map)),
+        Some(_) => Err(format!("`{name}` must be a JSON object")),
+    }
+}
+
+/// Fills `variables` and `extensions` of `request` from their (JSON) parameter values.
+fn set_maps(
+    request: &mut async_graphql::Request,
+    variables: Option<serde_json::Value>,
+    extensions: Option<serde_json::Value>,
+) -> Result<(), String> {
+    if let Some(variables) = map_param("variables", variables)? {
+        request.variables = async_graphql::Variables::from_json(variables);
+    }
+    if let Some(extensions) = map_param("extensions", extensions)? {
+        request.extensions = serde_json::from_value(extensions)
+            .map_err(|e| format!("`extensions` is not valid: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The request parameters of a POST body (GraphQL-over-HTTP "JSON Encoding"). Other members
+/// are ignored; `null` stands for an absent optional parameter.
+fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the body is not a GraphQL request: {e}"))?;
+    let serde_json::Value::Object(mut params) = value else {
+        return Err("the body must be a JSON object (batched requests are not supported)".into());
+    };
+    let query = match params.remove("query") {
+        Some(serde_json::Value::String(query)) => query,
+        None | Some(serde_json::Value::Null) => {
+            return Err("missing `query`: the GraphQL document, as a string".into());
+        }
+        Some(_) => return Err("`query` must be a string".into()),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match params.remove("operationName") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(name)) => {
+            request.operation_name = Some(name).filter(|n| !n.is_empty());
+        }
+        Some(_) => return Err("`operationName` must be a string".into()),
+    }
+    set_maps(
+        &mut request,
+        params.remove("variables"),
+        params.remove("extensions"),
+    )?;
+    Ok(request)
+}
+
 /// Is the operation that this document would run a mutation (or subscription)?
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, operation_name) {
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| op.node.ty)
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None)
-            if ops.len() == 1 =>
-        {
-            ops.values().next().map(|op| op.node.ty)
-        }
-        _ => None,
-    };
+fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     matches!(
-        ty,
+        vars::select_operation(doc, operation_name).map(|op| op.ty),
         Some(OperationType::Mutation | OperationType::Subscription)
     )
+}
+
+/// The schema's input types, read once from its SDL. Every schema this process builds has
+/// the same types (they are Rust types), so one table serves them all.
+fn input_types(schema: &AppSchema) -> Option<&'static vars::InputTypes> {
+    static TYPES: OnceLock<Option<vars::InputTypes>> = OnceLock::new();
+    TYPES
+        .get_or_init(|| match vars::InputTypes::from_sdl(&schema.sdl()) {
+            Ok(types) => Some(types),
+            Err(err) => {
+                tracing::error!(%err, "cannot read the schema's input types; variables are coerced during execution only");
+                None
+            }
+        })
+        .as_ref()
 }
 
 #[tracing::instrument(skip_all, fields(graphql.method = "GET"))]
@@ -142,14 +228,28 @@ pub async fn get(
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
+    let mut response = get_inner(&state, peer, &headers, params).await;
+    // The same URL answers JSON or the playground, by `Accept`: caches must keep them apart.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+async fn get_inner(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    params: Result<Query<GetParams>, QueryRejection>,
+) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && state.settings.graphiql_enabled() {
-        return playground();
+        return super::playground::page();
     }
-    let Some(flavor) = negotiate(&headers) else {
+    let Some(flavor) = negotiate(headers) else {
         return crate::http::problem::problem(
             ErrorCode::NotAcceptable,
             "accept application/graphql-response+json or application/json",
@@ -157,24 +257,35 @@ pub async fn get(
     };
     let params = match params {
         Ok(Query(p)) => p,
-        Err(err) => {
-            return request_error(
-                flavor,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &err.body_text(),
-            );
-        }
+        Err(err) => return malformed(flavor, &err.body_text()),
     };
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return request_error(
-            flavor,
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "missing `query` parameter",
-        );
+        return malformed(flavor, "missing `query` parameter");
     };
-    if is_mutation(&query, params.operation_name.as_deref()) {
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    // `variables` and `extensions` travel as JSON text in the query string.
+    let json = |name: &str, raw: Option<String>| {
+        raw.map(|raw| serde_json::from_str::<serde_json::Value>(&raw))
+            .transpose()
+            .map_err(|_| format!("`{name}` must be a JSON object"))
+    };
+    let (variables, extensions) = match (
+        json("variables", params.variables),
+        json("extensions", params.extensions),
+    ) {
+        (Ok(v), Ok(e)) => (v, e),
+        (Err(msg), _) | (_, Err(msg)) => return malformed(flavor, &msg),
+    };
+    if let Err(msg) = set_maps(&mut request, variables, extensions) {
+        return malformed(flavor, &msg);
+    }
+    // Parsed once here; execution reuses the document. A document that does not parse is
+    // executed anyway, so that the schema reports the syntax error.
+    let operation_name = request.operation_name.clone();
+    if let Ok(doc) = request.parsed_query()
+        && is_mutation(doc, operation_name.as_deref())
+    {
         let mut response = request_error(
             flavor,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -186,33 +297,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let mut request = async_graphql::Request::new(query);
-    request.operation_name = params.operation_name;
-    for (field, raw) in [
-        ("variables", params.variables),
-        ("extensions", params.extensions),
-    ] {
-        let Some(raw) = raw else { continue };
-        match serde_json::from_str::<serde_json::Value>(&raw) {
-            Ok(serde_json::Value::Object(map)) if field == "variables" => {
-                request.variables =
-                    async_graphql::Variables::from_json(serde_json::Value::Object(map));
-            }
-            Ok(obj @ serde_json::Value::Object(_)) => {
-                request.extensions = serde_json::from_value(obj).unwrap_or_default();
-            }
-            _ => {
-                let msg = format!("`{field}` must be a JSON object");
-                return request_error(
-                    flavor,
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadUserInput,
-                    &msg,
-                );
-            }
-        }
-    }
-    execute(&state, flavor, &headers, peer, request).await
+    execute(state, flavor, headers, peer, request).await
 }
 
 #[tracing::instrument(skip_all, fields(graphql.method = "POST"))]
@@ -232,18 +317,22 @@ pub async fn post(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if media != JSON {
+    let mut parts = content_type.split(';').map(str::trim);
+    let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+    // UTF-8 is assumed when no charset is given; any other charset is unsupported.
+    let charset_ok = parts
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, v)| {
+            let v = v.trim().trim_matches('"');
+            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
+        });
+    if media != JSON || !charset_ok {
         return request_error(
             flavor,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
-            "send the request body as application/json",
+            "send the request body as application/json (UTF-8)",
         );
     }
     let body = match body {
@@ -257,17 +346,9 @@ pub async fn post(
             return request_error(flavor, status, code, &rejection.body_text());
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(err) => {
-            let msg = format!("the body is not a GraphQL request: {err}");
-            return request_error(
-                flavor,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &msg,
-            );
-        }
+    let request = match parse_body(&body) {
+        Ok(request) => request,
+        Err(msg) => return malformed(flavor, &msg),
     };
     execute(&state, flavor, &headers, peer, request).await
 }
@@ -277,12 +358,15 @@ async fn execute(
     flavor: Flavor,
     headers: &HeaderMap,
     peer: SocketAddr,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> Response {
     let principal = match Principal::from_headers(headers, &state.jwt) {
         Ok(p) => p,
         Err(err) => return unauthenticated(flavor, &err),
     };
+    if let Some(response) = coerce_variables(state, flavor, &mut request) {
+        return response;
+    }
     let request = request
         .data(principal)
         .data(RequestMeta::from_parts(headers, Some(peer)));
@@ -316,12 +400,34 @@ async fn execute(
     http_response
 }
 
-fn playground() -> Response {
-    let html = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("NeoForge API")
-        .finish();
-    Html(html).into_response()
+/// The request error for variables that do not coerce to their declared types, if any.
+/// (GraphQL `CoerceVariableValues()`, which async-graphql defers to field execution.)
+fn coerce_variables(
+    state: &AppState,
+    flavor: Flavor,
+    request: &mut async_graphql::Request,
+) -> Option<Response> {
+    let types = input_types(&state.schema)?;
+    let operation_name = request.operation_name.clone();
+    let variables = std::mem::take(&mut request.variables);
+    let errors = match request.parsed_query() {
+        Ok(doc) => types.check(doc, operation_name.as_deref(), &variables),
+        Err(_) => Vec::new(), // execution reports the syntax error
+    };
+    request.variables = variables;
+    if errors.is_empty() {
+        return None;
+    }
+    let status = match flavor {
+        Flavor::GraphqlResponse => StatusCode::BAD_REQUEST,
+        Flavor::Json => StatusCode::OK,
+    };
+    let code = ErrorCode::BadUserInput.as_str();
+    Some(request_errors(
+        flavor,
+        status,
+        errors.iter().map(|e| e.to_json(code)).collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -360,9 +466,45 @@ mod tests {
 
     #[test]
     fn detects_mutations() {
-        assert!(is_mutation("mutation { login }", None));
-        assert!(!is_mutation("{ viewer { id } }", None));
-        assert!(is_mutation("query A { x } mutation B { y }", Some("B")));
-        assert!(!is_mutation("query A { x } mutation B { y }", Some("A")));
+        let m = |q: &str, op: Option<&str>| {
+            is_mutation(&async_graphql::parser::parse_query(q).unwrap(), op)
+        };
+        assert!(m("mutation { login }", None));
+        assert!(!m("{ viewer { id } }", None));
+        assert!(m("query A { x } mutation B { y }", Some("B")));
+        assert!(!m("query A { x } mutation B { y }", Some("A")));
+        assert!(
+            !m("query A { x } mutation B { y }", None),
+            "ambiguous: a request error"
+        );
+        assert!(m("subscription { s }", None));
+    }
+
+    #[test]
+    fn parses_request_parameters() {
+        let r = parse_body(
+            br#"{"query":"{ a }","operationName":null,"variables":null,"extensions":null}"#,
+        )
+        .unwrap();
+        assert_eq!(r.query, "{ a }");
+        assert!(r.operation_name.is_none() && r.variables.is_empty());
+        let r = parse_body(br#"{"query":"query A { a }","operationName":"A","variables":{"x":1},"extensions":{"e":true}}"#)
+            .unwrap();
+        assert_eq!(r.operation_name.as_deref(), Some("A"));
+        assert_eq!(r.variables.len(), 1);
+        assert_eq!(r.extensions.0.len(), 1);
+        for bad in [
+            &br#"{"qeury":"{ a }"}"#[..],
+            br#"{"query":5}"#,
+            br#"{"query":"{ a }","operationName":5}"#,
+            br#"{"query":"{ a }","variables":[7]}"#,
+            br#"{"query":"{ a }","variables":"{}"}"#,
+            br#"{"query":"{ a }","extensions":1}"#,
+            br#"[{"query":"{ a }"}]"#,
+            b"NONSENSE",
+            b"",
+        ] {
+            assert!(parse_body(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod graphql;
 pub mod health;
+pub mod playground;
 pub mod problem;
 
 use std::time::Duration;
@@ -27,8 +28,12 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(crate::metrics::render))
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/assets/{name}", get(playground::asset))
+        .route("/graphql/ws", get(crate::graphql::subscription::websocket))
         .fallback(|| async { problem::problem(ErrorCode::NotFound, "no such route") })
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);
 
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

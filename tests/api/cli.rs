@@ -2,24 +2,9 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use crate::common::process::{free_port, neoforge, wait_ready};
 use crate::common::{TestDatabase, spawn_app_on};
-
-fn neoforge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_neoforge"));
-    // Hermetic: nothing from the developer's shell leaks into these runs.
-    for var in [
-        "DATABASE_URL",
-        "NEOFORGE_BIND",
-        "NEOFORGE_ENV",
-        "NEOFORGE_JWT_SECRET",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 #[test]
 fn schema_graphql_is_up_to_date() {
@@ -106,26 +91,6 @@ async fn users_create_bootstraps_an_admin_from_stdin() {
         .gql("{ viewer { role } }", serde_json::json!({}), Some(&token))
         .await;
     assert_eq!(body["data"]["viewer"]["role"], "ADMIN");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ready(port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let res = reqwest::get(format!("http://127.0.0.1:{port}/health/ready")).await;
-        if res.is_ok_and(|r| r.status() == 200) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 /// Two replicas started at the same moment against a fresh database both come up (one

@@ -3,7 +3,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::common::spawn_app;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "users",
     "sessions",
     "refresh_tokens",
@@ -13,6 +13,7 @@ const TABLES: [&str; 10] = [
     "community_posts",
     "community_post_tags",
     "status_events",
+    "service_statuses",
     "idempotency_keys",
 ];
 

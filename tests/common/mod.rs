@@ -3,6 +3,8 @@
 //! PostgreSQL database per test, dropped afterwards.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::net::SocketAddr;
 
 use neoforge::Application;
@@ -54,6 +56,16 @@ impl TestDatabase {
 
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
+    }
+
+    /// Another handle on the database at `url`, which it neither created nor drops (a second
+    /// server process on the same database).
+    pub fn shared(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            pg: None,
+            _dir: None,
+        }
     }
 }
 
@@ -116,6 +128,12 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_on(TestDatabase::create().await, configure).await
+}
+
+/// Starts a second server process on `other`'s database (as a second replica would be): it
+/// shares the data; the database is dropped with `other`, so stop this one first.
+pub async fn spawn_app_sharing(other: &TestApp) -> TestApp {
+    spawn_app_on(TestDatabase::shared(&other.db.url), |_| {}).await
 }
 
 /// Starts the app on an existing test database (e.g. one a CLI command already wrote to).
@@ -221,7 +239,8 @@ impl TestApp {
 
     /// A regular user's token (registered through the API).
     pub async fn user(&self, email: &str) -> String {
-        self.user_with_role(email, neoforge::entity::users::Role::User).await
+        self.user_with_role(email, neoforge::entity::users::Role::User)
+            .await
     }
 
     /// SQL statements the app has executed so far.

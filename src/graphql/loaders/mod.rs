@@ -1,16 +1,25 @@
 //! DataLoaders: relations resolve in batches, so the SQL statements per request stay constant
-//! in the page size. Loaders live in the schema (shared by concurrent requests, no cache, so
-//! nothing stale is ever served); each batch waits [`BATCH_DELAY`] for siblings to join.
+//! in the page size. Each request gets fresh, caching loaders (nothing outlives the request).
+//! List resolvers [`prefetch`] what their items will ask for in one statement; other loads
+//! batch by waiting [`BATCH_DELAY`] for siblings to join.
 
+mod by_id;
+mod posts;
 mod projects;
 mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{ObjectType, SchemaBuilder, SubscriptionType};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::{Context, Request, ServerResult};
+use uuid::Uuid;
 
+pub use by_id::{PostLoader, TicketLoader};
+pub use posts::{LATEST_POSTS, LatestPostsLoader, PostCountLoader};
 pub use projects::{OpenTicketCountLoader, ProjectLoader};
 pub use users::UserLoader;
 
@@ -25,26 +34,83 @@ pub const BATCH_DELAY: Duration = Duration::from_micros(200);
 /// Loader errors must be `Clone`.
 pub type LoadError = Arc<sea_orm::DbErr>;
 
+/// A request's loader: batches keys and caches what it loaded for the rest of the request.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 pub fn loader_error(err: LoadError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     Error::internal(anyhow::anyhow!("batch load failed: {err}")).extend()
 }
 
-fn loader<T: async_graphql::dataloader::Loader<K>, K>(inner: T) -> DataLoader<T>
+fn cached<T>(inner: T) -> Cached<T>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Send + Sync + 'static,
 {
-    DataLoader::new(inner, tokio::spawn).delay(BATCH_DELAY)
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY)
 }
 
-pub fn register<Q, M, S>(builder: SchemaBuilder<Q, M, S>, db: &Db) -> SchemaBuilder<Q, M, S>
+/// The loader for `T` in this request.
+pub fn get<'a, T: Send + Sync + 'static>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<&'a Cached<T>> {
+    ctx.data::<Cached<T>>()
+}
+
+/// Loads one key through the request's `T` loader.
+pub async fn load_one<T>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<T::Value>>
 where
-    Q: ObjectType + 'static,
-    M: ObjectType + 'static,
-    S: SubscriptionType + 'static,
+    T: Loader<Uuid, Error = LoadError>,
 {
-    builder
-        .data(loader::<_, uuid::Uuid>(UserLoader(db.clone())))
-        .data(loader::<_, uuid::Uuid>(ProjectLoader(db.clone())))
-        .data(loader::<_, uuid::Uuid>(OpenTicketCountLoader(db.clone())))
+    get::<T>(ctx)?.load_one(key).await.map_err(loader_error)
+}
+
+/// Whether the connection being resolved selects `field` on its items.
+pub fn selects(ctx: &Context<'_>, field: &str) -> bool {
+    let look = ctx.look_ahead();
+    look.field("nodes").field(field).exists()
+        || look.field("edges").field("node").field(field).exists()
+}
+
+/// Loads every key of a page into the request's cache in one statement, so the items'
+/// resolvers then hit the cache: constant statements per page, independent of timing.
+pub async fn prefetch<T, I>(ctx: &Context<'_>, keys: I) -> async_graphql::Result<()>
+where
+    T: Loader<Uuid, Error = LoadError>,
+    I: IntoIterator<Item = Uuid>,
+{
+    get::<T>(ctx)?.load_many(keys).await.map_err(loader_error)?;
+    Ok(())
+}
+
+/// Creates fresh loaders for every request (so nothing cached outlives the request).
+pub struct PerRequest(pub Db);
+
+impl ExtensionFactory for PerRequest {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PerRequestExtension(self.0.clone()))
+    }
+}
+
+struct PerRequestExtension(Db);
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for PerRequestExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let db = &self.0;
+        // Register every loader here.
+        let request = request
+            .data(cached(TicketLoader(db.clone())))
+            .data(cached(PostLoader(db.clone())))
+            .data(cached(UserLoader(db.clone())))
+            .data(cached(ProjectLoader(db.clone())))
+            .data(cached(OpenTicketCountLoader(db.clone())))
+            .data(cached(PostCountLoader(db.clone())))
+            .data(cached(LatestPostsLoader(db.clone())));
+        next.run(ctx, request).await
+    }
 }

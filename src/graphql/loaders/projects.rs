@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::LoadError;
 use crate::db::Db;
-use crate::entity::support_tickets::{self, TicketStatus};
 use crate::entity::projects;
+use crate::entity::support_tickets::{self, TicketStatus};
 
 /// Projects by id. Visibility is checked by the caller (the loader is shared by all requests).
 pub struct ProjectLoader(pub Db);
@@ -45,14 +45,23 @@ impl Loader<Uuid> for OpenTicketCountLoader {
         let rows = support_tickets::Entity::find()
             .select_only()
             .column(support_tickets::Column::ProjectId)
-            .column_as(Expr::expr(Func::count(Expr::col(support_tickets::Column::Id))), "n")
+            .column_as(
+                Expr::expr(Func::count(Expr::col(support_tickets::Column::Id))),
+                "n",
+            )
             .filter(support_tickets::Column::ProjectId.is_in(keys.iter().copied()))
-            .filter(support_tickets::Column::Status.is_in([TicketStatus::Open, TicketStatus::InProgress]))
+            .filter(
+                support_tickets::Column::Status
+                    .is_in([TicketStatus::Open, TicketStatus::InProgress]),
+            )
             .group_by(support_tickets::Column::ProjectId)
             .into_model::<CountRow>()
             .all(self.0.conn())
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (r.project_id, r.n)).collect())
+        // Every key gets an answer (0 when it has no open tickets) so the request cache is complete.
+        let mut counts: HashMap<Uuid, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        counts.extend(rows.into_iter().map(|r| (r.project_id, r.n)));
+        Ok(counts)
     }
 }

@@ -2,13 +2,31 @@
 
 mod auth;
 mod common;
+mod post;
 mod project;
+mod status;
+mod ticket;
 mod user;
 
 pub use auth::{AuthPayload, LoginInput, RegisterInput, RegisterPayload};
 pub use common::OrderDirection;
+pub use post::{
+    CommunityPost, CommunityPostFilter, CommunityPostOrder, CommunityPostOrderBy,
+    CreateCommunityPostInput, CreateCommunityPostPayload, DeleteCommunityPostInput,
+    DeleteCommunityPostPayload, UpdateCommunityPostInput, UpdateCommunityPostPayload,
+};
 pub use project::{
-    CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project, ProjectFilter,
-    ProjectOrder, ProjectOrderBy, UpdateProjectInput, UpdateProjectPayload, Visibility,
+    CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
+    ProjectFilter, ProjectOrder, ProjectOrderBy, UpdateProjectInput, UpdateProjectPayload,
+    Visibility,
+};
+pub use status::{
+    CreateStatusEventInput, CreateStatusEventPayload, ServiceState, ServiceStatusLevel,
+    ServiceStatusSummary, StatusEvent, StatusEventFilter, StatusEventOrder, StatusEventOrderBy,
+};
+pub use ticket::{
+    CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
+    SupportTicketOrder, SupportTicketOrderBy, TicketPriority, TicketStatus,
+    UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
 pub use user::{User, UserRole};

@@ -1,4 +1,3 @@
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -6,7 +5,7 @@ use super::{OrderDirection, User};
 use crate::domain::projects::{self as domain, ProjectOrderField};
 use crate::entity::projects::{self, Visibility as DbVisibility};
 use crate::graphql::context::principal;
-use crate::graphql::loaders::{OpenTicketCountLoader, UserLoader, loader_error};
+use crate::graphql::loaders::{self, OpenTicketCountLoader, UserLoader};
 
 /// Who can see a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -77,14 +76,18 @@ impl Project {
 
     /// The user who owns the project.
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let loader = ctx.data::<DataLoader<UserLoader>>()?;
-        Ok(loader.load_one(self.model.owner_id).await.map_err(loader_error)?.map(User::new))
+        Ok(loaders::load_one::<UserLoader>(ctx, self.model.owner_id)
+            .await?
+            .map(User::new))
     }
 
     /// Support tickets of this project that are still open (`OPEN` or `IN_PROGRESS`).
     async fn open_ticket_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let loader = ctx.data::<DataLoader<OpenTicketCountLoader>>()?;
-        Ok(loader.load_one(self.model.id).await.map_err(loader_error)?.unwrap_or(0))
+        Ok(
+            loaders::load_one::<OpenTicketCountLoader>(ctx, self.model.id)
+                .await?
+                .unwrap_or(0),
+        )
     }
 
     /// Whether the caller may update or delete this project.
@@ -181,7 +184,9 @@ impl UpdateProjectInput {
         domain::UpdateProject {
             name: self.name.into(),
             description: self.description.into(),
-            visibility: crate::domain::patch::Patch::from(self.visibility.map_value(DbVisibility::from)),
+            visibility: crate::domain::patch::Patch::from(
+                self.visibility.map_value(DbVisibility::from),
+            ),
         }
     }
 }

@@ -1,0 +1,196 @@
+//! Community posts: `communityPosts`, `communityPost`, `createCommunityPost`,
+//! `updateCommunityPost`, `deleteCommunityPost`.
+
+use async_graphql::{Context, ID, Object};
+
+use super::IntoGql;
+use super::connection::{Conn, connection, counter};
+use super::context::{db, idempotency, meta, parse_id, principal};
+use super::loaders::{self, ProjectLoader, UserLoader};
+use super::projects::page_cost;
+use super::replay;
+use super::types::{
+    CommunityPost, CommunityPostFilter, CommunityPostOrder, CreateCommunityPostInput,
+    CreateCommunityPostPayload, DeleteCommunityPostInput, DeleteCommunityPostPayload,
+    UpdateCommunityPostInput, UpdateCommunityPostPayload,
+};
+use crate::domain::pagination::{Direction, PageArgs};
+use crate::domain::posts as domain;
+use crate::error::Error;
+
+fn filter_to_domain(filter: Option<CommunityPostFilter>) -> Result<domain::PostFilter, Error> {
+    let f = filter.unwrap_or_default();
+    Ok(domain::PostFilter {
+        tag: f.tag,
+        project_id: f
+            .project_id
+            .as_ref()
+            .map(|id| parse_id("projectId", id))
+            .transpose()?,
+        author_id: f
+            .author_id
+            .as_ref()
+            .map(|id| parse_id("authorId", id))
+            .transpose()?,
+    })
+}
+
+#[derive(Default)]
+pub struct PostQuery;
+
+#[Object]
+impl PostQuery {
+    /// Community posts (readable by anyone). Default order: newest first.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn community_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size going forward, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size going backward, 1–100.")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
+        offset: Option<i32>,
+        #[graphql(desc = "Only posts matching every given filter.")] filter: Option<
+            CommunityPostFilter,
+        >,
+        #[graphql(desc = "Sort order; default: created, newest first.")] order_by: Option<
+            CommunityPostOrder,
+        >,
+    ) -> async_graphql::Result<Conn<CommunityPost>> {
+        let db = db(ctx)?.clone();
+        let filter = filter_to_domain(filter).gql()?;
+        let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
+            (o.field.into(), o.direction.into())
+        });
+        let ordering = domain::ordering(field, direction);
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        let page = domain::list(&db, &filter, &ordering, &args).await.gql()?;
+        let authors = page.items.iter().map(|p| p.author_id);
+        let projects = page.items.iter().filter_map(|p| p.project_id);
+        futures::try_join!(
+            loaders::prefetch::<UserLoader, _>(
+                ctx,
+                authors.filter(|_| loaders::selects(ctx, "author"))
+            ),
+            loaders::prefetch::<ProjectLoader, _>(
+                ctx,
+                projects.filter(|_| loaders::selects(ctx, "project"))
+            ),
+        )?;
+        let count = counter(move || {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move { domain::count(&db, &filter).await }
+        });
+        Ok(connection(page, CommunityPost::from, count))
+    }
+
+    /// One community post, or null when it does not exist.
+    async fn community_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post's id.")] id: ID,
+    ) -> async_graphql::Result<Option<CommunityPost>> {
+        let id = parse_id("id", &id).gql()?;
+        match domain::get(db(ctx)?, id).await {
+            Ok(p) => Ok(Some(p.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e).gql(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct PostMutation;
+
+#[Object]
+impl PostMutation {
+    /// Write a community post as the caller (signed-in users).
+    async fn create_community_post(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCommunityPostInput,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<CreateCommunityPostPayload> {
+        let input = domain::CreatePost {
+            title: input.title,
+            body: input.body,
+            tags: input.tags.unwrap_or_default(),
+            project_id: input
+                .project_id
+                .as_ref()
+                .map(|id| parse_id("projectId", id))
+                .transpose()
+                .gql()?,
+        };
+        let (post, outcome) = domain::create(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            input,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(CreateCommunityPostPayload {
+            community_post: post.into(),
+        })
+    }
+
+    /// Change a community post (its author, staff or an admin).
+    async fn update_community_post(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCommunityPostInput,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the post is at this version.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<UpdateCommunityPostPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let patch = input.into_domain();
+        let (post, outcome) = domain::update(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            id,
+            patch,
+            expected_version,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(UpdateCommunityPostPayload {
+            community_post: post.into(),
+        })
+    }
+
+    /// Delete a community post (its author, staff or an admin).
+    async fn delete_community_post(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCommunityPostInput,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the post is at this version.")]
+        expected_version: Option<i32>,
+    ) -> async_graphql::Result<DeleteCommunityPostPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version)
+            .await
+            .gql()?;
+        Ok(DeleteCommunityPostPayload {
+            deleted_id: ID(deleted.id.to_string()),
+        })
+    }
+}

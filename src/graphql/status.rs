@@ -1,0 +1,141 @@
+//! Service status: `status`, `statusEvents`, `statusEvent`, `createStatusEvent` and the
+//! `statusChanged` subscription.
+
+use async_graphql::{Context, ID, Object, Subscription};
+use futures::{Stream, StreamExt};
+
+use super::IntoGql;
+use super::connection::{Conn, connection, counter};
+use super::context::{db, meta, parse_id, principal};
+use super::loaders::{self, UserLoader};
+use super::projects::page_cost;
+use super::types::{
+    CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
+    StatusEventFilter, StatusEventOrder,
+};
+use crate::domain::pagination::{Direction, PageArgs};
+use crate::domain::status as domain;
+use crate::domain::status_feed::StatusFeed;
+use crate::error::Error;
+
+fn feed<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a StatusFeed> {
+    ctx.data::<StatusFeed>()
+}
+
+#[derive(Default)]
+pub struct StatusQuery;
+
+#[Object]
+impl StatusQuery {
+    /// The status page: every service's current status and the overall status. Anyone may read it.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<ServiceStatusSummary> {
+        Ok(domain::summary(db(ctx)?).await.gql()?.into())
+    }
+
+    /// The history of status events, newest first by default. Anyone may read it.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn status_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
+        offset: Option<i32>,
+        filter: Option<StatusEventFilter>,
+        order_by: Option<StatusEventOrder>,
+    ) -> async_graphql::Result<Conn<StatusEvent>> {
+        let db = db(ctx)?.clone();
+        let filter = domain::StatusEventFilter {
+            service: filter.unwrap_or_default().service,
+        };
+        let direction = order_by.map_or(Direction::Desc, |o| o.direction.into());
+        let ordering = domain::ordering(direction);
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        let page = domain::list(&db, &filter, &ordering, &args).await.gql()?;
+        if loaders::selects(ctx, "createdBy") {
+            loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
+                .await?;
+        }
+        let count = counter(move || {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move { domain::count(&db, &filter).await }
+        });
+        Ok(connection(page, StatusEvent::from, count))
+    }
+
+    /// One status event, or null when it does not exist.
+    async fn status_event(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<StatusEvent>> {
+        let id = parse_id("id", &id).gql()?;
+        match domain::get(db(ctx)?, id).await {
+            Ok(e) => Ok(Some(e.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e).gql(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct StatusMutation;
+
+#[Object]
+impl StatusMutation {
+    /// Record a service's status (staff and admins). `statusChanged` subscribers hear of it.
+    async fn create_status_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStatusEventInput,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<CreateStatusEventPayload> {
+        let _ = idempotency_key;
+        let input = domain::CreateStatusEvent {
+            service: input.service,
+            status: input.status.into(),
+            message: input.message,
+        };
+        let event = domain::create(db(ctx)?, feed(ctx)?, principal(ctx), meta(ctx), input)
+            .await
+            .gql()?;
+        Ok(CreateStatusEventPayload {
+            status_event: event.into(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct StatusSubscription;
+
+#[Subscription]
+impl StatusSubscription {
+    /// Every status event recorded from now on, by any server, as it commits. Anyone may
+    /// subscribe. Over WebSocket at `/graphql/ws` (`graphql-transport-ws`).
+    async fn status_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only events of this service (a lowercase slug). Default: all services.")]
+        service: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = StatusEvent> + use<>> {
+        let service = service
+            .map(|s| domain::service_argument("service", &s))
+            .transpose()
+            .gql()?;
+        let events = feed(ctx)?.subscribe();
+        Ok(events.filter_map(move |event| {
+            let wanted = service.as_ref().is_none_or(|s| *s == event.service);
+            futures::future::ready(wanted.then(|| StatusEvent::from((*event).clone())))
+        }))
+    }
+}

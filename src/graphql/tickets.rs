@@ -1,0 +1,188 @@
+//! Support tickets: `supportTickets`, `supportTicket`, `createSupportTicket`,
+//! `updateSupportTicket`. There is no delete: tickets are closed, not removed.
+
+use async_graphql::{Context, ID, MaybeUndefined, Object};
+
+use super::IntoGql;
+use super::connection::{Conn, connection, counter};
+use super::context::{db, idempotency, meta, parse_id, principal};
+use super::loaders::{self, ProjectLoader, UserLoader};
+use super::projects::page_cost;
+use super::replay;
+use super::types::{
+    CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
+    SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
+};
+use crate::domain::pagination::{Direction, PageArgs};
+use crate::domain::patch::Patch;
+use crate::domain::tickets as domain;
+use crate::error::Error;
+
+fn optional_id(field: &str, id: Option<&ID>) -> Result<Option<uuid::Uuid>, Error> {
+    id.map(|id| parse_id(field, id)).transpose()
+}
+
+fn filter_to_domain(filter: Option<SupportTicketFilter>) -> Result<domain::TicketFilter, Error> {
+    let f = filter.unwrap_or_default();
+    Ok(domain::TicketFilter {
+        status: f.status.map(Into::into),
+        priority: f.priority.map(Into::into),
+        project_id: optional_id("project_id", f.project_id.as_ref())?,
+        requester_id: optional_id("requester_id", f.requester_id.as_ref())?,
+        assignee_id: optional_id("assignee_id", f.assignee_id.as_ref())?,
+    })
+}
+
+#[derive(Default)]
+pub struct TicketQuery;
+
+#[Object]
+impl TicketQuery {
+    /// Support tickets the caller may read: their own (staff and admins: all). Requires sign-in.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn support_tickets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size going forward (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size going backward (1–100); not with `first`.")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
+        offset: Option<i32>,
+        #[graphql(desc = "Only tickets matching every given filter.")] filter: Option<
+            SupportTicketFilter,
+        >,
+        #[graphql(desc = "Sort order; default newest first.")] order_by: Option<SupportTicketOrder>,
+    ) -> async_graphql::Result<Conn<SupportTicket>> {
+        let db = db(ctx)?.clone();
+        let principal = principal(ctx).clone();
+        let filter = filter_to_domain(filter).gql()?;
+        let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
+            (o.field.into(), o.direction.into())
+        });
+        let ordering = domain::ordering(field, direction);
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            offset,
+        };
+        let page = domain::list(&db, &principal, &filter, &ordering, &args)
+            .await
+            .gql()?;
+        // One statement per relation for the whole page; the items' resolvers hit the cache.
+        let (requesters, assignees, projects) = (
+            loaders::selects(ctx, "requester"),
+            loaders::selects(ctx, "assignee"),
+            loaders::selects(ctx, "project"),
+        );
+        let users = page.items.iter().flat_map(|t| {
+            let requester = requesters.then_some(t.requester_id);
+            requester
+                .into_iter()
+                .chain(t.assignee_id.filter(|_| assignees))
+        });
+        let projects = page
+            .items
+            .iter()
+            .filter_map(|t| t.project_id.filter(|_| projects));
+        futures::try_join!(
+            loaders::prefetch::<UserLoader, _>(ctx, users),
+            loaders::prefetch::<ProjectLoader, _>(ctx, projects),
+        )?;
+        let count = counter(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { domain::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(page, SupportTicket::from, count))
+    }
+
+    /// One support ticket, or null when it does not exist or the caller may not read it.
+    /// Requires sign-in.
+    async fn support_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ticket's id.")] id: ID,
+    ) -> async_graphql::Result<Option<SupportTicket>> {
+        let id = parse_id("id", &id).gql()?;
+        match domain::get(db(ctx)?, principal(ctx), id).await {
+            Ok(t) => Ok(Some(t.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e).gql(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct TicketMutation;
+
+#[Object]
+impl TicketMutation {
+    /// Open a support ticket as the caller. It starts OPEN and unassigned.
+    async fn create_support_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSupportTicketInput,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<CreateSupportTicketPayload> {
+        let input = domain::CreateTicket {
+            project_id: optional_id("project_id", input.project_id.as_ref()).gql()?,
+            subject: input.subject,
+            body: input.body,
+            priority: input.priority.map(Into::into),
+        };
+        let (ticket, outcome) = domain::create(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            input,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(CreateSupportTicketPayload {
+            ticket: ticket.into(),
+        })
+    }
+
+    /// Change a support ticket: staff and admins any field; the requester the subject and body
+    /// while it is OPEN, or close it.
+    async fn update_support_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSupportTicketInput,
+        #[graphql(desc = "Fail with PRECONDITION_FAILED unless the ticket is at this version.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<UpdateSupportTicketPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let assignee = match &input.assignee_id {
+            MaybeUndefined::Undefined => Patch::Unchanged,
+            MaybeUndefined::Null => Patch::Null,
+            MaybeUndefined::Value(a) => Patch::Set(parse_id("assignee_id", a).gql()?),
+        };
+        let patch = input.into_domain(assignee);
+        let (ticket, outcome) = domain::update(
+            db(ctx)?,
+            idempotency(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            id,
+            patch,
+            expected_version,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
+        Ok(UpdateSupportTicketPayload {
+            ticket: ticket.into(),
+        })
+    }
+}

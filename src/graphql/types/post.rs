@@ -1,0 +1,179 @@
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{OrderDirection, Project, User};
+use crate::domain::posts::{self as domain, PostOrderField};
+use crate::domain::projects;
+use crate::entity::community_posts;
+use crate::graphql::context::principal;
+use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
+
+/// A post in the NeoForge community forum. Readable by anyone.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CommunityPost {
+    /// 1–200 characters, one line.
+    pub title: String,
+    /// 1–20,000 characters.
+    pub body: String,
+    /// Up to 10 lowercase slugs, in the order the author gave them.
+    pub tags: Vec<String>,
+    /// When the post was created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the post last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
+    pub version: i32,
+    #[graphql(skip)]
+    pub model: community_posts::Model,
+}
+
+impl From<community_posts::Model> for CommunityPost {
+    fn from(m: community_posts::Model) -> Self {
+        Self {
+            title: m.title.clone(),
+            body: m.body.clone(),
+            tags: domain::tags_of(&m),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+            model: m,
+        }
+    }
+}
+
+#[ComplexObject]
+impl CommunityPost {
+    /// Opaque, stable identifier.
+    pub async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+
+    /// The user who wrote the post.
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Ok(loaders::load_one::<UserLoader>(ctx, self.model.author_id)
+            .await?
+            .map(User::new))
+    }
+
+    /// The project the post is about; null when there is none or the caller may not read it.
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Project>> {
+        let Some(project_id) = self.model.project_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load_one::<ProjectLoader>(ctx, project_id)
+            .await?
+            .filter(|p| projects::can_read(principal(ctx), p))
+            .map(Project::from))
+    }
+
+    /// Whether the caller may update or delete this post (its author, staff and admins).
+    async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
+        domain::can_write(principal(ctx), &self.model)
+    }
+}
+
+/// Filters for `communityPosts`. All given filters must match.
+#[derive(InputObject, Default)]
+pub struct CommunityPostFilter {
+    /// Only posts carrying this tag (compared case-insensitively).
+    pub tag: Option<String>,
+    /// Only posts about this project.
+    pub project_id: Option<ID>,
+    /// Only posts written by this user.
+    pub author_id: Option<ID>,
+}
+
+/// Sort keys for `communityPosts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Default)]
+pub enum CommunityPostOrderBy {
+    /// When the post was created.
+    #[default]
+    CreatedAt,
+    /// When the post last changed.
+    UpdatedAt,
+}
+
+impl From<CommunityPostOrderBy> for PostOrderField {
+    fn from(v: CommunityPostOrderBy) -> Self {
+        match v {
+            CommunityPostOrderBy::CreatedAt => Self::CreatedAt,
+            CommunityPostOrderBy::UpdatedAt => Self::UpdatedAt,
+        }
+    }
+}
+
+/// Ordering for `communityPosts` (ties broken by id). Default: newest first.
+#[derive(InputObject)]
+pub struct CommunityPostOrder {
+    /// The sort key.
+    pub field: CommunityPostOrderBy,
+    /// Default: DESC.
+    #[graphql(default_with = "OrderDirection::Desc")]
+    pub direction: OrderDirection,
+}
+
+/// Write a community post.
+#[derive(InputObject)]
+pub struct CreateCommunityPostInput {
+    /// 1–200 characters, one line.
+    pub title: String,
+    /// 1–20,000 characters.
+    pub body: String,
+    /// Up to 10 tags: lowercase slugs (a-z, 0-9, inner hyphens) of at most 32 characters.
+    /// Uppercase letters are lowercased; duplicates are dropped, order kept.
+    pub tags: Option<Vec<String>>,
+    /// The project the post is about; it must be readable by the author.
+    pub project_id: Option<ID>,
+}
+
+/// Change a community post. Omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateCommunityPostInput {
+    /// The post to change.
+    pub id: ID,
+    /// 1–200 characters, one line.
+    pub title: MaybeUndefined<String>,
+    /// 1–20,000 characters.
+    pub body: MaybeUndefined<String>,
+    /// Replaces every tag (same rules as on create).
+    pub tags: MaybeUndefined<Vec<String>>,
+}
+
+impl UpdateCommunityPostInput {
+    pub fn into_domain(self) -> domain::UpdatePost {
+        domain::UpdatePost {
+            title: self.title.into(),
+            body: self.body.into(),
+            tags: self.tags.into(),
+        }
+    }
+}
+
+/// Delete a community post.
+#[derive(InputObject)]
+pub struct DeleteCommunityPostInput {
+    /// The post to delete.
+    pub id: ID,
+}
+
+/// Result of `createCommunityPost`.
+#[derive(SimpleObject)]
+pub struct CreateCommunityPostPayload {
+    /// The new post.
+    pub community_post: CommunityPost,
+}
+
+/// Result of `updateCommunityPost`.
+#[derive(SimpleObject)]
+pub struct UpdateCommunityPostPayload {
+    /// The post as it is now.
+    pub community_post: CommunityPost,
+}
+
+/// Result of `deleteCommunityPost`.
+#[derive(SimpleObject)]
+pub struct DeleteCommunityPostPayload {
+    /// The id of the deleted post.
+    pub deleted_id: ID,
+}

@@ -1,0 +1,245 @@
+//! Exactly-once writes under retries (DESIGN §6): the business write and the completed
+//! idempotency record commit in one transaction; a retry with the same key and fingerprint
+//! replays the stored result; a concurrent duplicate is told to retry (409) at once, decided
+//! by the database (a transaction-scoped advisory lock on PostgreSQL) so it holds across
+//! server processes, and no duplicate ever waits holding a pool connection.
+
+mod cleanup;
+mod key;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Set, Statement,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+pub use cleanup::{cleanup_expired, spawn_cleanup};
+pub use key::IdempotencyKey;
+
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::entity::idempotency_keys::{self, IdempotencyState};
+use crate::error::{Error, Result};
+use crate::state::RequestMeta;
+
+/// How long a duplicate that arrived mid-flight should wait before retrying.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether a result was produced now or replayed from the key's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Replayed,
+}
+
+#[derive(Clone, Debug)]
+pub struct IdempotencyConfig {
+    pub ttl: Duration,
+    pub required: bool,
+}
+
+/// The idempotency engine: configuration plus the keys in flight in this process.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    pub config: IdempotencyConfig,
+    in_flight: Arc<Mutex<HashSet<(String, String)>>>,
+}
+
+/// One keyed request: who, what, and the hash of its canonical input.
+pub struct Keyed {
+    scope: String,
+    key: IdempotencyKey,
+    fingerprint: String,
+}
+
+impl Idempotency {
+    pub fn new(config: IdempotencyConfig) -> Self {
+        Self {
+            config,
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// Parses the key (if any) and derives the scope and fingerprint of this request.
+    /// `input` is the operation's canonical input (`serde_json` maps sort their keys).
+    pub fn prepare(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        operation: &str,
+        key: Option<&str>,
+        input: &impl Serialize,
+    ) -> Result<Option<Keyed>> {
+        let Some(raw) = key else {
+            if self.config.required {
+                return Err(Error::BadRequest(format!(
+                    "`{operation}` requires an idempotency key (Idempotency-Key header or idempotencyKey argument)"
+                )));
+            }
+            return Ok(None);
+        };
+        let key = IdempotencyKey::parse(raw)?;
+        let who = match principal.user_id() {
+            Some(id) => format!("user:{id}"),
+            None => format!("anon:{}", meta.ip.as_deref().unwrap_or("unknown")),
+        };
+        let canonical = serde_json::to_vec(&(operation, input)).map_err(Error::internal)?;
+        let fingerprint = hex::encode(Sha256::digest(&canonical));
+        Ok(Some(Keyed {
+            scope: format!("{who}:{operation}"),
+            key,
+            fingerprint,
+        }))
+    }
+
+    /// Runs `work` in a write transaction, exactly once per key: a completed key with the same
+    /// fingerprint replays its stored result without running `work`; a different fingerprint is
+    /// `IDEMPOTENCY_KEY_MISMATCH`; a key still executing is `IDEMPOTENCY_KEY_IN_USE`. Errors
+    /// (validation, authorization, preconditions) roll everything back and store nothing.
+    #[tracing::instrument(skip_all, fields(idempotency.outcome = tracing::field::Empty))]
+    pub async fn run<T, F>(&self, db: &Db, keyed: Option<Keyed>, work: F) -> Result<(T, Outcome)>
+    where
+        T: Serialize + DeserializeOwned,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T>>,
+    {
+        let span = tracing::Span::current();
+        let Some(keyed) = keyed else {
+            let tx = db.begin_write().await?;
+            let value = work(&tx).await?;
+            tx.commit().await?;
+            return Ok((value, Outcome::Stored));
+        };
+        let result = self.run_keyed(db, &keyed, work).await;
+        let outcome = match &result {
+            Ok((_, Outcome::Stored)) => "stored",
+            Ok((_, Outcome::Replayed)) => "replayed",
+            Err(Error::IdempotencyKeyInUse { .. }) => "conflict",
+            Err(Error::IdempotencyKeyMismatch) => "mismatch",
+            Err(_) => "failed",
+        };
+        span.record("idempotency.outcome", outcome);
+        metrics::counter!("idempotency_requests_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn run_keyed<T, F>(&self, db: &Db, keyed: &Keyed, work: F) -> Result<(T, Outcome)>
+    where
+        T: Serialize + DeserializeOwned,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T>>,
+    {
+        // Same process: refuse a duplicate before it takes a connection.
+        let _flight = InFlight::enter(&self.in_flight, keyed)?;
+        let tx = db.begin_write().await?;
+        if db.backend() == DbBackend::Postgres {
+            // Other processes: the database decides. Never waits; released at commit/rollback.
+            let lock = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                [lock_id(keyed).into()],
+            );
+            let locked = tx
+                .query_one_raw(lock)
+                .await?
+                .map(|row| row.try_get::<bool>("", "locked"))
+                .transpose()?
+                .unwrap_or(false);
+            if !locked {
+                return Err(Error::IdempotencyKeyInUse {
+                    retry_after: RETRY_AFTER,
+                });
+            }
+        }
+        let now = Utc::now();
+        let existing = idempotency_keys::Entity::find_by_id((
+            keyed.scope.clone(),
+            keyed.key.as_str().to_owned(),
+        ))
+        .one(&tx.tx)
+        .await?;
+        if let Some(record) = existing {
+            if record.expires_at > now {
+                if record.fingerprint != keyed.fingerprint {
+                    return Err(Error::IdempotencyKeyMismatch);
+                }
+                if record.state == IdempotencyState::Completed {
+                    let stored = record.response.unwrap_or_default();
+                    let value = serde_json::from_str(&stored).map_err(Error::internal)?;
+                    return Ok((value, Outcome::Replayed));
+                }
+                return Err(Error::IdempotencyKeyInUse {
+                    retry_after: RETRY_AFTER,
+                });
+            }
+            // Expired: behaves as new.
+            idempotency_keys::Entity::delete_many()
+                .filter(idempotency_keys::Column::Scope.eq(record.scope))
+                .filter(idempotency_keys::Column::Key.eq(record.key))
+                .exec(&tx.tx)
+                .await?;
+        }
+        let value = work(&tx.tx).await?;
+        let response = serde_json::to_string(&value).map_err(Error::internal)?;
+        let ttl = chrono::Duration::from_std(self.config.ttl).unwrap_or(chrono::Duration::days(1));
+        idempotency_keys::ActiveModel {
+            scope: Set(keyed.scope.clone()),
+            key: Set(keyed.key.as_str().to_owned()),
+            fingerprint: Set(keyed.fingerprint.clone()),
+            state: Set(IdempotencyState::Completed),
+            response: Set(Some(response)),
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+        }
+        .insert(&tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok((value, Outcome::Stored))
+    }
+}
+
+/// The advisory-lock id of a key: 64 bits of SHA-256 over scope and key.
+fn lock_id(keyed: &Keyed) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(keyed.scope.as_bytes())
+        .chain_update([0u8])
+        .chain_update(keyed.key.as_str().as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// Marks a key as executing in this process until dropped.
+struct InFlight<'a> {
+    set: &'a Mutex<HashSet<(String, String)>>,
+    entry: (String, String),
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(set: &'a Mutex<HashSet<(String, String)>>, keyed: &Keyed) -> Result<Self> {
+        let entry = (keyed.scope.clone(), keyed.key.as_str().to_owned());
+        let mut guard = set.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !guard.insert(entry.clone()) {
+            return Err(Error::IdempotencyKeyInUse {
+                retry_after: RETRY_AFTER,
+            });
+        }
+        Ok(Self { set, entry })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut guard = self
+            .set
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.remove(&self.entry);
+    }
+}
