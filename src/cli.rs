@@ -36,6 +36,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the REST API's OpenAPI 3.1 document (JSON).
+    Openapi,
     /// Manage user accounts.
     Users {
         #[command(subcommand)]
@@ -114,6 +116,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::rest::openapi::document())?
+            );
             Ok(())
         }
         Command::Migrate { action } => migrate(settings, action).await,

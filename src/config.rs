@@ -106,6 +106,18 @@ pub struct Settings {
     )]
     pub introspection: Option<bool>,
 
+    /// Deepest GraphQL selection accepted (introspection needs about 15).
+    #[arg(long, env = "NEOFORGE_GRAPHQL_MAX_DEPTH", value_name = "NEOFORGE_GRAPHQL_MAX_DEPTH", default_value_t = 16, value_parser = clap::value_parser!(u64).range(2..=100), global = true)]
+    pub graphql_max_depth: u64,
+
+    /// Largest GraphQL query complexity (connections weigh page size × selection).
+    #[arg(long, env = "NEOFORGE_GRAPHQL_MAX_COMPLEXITY", value_name = "NEOFORGE_GRAPHQL_MAX_COMPLEXITY", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=1_000_000), global = true)]
+    pub graphql_max_complexity: u64,
+
+    /// Most aliases one GraphQL document may use.
+    #[arg(long, env = "NEOFORGE_GRAPHQL_MAX_ALIASES", value_name = "NEOFORGE_GRAPHQL_MAX_ALIASES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=10_000), global = true)]
+    pub graphql_max_aliases: u64,
+
     /// Seconds an idempotency key (and its stored result) is kept; expired keys behave as new.
     #[arg(long, env = "NEOFORGE_IDEMPOTENCY_TTL", value_name = "NEOFORGE_IDEMPOTENCY_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=30 * 86_400), global = true)]
     pub idempotency_ttl: u64,

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod rest;
 pub mod state;
 pub mod telemetry;
 

@@ -27,6 +27,7 @@ use crate::db::Db;
 use crate::entity::service_statuses::{self, Column as StateColumn, Entity as StateEntity};
 use crate::entity::status_events::{self, Column, Entity, Model, ServiceStatus};
 use crate::error::{Error, FieldError, Result};
+use crate::idempotency::{Idempotency, Outcome};
 use crate::state::RequestMeta;
 
 /// Longest service name.
@@ -128,7 +129,7 @@ pub async fn summary(db: &Db) -> Result<StatusSummary> {
     })
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct CreateStatusEvent {
     pub service: String,
     pub status: ServiceStatus,
@@ -140,11 +141,13 @@ pub struct CreateStatusEvent {
 #[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
+    idem: &Idempotency,
     feed: &StatusFeed,
     principal: &Principal,
     meta: &RequestMeta,
     input: CreateStatusEvent,
-) -> Result<Model> {
+    key: Option<&str>,
+) -> Result<(Model, Outcome)> {
     let actor = principal.require_user()?;
     if !principal.is_staff() {
         return Err(Error::Forbidden(
@@ -163,7 +166,17 @@ pub async fn create(
         created_by: Some(actor),
         created_at: super::now(),
     };
-    record(db, feed, meta, event).await
+    let keyed = idem.prepare(principal, meta, "createStatusEvent", key, &input)?;
+    let (feed_in_tx, meta) = (feed.clone(), meta.clone());
+    let (event, outcome) = idem
+        .run(db, keyed, move |tx| {
+            Box::pin(async move { record_in(tx, &feed_in_tx, &meta, event).await })
+        })
+        .await?;
+    if outcome == Outcome::Stored {
+        feed.committed(event.clone());
+    }
+    Ok((event, outcome))
 }
 
 /// Records an event exactly as given (id, time and author included), with no authorization
@@ -189,14 +202,27 @@ pub async fn import(db: &Db, feed: &StatusFeed, meta: &RequestMeta, event: Model
 /// cross-process notification. Subscribers in this process hear of it after the commit.
 async fn record(db: &Db, feed: &StatusFeed, meta: &RequestMeta, event: Model) -> Result<Model> {
     let tx = db.begin_write().await?;
+    let event = record_in(&*tx, feed, meta, event).await?;
+    tx.commit().await?;
+    feed.committed(event.clone());
+    Ok(event)
+}
+
+/// The writes of [`record`], inside the caller's transaction.
+async fn record_in(
+    tx: &impl ConnectionTrait,
+    feed: &StatusFeed,
+    meta: &RequestMeta,
+    event: Model,
+) -> Result<Model> {
     Entity::insert(status_events::ActiveModel::from(event.clone()))
-        .exec_without_returning(&*tx)
+        .exec_without_returning(tx)
         .await?;
-    if !advance(&*tx, &event).await? {
-        resync_since(&*tx, &event.service).await?;
+    if !advance(tx, &event).await? {
+        resync_since(tx, &event.service).await?;
     }
     audit::record(
-        &*tx,
+        tx,
         meta,
         event.created_by,
         "status.recorded",
@@ -204,9 +230,7 @@ async fn record(db: &Db, feed: &StatusFeed, meta: &RequestMeta, event: Model) ->
         Some(json!({ "service": event.service, "status": event.status })),
     )
     .await?;
-    feed.announce(&*tx, &event).await?;
-    tx.commit().await?;
-    feed.committed(event.clone());
+    feed.announce(tx, &event).await?;
     Ok(event)
 }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod connection;
 mod context;
 mod error;
+mod limits;
 pub mod loaders;
 mod node;
 mod posts;
@@ -48,10 +49,6 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Query depth and complexity caps: generous for real clients, fatal for abusive queries.
-const MAX_DEPTH: usize = 16;
-const MAX_COMPLEXITY: usize = 5_000;
-
 pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -62,8 +59,11 @@ pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings)
     .data(jwt)
     .data(status_feed)
     .data(Idempotency::new(settings.idempotency()))
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
+    // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
+    .limit_depth(settings.graphql_max_depth as usize)
+    .limit_complexity(settings.graphql_max_complexity as usize)
+    .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
+    .extension(limits::ErrorCodes)
     .limit_recursive_depth(32)
     .extension(loaders::PerRequest(db))
     .extension(replay::ReplayMarker)

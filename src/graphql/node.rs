@@ -5,8 +5,10 @@ use uuid::Uuid;
 
 use super::IntoGql;
 use super::context::principal;
-use super::loaders::{self, PostLoader, ProjectLoader, TicketLoader, UserLoader};
-use super::types::{CommunityPost, Project, SupportTicket, User};
+use super::loaders::{
+    self, PostLoader, ProjectLoader, StatusEventLoader, TicketLoader, UserLoader,
+};
+use super::types::{CommunityPost, Project, StatusEvent, SupportTicket, User};
 use crate::domain::{projects, tickets};
 use crate::error::Error;
 
@@ -18,6 +20,7 @@ pub enum Node {
     Project(Project),
     SupportTicket(SupportTicket),
     CommunityPost(CommunityPost),
+    StatusEvent(StatusEvent),
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
@@ -26,11 +29,12 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
         return Ok(None);
     };
     let principal = principal(ctx);
-    let (user, project, ticket, post) = futures::try_join!(
+    let (user, project, ticket, post, event) = futures::try_join!(
         loaders::load_one::<UserLoader>(ctx, id),
         loaders::load_one::<ProjectLoader>(ctx, id),
         loaders::load_one::<TicketLoader>(ctx, id),
         loaders::load_one::<PostLoader>(ctx, id),
+        loaders::load_one::<StatusEventLoader>(ctx, id),
     )?;
     let node = user
         .map(|u| Node::User(User::new(u)))
@@ -44,7 +48,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
                 .filter(|t| tickets::can_read(principal, t))
                 .map(|t| Node::SupportTicket(t.into()))
         })
-        .or_else(|| post.map(|p| Node::CommunityPost(p.into())));
+        .or_else(|| post.map(|p| Node::CommunityPost(p.into())))
+        .or_else(|| event.map(|e| Node::StatusEvent(e.into())));
     Ok(node)
 }
 

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object};
 use super::IntoGql;
 use super::connection::{Conn, connection, counter};
 use super::context::{db, idempotency, meta, parse_id, principal};
-use super::loaders::{self, OpenTicketCountLoader, UserLoader};
+use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
 use super::replay;
 use super::types::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
@@ -75,16 +75,16 @@ impl ProjectQuery {
             .await
             .gql()?;
         let owners = page.items.iter().map(|p| p.owner_id);
-        let ids = page.items.iter().map(|p| p.id);
+        let ids = || page.items.iter().map(|p| p.id);
+        let when = |field: &str| loaders::selects(ctx, field);
         futures::try_join!(
-            loaders::prefetch::<UserLoader, _>(
-                ctx,
-                owners.filter(|_| loaders::selects(ctx, "owner"))
-            ),
+            loaders::prefetch::<UserLoader, _>(ctx, owners.filter(|_| when("owner"))),
             loaders::prefetch::<OpenTicketCountLoader, _>(
                 ctx,
-                ids.filter(|_| loaders::selects(ctx, "openTicketCount"))
+                ids().filter(|_| when("openTicketCount"))
             ),
+            loaders::prefetch::<PostCountLoader, _>(ctx, ids().filter(|_| when("postCount"))),
+            loaders::prefetch::<LatestPostsLoader, _>(ctx, ids().filter(|_| when("latestPosts"))),
         )?;
         let count = counter(move || {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());

@@ -6,9 +6,10 @@ use futures::{Stream, StreamExt};
 
 use super::IntoGql;
 use super::connection::{Conn, connection, counter};
-use super::context::{db, meta, parse_id, principal};
+use super::context::{db, idempotency, meta, parse_id, principal};
 use super::loaders::{self, UserLoader};
 use super::projects::page_cost;
+use super::replay;
 use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
     StatusEventFilter, StatusEventOrder,
@@ -100,15 +101,23 @@ impl StatusMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<CreateStatusEventPayload> {
-        let _ = idempotency_key;
         let input = domain::CreateStatusEvent {
             service: input.service,
             status: input.status.into(),
             message: input.message,
         };
-        let event = domain::create(db(ctx)?, feed(ctx)?, principal(ctx), meta(ctx), input)
-            .await
-            .gql()?;
+        let (event, outcome) = domain::create(
+            db(ctx)?,
+            idempotency(ctx)?,
+            feed(ctx)?,
+            principal(ctx),
+            meta(ctx),
+            input,
+            idempotency_key.as_deref(),
+        )
+        .await
+        .gql()?;
+        replay::note(ctx, outcome);
         Ok(CreateStatusEventPayload {
             status_event: event.into(),
         })

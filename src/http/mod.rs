@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/assets/{name}", get(playground::asset))
         .route("/graphql/ws", get(crate::graphql::subscription::websocket))
+        .merge(crate::rest::router())
         .fallback(|| async { problem::problem(ErrorCode::NotFound, "no such route") })
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);

@@ -532,3 +532,54 @@ async fn get_speaks_graphql_response_json_too() {
         assert_eq!(res.status(), 400, "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn depth_complexity_and_alias_limits_answer_with_codes() {
+    let app = spawn_app().await;
+    // 40 aliases > 30.
+    let aliases: String = (0..40).map(|i| format!("a{i}: viewer {{ id }} ")).collect();
+    let body = app.gql(&format!("{{ {aliases} }}"), json!({}), None).await;
+    assert_eq!(crate::common::error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases")
+    );
+
+    // Deeper than 16 levels.
+    let nested = "latestPosts { project { ".repeat(9);
+    let closing = "} } ".repeat(9);
+    let q = format!("{{ projects(first: 1) {{ nodes {{ {nested} id {closing} }} }} }}");
+    let body = app.gql(&q, json!({}), None).await;
+    assert_eq!(
+        crate::common::error_code(&body),
+        "BAD_USER_INPUT",
+        "deep: {body}"
+    );
+
+    // Complexity: 100 projects × 100 tickets each.
+    let fields = "nodes { id name description visibility createdAt updatedAt version viewerCanEdit openTicketCount postCount owner { id displayName role createdAt } latestPosts { id title body tags } }";
+    let q = format!(
+        "{{ a: projects(first: 100) {{ {fields} }} b: projects(first: 100) {{ {fields} }} c: projects(first: 100) {{ {fields} }} }}"
+    );
+    let q = q.as_str();
+    let body = app.gql(q, json!({}), None).await;
+    assert_eq!(
+        crate::common::error_code(&body),
+        "BAD_USER_INPUT",
+        "complex: {body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{body}"
+    );
+
+    // A syntax error carries a code too.
+    let body = app.gql("{ viewer {", json!({}), None).await;
+    assert_eq!(crate::common::error_code(&body), "BAD_USER_INPUT", "{body}");
+}

@@ -12,5 +12,6 @@ mod migrations;
 mod playground;
 mod posts;
 mod projects;
+mod rest;
 mod status;
 mod tickets;

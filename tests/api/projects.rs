@@ -432,13 +432,28 @@ async fn filters_and_search() {
 #[tokio::test]
 async fn owners_and_open_ticket_counts_load_in_constant_statements() {
     let app = spawn_app().await;
-    let query = "query($n: Int) { projects(first: $n) { nodes { name owner { displayName } openTicketCount } } }";
+    let query = "query($n: Int) { projects(first: $n) { nodes { name owner { displayName } openTicketCount latestPosts { title } postCount } } }";
     let mut tokens = vec![];
     for n in 0..5 {
         tokens.push(app.user(&format!("u{n}@example.com")).await);
     }
+    let mut ids = vec![];
     for n in 0..100 {
-        create(&app, &tokens[n % 5], &format!("p{n}"), "PUBLIC").await;
+        ids.push(create(&app, &tokens[n % 5], &format!("p{n}"), "PUBLIC").await["id"].clone());
+    }
+    // The newest project gets 4 posts and 2 open tickets; relations must still batch.
+    let newest = ids.last().unwrap().clone();
+    for t in 0..4 {
+        let q = "mutation($i: CreateCommunityPostInput!) { createCommunityPost(input: $i) { communityPost { id } } }";
+        let vars =
+            json!({ "i": { "title": format!("post {t}"), "body": "b", "projectId": newest } });
+        app.gql(q, vars, Some(&tokens[0])).await;
+    }
+    for t in 0..2 {
+        let q = "mutation($i: CreateSupportTicketInput!) { createSupportTicket(input: $i) { ticket { id } } }";
+        let vars =
+            json!({ "i": { "subject": format!("t {t}"), "body": "b", "projectId": newest } });
+        app.gql(q, vars, Some(&tokens[4])).await;
     }
     let mut counts = vec![];
     for n in [5, 100] {
@@ -447,17 +462,23 @@ async fn owners_and_open_ticket_counts_load_in_constant_statements() {
         counts.push(app.statements() - before);
         let nodes = body["data"]["projects"]["nodes"].as_array().unwrap();
         assert_eq!(nodes.len(), n as usize, "{body}");
+        assert!(nodes.iter().all(|p| p["owner"]["displayName"].is_string()));
+        assert_eq!(nodes[0]["openTicketCount"], 2);
+        assert_eq!(nodes[0]["postCount"], 4);
+        let titles = json!([{ "title": "post 3" }, { "title": "post 2" }, { "title": "post 1" }]);
+        assert_eq!(nodes[0]["latestPosts"], titles);
         assert!(
-            nodes
+            nodes[1..]
                 .iter()
-                .all(|p| p["owner"]["displayName"].is_string() && p["openTicketCount"] == 0)
+                .all(|p| p["openTicketCount"] == 0 && p["latestPosts"] == json!([]))
         );
     }
     assert_eq!(
         counts[0], counts[1],
         "statements for 5 vs 100 projects: {counts:?}"
     );
-    assert!(counts[1] <= 4, "at most 4 statements, got {counts:?}");
+    // Page, owners, open-ticket counts, post counts, latest posts.
+    assert!(counts[1] <= 5, "at most 5 statements, got {counts:?}");
 }
 
 #[tokio::test]
@@ -486,4 +507,50 @@ async fn node_interface_resolves_projects_and_users() {
         )
         .await;
     assert_eq!(body["data"]["node"]["name"], "Priv");
+}
+
+#[tokio::test]
+async fn node_resolves_every_type_and_hides_unreadable_tickets() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let staff = app.user_with_role("ops@example.com", Role::Staff).await;
+    let ticket = app
+        .gql(
+            "mutation { createSupportTicket(input: {subject: \"s\", body: \"b\"}) { ticket { id } } }",
+            json!({}),
+            Some(&ada),
+        )
+        .await["data"]["createSupportTicket"]["ticket"]["id"]
+        .clone();
+    let post = app
+        .gql(
+            "mutation { createCommunityPost(input: {title: \"t\", body: \"b\"}) { communityPost { id } } }",
+            json!({}),
+            Some(&ada),
+        )
+        .await["data"]["createCommunityPost"]["communityPost"]["id"]
+        .clone();
+    let event = app
+        .gql(
+            "mutation { createStatusEvent(input: {service: \"api\", status: DEGRADED}) { statusEvent { id } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await["data"]["createStatusEvent"]["statusEvent"]["id"]
+        .clone();
+    let q = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }";
+    let ids = json!([ticket, post, event]);
+    let anon = app.gql(q, json!({ "ids": ids }), None).await;
+    let nodes = anon["data"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{anon}"));
+    assert!(
+        nodes[0].is_null(),
+        "tickets are private to requester and staff"
+    );
+    assert_eq!(nodes[1]["__typename"], "CommunityPost");
+    assert_eq!(nodes[2]["__typename"], "StatusEvent");
+    let mine = app.gql(q, json!({ "ids": ids }), Some(&ada)).await;
+    assert_eq!(mine["data"]["nodes"][0]["__typename"], "SupportTicket");
+    assert_eq!(mine["data"]["nodes"][0]["id"], ticket);
 }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::common::{TestApp, error_code, spawn_app, spawn_app_sharing};
 
 const CREATE: &str = "mutation($i: CreateStatusEventInput!) {
-    createStatusEvent(input: $i, idempotencyKey: \"k\") {
+    createStatusEvent(input: $i) {
         statusEvent { id service status message createdAt createdBy { id displayName } }
     }
 }";
@@ -262,6 +262,41 @@ async fn since_marks_the_start_of_the_current_run() {
         relapse["createdAt"],
         "an earlier run of the same status does not count"
     );
+}
+
+#[tokio::test]
+async fn concurrent_events_leave_the_status_consistent_with_the_history() {
+    let app = spawn_app().await;
+    let staff = staff(&app).await;
+    let statuses = ["DEGRADED", "DEGRADED", "OPERATIONAL", "MAJOR_OUTAGE"];
+    let writes = (0..12).map(|i| record(&app, &staff, "api", statuses[i % 4], ""));
+    futures::future::join_all(writes).await;
+
+    let body = app
+        .gql(
+            EVENTS,
+            json!({ "first": 100, "filter": { "service": "api" } }),
+            None,
+        )
+        .await;
+    let history: Vec<&Value> = body["data"]["statusEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    assert_eq!(history.len(), 12, "{body}");
+    let latest = history[0];
+    let run_start = history
+        .iter()
+        .take_while(|e| e["status"] == latest["status"])
+        .last()
+        .unwrap();
+    let page = status_page(&app).await;
+    let api = service(&page, "api");
+    assert_eq!(api["status"], latest["status"], "{page}");
+    assert_eq!(api["updatedAt"], latest["createdAt"]);
+    assert_eq!(api["since"], run_start["createdAt"], "{page} vs {body}");
 }
 
 fn at(seconds: i64) -> DateTime<Utc> {
@@ -767,4 +802,27 @@ async fn stopping_the_server_closes_subscriptions() {
         }
     }
     assert_eq!(saw_close, Some(1001));
+}
+
+#[tokio::test]
+async fn keyed_status_events_are_recorded_once() {
+    let app = crate::common::spawn_app().await;
+    let staff = app
+        .user_with_role("ops@example.com", neoforge::entity::users::Role::Staff)
+        .await;
+    let q = "mutation($i: CreateStatusEventInput!) { createStatusEvent(input: $i, idempotencyKey: \"incident-1\") { statusEvent { id } } }";
+    let vars = serde_json::json!({ "i": { "service": "api", "status": "DEGRADED" } });
+    let first = app.gql(q, vars.clone(), Some(&staff)).await;
+    let again = app.gql(q, vars, Some(&staff)).await;
+    assert!(first["errors"].is_null(), "{first}");
+    assert_eq!(first["data"], again["data"]);
+    assert_eq!(again["extensions"]["idempotentReplayed"], true);
+    let list = app
+        .gql(
+            "{ statusEvents { totalCount } }",
+            serde_json::json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(list["data"]["statusEvents"]["totalCount"], 1, "{list}");
 }

@@ -44,3 +44,21 @@ impl Loader<Uuid> for PostLoader {
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
+
+/// Status events by id (public).
+pub struct StatusEventLoader(pub Db);
+
+impl Loader<Uuid> for StatusEventLoader {
+    type Value = crate::entity::status_events::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        use crate::entity::status_events;
+        let rows = status_events::Entity::find()
+            .filter(status_events::Column::Id.is_in(keys.iter().copied()))
+            .all(self.0.conn())
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|e| (e.id, e)).collect())
+    }
+}

@@ -18,7 +18,7 @@ use async_graphql::extensions::{
 use async_graphql::{Context, Request, ServerResult};
 use uuid::Uuid;
 
-pub use by_id::{PostLoader, TicketLoader};
+pub use by_id::{PostLoader, StatusEventLoader, TicketLoader};
 pub use posts::{LATEST_POSTS, LatestPostsLoader, PostCountLoader};
 pub use projects::{OpenTicketCountLoader, ProjectLoader};
 pub use users::UserLoader;
@@ -106,6 +106,7 @@ impl Extension for PerRequestExtension {
         let request = request
             .data(cached(TicketLoader(db.clone())))
             .data(cached(PostLoader(db.clone())))
+            .data(cached(StatusEventLoader(db.clone())))
             .data(cached(UserLoader(db.clone())))
             .data(cached(ProjectLoader(db.clone())))
             .data(cached(OpenTicketCountLoader(db.clone())))

@@ -40,7 +40,10 @@ impl Loader<Uuid> for PostCountLoader {
             .all(self.0.conn())
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (r.project_id, r.n)).collect())
+        // Every key gets an answer so the request cache is complete.
+        let mut counts: HashMap<Uuid, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        counts.extend(rows.into_iter().map(|r| (r.project_id, r.n)));
+        Ok(counts)
     }
 }
 
@@ -84,7 +87,7 @@ impl Loader<Uuid> for LatestPostsLoader {
             .all(self.0.conn())
             .await
             .map_err(Arc::new)?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        let mut out: HashMap<Uuid, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for post in rows {
             if let Some(project) = post.project_id {
                 out.entry(project).or_default().push(post);

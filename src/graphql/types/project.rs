@@ -1,11 +1,13 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{OrderDirection, User};
+use super::{CommunityPost, OrderDirection, User};
 use crate::domain::projects::{self as domain, ProjectOrderField};
 use crate::entity::projects::{self, Visibility as DbVisibility};
 use crate::graphql::context::principal;
-use crate::graphql::loaders::{self, OpenTicketCountLoader, UserLoader};
+use crate::graphql::loaders::{
+    self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader,
+};
 
 /// Who can see a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -88,6 +90,23 @@ impl Project {
                 .await?
                 .unwrap_or(0),
         )
+    }
+
+    /// Number of community posts about this project.
+    async fn post_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(loaders::load_one::<PostCountLoader>(ctx, self.model.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// The project's newest community posts (at most 3), newest first.
+    async fn latest_posts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CommunityPost>> {
+        let posts = loaders::load_one::<LatestPostsLoader>(ctx, self.model.id).await?;
+        Ok(posts
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Whether the caller may update or delete this project.

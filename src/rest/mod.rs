@@ -1,0 +1,461 @@
+//! The REST compatibility shim: `/api/v1` (DESIGN §5–§7) onto the same GraphQL schema.
+//!
+//! Each route of [`routes::table`] is a persisted GraphQL operation, parsed once at start-up.
+//! A request is matched against the table, its path, query, body and headers become the
+//! operation's variables ([`input`]), the schema executes it with the caller's principal, and
+//! the result becomes the REST body, status, ETag and cache headers ([`output`], [`etag`]).
+//! Errors are problem+json with the status of the one mapping in `crate::http::problem`.
+//! Nothing here decides who may do what or what is valid beyond the wire format.
+
+pub mod etag;
+pub mod input;
+pub mod openapi;
+pub mod output;
+pub mod problem;
+pub mod routes;
+pub mod spec;
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use async_graphql::parser::types::ExecutableDocument;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::error::ErrorCode;
+use crate::state::{AppState, RequestMeta};
+
+use self::etag::IfMatch;
+use self::problem::{Invalid, Problem};
+use self::spec::{Cache, Input, NullMeans, Output, RouteSpec};
+
+pub const PREFIX: &str = "/api/v1";
+const JSON: &str = "application/json";
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Whether writes must carry `If-Match` (428 otherwise). Not configurable yet: not required.
+pub const IF_MATCH_REQUIRED: bool = false;
+
+/// A route of the table, compiled: its operation parsed, its path split.
+pub struct Route {
+    pub spec: &'static RouteSpec,
+    pub document: ExecutableDocument,
+    segments: Vec<&'static str>,
+}
+
+impl Route {
+    fn compile(spec: &'static RouteSpec) -> Self {
+        let document = async_graphql::parser::parse_query(spec.operation).unwrap_or_else(|e| {
+            panic!(
+                "REST route {} {}: bad operation: {e}",
+                spec.method, spec.path
+            )
+        });
+        let segments = spec.path.trim_matches('/').split('/').collect();
+        Self {
+            spec,
+            document,
+            segments,
+        }
+    }
+
+    /// Matches a path (without the prefix, without a trailing slash); `Some(id)` on a match.
+    fn matches<'p>(&self, path: &[&'p str]) -> Option<Option<&'p str>> {
+        if path.len() != self.segments.len() {
+            return None;
+        }
+        let mut id = None;
+        for (pattern, actual) in self.segments.iter().zip(path) {
+            if *pattern == "{id}" {
+                id = Some(*actual);
+            } else if pattern != actual {
+                return None;
+            }
+        }
+        Some(id)
+    }
+}
+
+/// The route table, compiled once.
+pub static TABLE: LazyLock<Vec<Route>> =
+    LazyLock::new(|| routes::TABLE.iter().map(Route::compile).collect());
+
+/// The OpenAPI document, generated once from the table.
+static OPENAPI: LazyLock<Value> = LazyLock::new(openapi::document);
+
+/// The shim's routes, to merge into the application router.
+pub fn router() -> Router<AppState> {
+    LazyLock::force(&TABLE);
+    Router::new().route("/api/v1/{*path}", any(dispatch))
+}
+
+fn allow(methods: &[Method]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for m in methods {
+        if !names.contains(&m.as_str()) {
+            names.push(m.as_str());
+        }
+        if *m == Method::GET && !names.contains(&"HEAD") {
+            names.push("HEAD");
+        }
+    }
+    names.join(", ")
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let instance = uri.path().to_owned();
+    let path = instance.strip_prefix(PREFIX).unwrap_or(&instance);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let head = method == Method::HEAD;
+    let wanted = if head { Method::GET } else { method.clone() };
+
+    let mut methods = Vec::new();
+    let mut found = None;
+    for route in TABLE.iter() {
+        if let Some(id) = route.matches(&segments) {
+            methods.push(route.spec.method.clone());
+            if route.spec.method == wanted {
+                found = Some((route, id));
+            }
+        }
+    }
+    if segments == ["openapi.json"] && !matches!(method, Method::GET | Method::HEAD) {
+        methods.push(Method::GET);
+    } else if segments == ["openapi.json"] {
+        let mut response = axum::Json(OPENAPI.clone()).into_response();
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
+        return if head { strip_body(response) } else { response };
+    }
+    let Some((route, id)) = found else {
+        if methods.is_empty() {
+            return Problem::new(ErrorCode::NotFound, "no such route").render(&instance);
+        }
+        if method == Method::OPTIONS {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            if let Ok(v) = HeaderValue::from_str(&allow(&methods)) {
+                response.headers_mut().insert(header::ALLOW, v);
+            }
+            return response;
+        }
+        let mut problem = Problem::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed here"),
+        );
+        problem.allow = Some(allow(&methods));
+        return problem.render(&instance);
+    };
+    let response = match handle(&state, peer, route, id, uri.query(), &headers, body).await {
+        Ok(response) => response,
+        Err(problem) => problem.render(&instance),
+    };
+    if head { strip_body(response) } else { response }
+}
+
+/// HEAD: the GET response's headers (with its length), no body.
+fn strip_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let len = axum::body::HttpBody::size_hint(&body).exact();
+    if let Some(len) = len
+        && !parts.headers.contains_key(header::CONTENT_LENGTH)
+        && parts.status != StatusCode::NOT_MODIFIED
+    {
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    Response::from_parts(parts, Body::empty())
+}
+
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The JSON body of a write: 415 unless `application/json` (UTF-8), 413 when too large,
+/// 400 when it is not JSON.
+fn read_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, Problem> {
+    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or_default();
+    let mut parts = content_type.split(';').map(str::trim);
+    let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let charset_ok = parts
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, v)| {
+            let v = v.trim().trim_matches('"');
+            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
+        });
+    let json_media =
+        media == JSON || (media.starts_with("application/") && media.ends_with("+json"));
+    if !json_media || !charset_ok {
+        return Err(Problem::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the request body as application/json (UTF-8)",
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(ErrorCode::PayloadTooLarge, "the request body is too large")
+        } else {
+            Problem::bad_request(rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request(format!("the body is not valid JSON: {e}")))
+}
+
+fn query_pairs(uri: Option<&str>) -> Vec<(String, String)> {
+    uri.map(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The `If-Match` precondition of a write → `$version`.
+fn precondition(
+    route: &RouteSpec,
+    headers: &HeaderMap,
+    id: Option<&str>,
+) -> Result<Option<i64>, Problem> {
+    let Some(kind) = route.headers.if_match else {
+        return Ok(None);
+    };
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        if IF_MATCH_REQUIRED {
+            return Err(Problem::new(
+                ErrorCode::PreconditionRequired,
+                "this request must be conditional: send If-Match with the resource's ETag",
+            ));
+        }
+        return Ok(None);
+    };
+    let failed = || {
+        Problem::new(
+            ErrorCode::PreconditionFailed,
+            "If-Match does not match the current ETag of this resource",
+        )
+    };
+    match etag::if_match(
+        raw.to_str().map_err(|_| failed())?,
+        kind,
+        id.unwrap_or_default(),
+    ) {
+        IfMatch::Any => Ok(None),
+        IfMatch::Version(v) => Ok(Some(v)),
+        IfMatch::Never => Err(failed()),
+    }
+}
+
+/// The source of input errors, for `loc`.
+fn source(input: &Input) -> &'static str {
+    match input {
+        Input::List { .. } => "query",
+        Input::Body { .. } => "body",
+        _ => "path",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    route: &Route,
+    id: Option<&str>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let spec = route.spec;
+    let principal = Principal::from_headers(headers, &state.jwt).map_err(|e| Problem::from(&e))?;
+    // Ids are UUIDs: any other path segment names nothing.
+    if let Some(id) = id
+        && uuid::Uuid::parse_str(id).is_err()
+    {
+        return Err(Problem::new(ErrorCode::NotFound, "no such resource"));
+    }
+    let json = match spec.input {
+        Input::Body { .. } => Some(read_json(headers, body)?),
+        _ => None,
+    };
+    let version = precondition(spec, headers, id)?;
+    let mapped = input::map(&spec.input, id, &query_pairs(query), json.as_ref())?;
+    let mut variables = mapped.variables;
+    if let Some(version) = version {
+        variables.insert("version".into(), Value::from(version));
+    }
+    if spec.headers.idempotency_key
+        && let Some(raw) = headers.get(IDEMPOTENCY_KEY)
+    {
+        let key = raw.to_str().map_err(|_| {
+            Problem::invalid(vec![Invalid::new(
+                &["header", "idempotency-key"],
+                "value_error.idempotency_key",
+                "must be 1–255 printable ASCII characters (bare, or a quoted string)",
+            )])
+        })?;
+        variables.insert("key".into(), Value::from(key));
+    }
+
+    let mut request = async_graphql::Request::new(spec.operation);
+    request.set_parsed_query(route.document.clone());
+    request.variables = async_graphql::Variables::from_json(Value::Object(variables));
+    let request = request
+        .data(principal)
+        .data(RequestMeta::from_parts(headers, Some(peer)));
+    let response = state.schema.execute(request).await;
+    if let Some(err) = response.errors.first() {
+        return Err(problem::from_graphql(err, source(&spec.input)));
+    }
+    let replayed = response.http_headers.contains_key(&REPLAYED);
+    let data = response
+        .data
+        .into_json()
+        .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?;
+    respond(spec, headers, &data, mapped.page, replayed)
+}
+
+/// The successful REST response for a route's GraphQL `data`.
+fn respond(
+    spec: &RouteSpec,
+    headers: &HeaderMap,
+    data: &Value,
+    page: Option<input::PageReq>,
+    replayed: bool,
+) -> Result<Response, Problem> {
+    let mut location = None;
+    let mut tag = None;
+    let body = match &spec.output {
+        Output::Empty => None,
+        Output::Page { path, shape } => {
+            let req = page.unwrap_or(input::PageReq {
+                page: 1,
+                page_size: input::DEFAULT_PAGE_SIZE,
+            });
+            Some(output::page(shape, output::at(data, path), req))
+        }
+        Output::Item {
+            path,
+            shape,
+            etag: kind,
+            location: base,
+            null,
+        } => {
+            let value = output::at(data, path);
+            if value.is_null() {
+                return Err(match null {
+                    NullMeans::NotFound => Problem::new(ErrorCode::NotFound, "no such resource"),
+                    NullMeans::Unauthenticated => {
+                        Problem::new(ErrorCode::Unauthenticated, "sign in to do this")
+                    }
+                });
+            }
+            let id = value["id"].as_str().unwrap_or_default();
+            if let Some(kind) = kind {
+                let version = value["version"].as_i64().unwrap_or_default();
+                tag = Some(etag::for_resource(kind, id, version));
+            }
+            if let Some(base) = base {
+                location = Some(format!("{PREFIX}{base}/{id}"));
+            }
+            Some(output::shape(shape, value))
+        }
+    };
+    let bytes = match &body {
+        Some(body) => serde_json::to_vec(body)
+            .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?,
+        None => Vec::new(),
+    };
+    let read = spec.method == Method::GET;
+    if read && tag.is_none() {
+        tag = Some(etag::for_body(&bytes));
+    }
+
+    let mut out = HeaderMap::new();
+    if let Some(tag) = &tag
+        && let Ok(v) = HeaderValue::from_str(tag)
+    {
+        out.insert(header::ETAG, v);
+    }
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        out.insert(header::LOCATION, location);
+    }
+    let authenticated = headers.contains_key(header::AUTHORIZATION);
+    let cache = match spec.cache {
+        Cache::NoStore => "no-store".to_owned(),
+        Cache::Private => "private, no-cache".to_owned(),
+        Cache::Public(_) if authenticated => "private, no-cache".to_owned(),
+        Cache::Public(secs) => format!("public, max-age={secs}, must-revalidate"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&cache) {
+        out.insert(header::CACHE_CONTROL, v);
+    }
+    if spec.cache != Cache::NoStore {
+        out.insert(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    if replayed {
+        out.insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+
+    if read
+        && let (Some(tag), Some(inm)) = (&tag, header_str(headers, header::IF_NONE_MATCH))
+        && etag::none_match(inm, tag)
+    {
+        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+    if body.is_none() {
+        return Ok((spec.success, out).into_response());
+    }
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    Ok((spec.success, out, bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_parses_and_paths_are_unique() {
+        assert_eq!(TABLE.len(), routes::TABLE.len());
+        for (i, a) in routes::TABLE.iter().enumerate() {
+            for b in &routes::TABLE[i + 1..] {
+                assert!(
+                    a.method != b.method || a.path != b.path,
+                    "{} {}",
+                    a.method,
+                    a.path
+                );
+            }
+            // The fragments each operation spells out are the shared ones.
+            if let Some(at) = a.operation.find("fragment ") {
+                assert!(
+                    routes::FRAGMENTS.contains(&&a.operation[at..]),
+                    "{}",
+                    a.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn allow_lists_head_with_get() {
+        assert_eq!(allow(&[Method::GET, Method::POST]), "GET, HEAD, POST");
+    }
+}

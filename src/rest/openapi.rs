@@ -1,0 +1,275 @@
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the route table: paths, parameters,
+//! request bodies, response shapes, headers and every status a route can answer.
+
+use std::collections::BTreeMap;
+
+use http::Method;
+use serde_json::{Map, Value, json};
+
+use super::input::DEFAULT_PAGE_SIZE;
+use super::routes::TABLE;
+use super::spec::{Conv, Input, Kind, Output, RouteSpec, Scalar, Shape};
+use crate::domain::pagination::MAX_PAGE_SIZE;
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(schema: Value) -> Value {
+    json!({ "oneOf": [schema, { "type": "null" }] })
+}
+
+fn shape_schema(shape: &Shape, schemas: &mut BTreeMap<String, Value>) -> Value {
+    if !schemas.contains_key(shape.name) {
+        schemas.insert(shape.name.to_owned(), Value::Null); // reserve (recursion guard)
+        let mut props = Map::new();
+        for f in shape.fields {
+            let schema = match &f.conv {
+                Conv::Same(Scalar::Str) | Conv::IdOf => json!({ "type": "string" }),
+                Conv::Same(Scalar::Int) => json!({ "type": "integer" }),
+                Conv::Same(Scalar::DateTime) => json!({ "type": "string", "format": "date-time" }),
+                Conv::Lower(values) => json!({ "type": "string", "enum": values }),
+                Conv::Object(inner) => shape_schema(inner, schemas),
+                Conv::List(inner) => {
+                    json!({ "type": "array", "items": shape_schema(inner, schemas) })
+                }
+                Conv::Strings => json!({ "type": "array", "items": { "type": "string" } }),
+            };
+            let schema = if f.nullable { nullable(schema) } else { schema };
+            props.insert(f.name.to_owned(), schema);
+        }
+        let required: Vec<&str> = shape.fields.iter().map(|f| f.name).collect();
+        schemas.insert(
+            shape.name.to_owned(),
+            json!({ "type": "object", "properties": props, "required": required }),
+        );
+    }
+    reference(shape.name)
+}
+
+fn kind_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::Str | Kind::Id => json!({ "type": "string" }),
+        Kind::Enum(values) => json!({ "type": "string", "enum": values }),
+        Kind::StrList => json!({ "type": "array", "items": { "type": "string" } }),
+    }
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": { "schema": reference("Problem") } },
+    })
+}
+
+fn header(description: &str) -> Value {
+    json!({ "description": description, "schema": { "type": "string" } })
+}
+
+fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value {
+    let mut params = Vec::new();
+    if route.path.contains("{id}") {
+        params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
+    }
+    params.push(
+        json!({ "name": "Authorization", "in": "header", "required": false,
+        "description": "`Bearer <access_token>`", "schema": { "type": "string" } }),
+    );
+    let mut request_body = None;
+    match &route.input {
+        Input::List { filters } => {
+            params.push(json!({ "name": "page", "in": "query", "required": false,
+                "schema": { "type": "integer", "minimum": 1, "default": 1 } }));
+            params.push(json!({ "name": "page_size", "in": "query", "required": false,
+                "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE } }));
+            for p in *filters {
+                params.push(json!({ "name": p.name, "in": "query", "required": false,
+                    "description": p.doc, "schema": kind_schema(p.kind) }));
+            }
+        }
+        Input::Body { fields } => {
+            let mut props = Map::new();
+            for f in *fields {
+                let mut schema = kind_schema(f.kind);
+                if !f.required {
+                    schema = nullable(schema);
+                }
+                props.insert(
+                    f.name.to_owned(),
+                    json!({ "description": f.doc, "allOf": [schema] }),
+                );
+            }
+            let required: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name)
+                .collect();
+            request_body = Some(
+                json!({ "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "properties": props, "required": required, "additionalProperties": false } } } }),
+            );
+        }
+        Input::None | Input::Id | Input::IdInput => {}
+    }
+    if route.headers.idempotency_key {
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "1–255 printable ASCII characters; retries with the same key replay the first result.",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 257 } }));
+    }
+    if route.headers.if_match.is_some() {
+        params.push(json!({ "name": "If-Match", "in": "header", "required": false,
+            "description": "The resource's ETag: the write happens only at that version.", "schema": { "type": "string" } }));
+    }
+    let read = route.method == Method::GET;
+    if read {
+        params.push(json!({ "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }));
+    }
+
+    let mut headers = Map::new();
+    let body_schema = match &route.output {
+        Output::Empty => None,
+        Output::Page { shape, .. } => {
+            let item = shape_schema(shape, schemas);
+            let name = format!("{}Page", shape.name);
+            schemas.insert(name.clone(), json!({ "type": "object",
+                "properties": { "items": { "type": "array", "items": item }, "total": { "type": "integer" },
+                    "page": { "type": "integer" }, "page_size": { "type": "integer" }, "pages": { "type": "integer" } },
+                "required": ["items", "total", "page", "page_size", "pages"] }));
+            Some(reference(&name))
+        }
+        Output::Item {
+            shape, location, ..
+        } => {
+            if location.is_some() {
+                headers.insert("Location".into(), header("The new resource's URL."));
+            }
+            Some(shape_schema(shape, schemas))
+        }
+    };
+    if read || matches!(route.output, Output::Item { etag: Some(_), .. }) {
+        headers.insert("ETag".into(), header("Entity tag of the representation."));
+    }
+    if route.headers.idempotency_key {
+        headers.insert(
+            "Idempotent-Replayed".into(),
+            header("`true` when this is a replayed result."),
+        );
+    }
+    headers.insert("Cache-Control".into(), header("Caching policy."));
+    let mut success = json!({ "description": route.summary, "headers": headers });
+    if let Some(schema) = body_schema {
+        success["content"] = json!({ "application/json": { "schema": schema } });
+    }
+    let mut responses = Map::new();
+    responses.insert(route.success.as_u16().to_string(), success);
+    if read {
+        responses.insert(
+            "304".into(),
+            json!({ "description": "Not modified (If-None-Match matched)." }),
+        );
+    }
+    let mut errors: Vec<u16> = vec![400, 401, 404, 429, 500, 503];
+    if matches!(route.input, Input::Body { .. }) {
+        errors.extend([413, 415, 422]);
+    }
+    errors.extend(route.errors);
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        let reason = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        responses.insert(status.to_string(), problem_response(reason));
+    }
+    let mut op = json!({
+        "summary": route.summary,
+        "operationId": operation_id(route),
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(body) = request_body {
+        op["requestBody"] = body;
+    }
+    op
+}
+
+/// The GraphQL operation's name (`query ListProjects(...)` → `ListProjects`).
+fn operation_id(route: &RouteSpec) -> String {
+    route
+        .operation
+        .split(|c: char| c == '(' || c == '{' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .nth(1)
+        .unwrap_or(route.path)
+        .to_owned()
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut schemas = BTreeMap::new();
+    schemas.insert("Problem".to_owned(), json!({
+        "type": "object",
+        "properties": {
+            "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+            "detail": { "type": "string" }, "instance": { "type": "string" }, "code": { "type": "string" },
+            "errors": { "type": "array", "items": { "type": "object",
+                "properties": { "loc": { "type": "array", "items": { "type": "string" } },
+                    "msg": { "type": "string" }, "type": { "type": "string" } },
+                "required": ["loc", "msg", "type"] } }
+        },
+        "required": ["type", "title", "status", "detail", "instance", "code"],
+    }));
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    for route in TABLE {
+        let op = operation(route, &mut schemas);
+        let entry = paths.entry(route.path).or_default();
+        entry.insert(route.method.as_str().to_ascii_lowercase(), op.clone());
+        if route.method == Method::GET {
+            let mut head = op;
+            head["operationId"] = Value::String(format!("{}Head", operation_id(route)));
+            for (_, response) in head["responses"].as_object_mut().into_iter().flatten() {
+                if let Some(r) = response.as_object_mut() {
+                    r.remove("content");
+                }
+            }
+            entry.insert("head".into(), head);
+        }
+    }
+    paths.entry("/openapi.json").or_default().insert(
+        "get".into(),
+        json!({ "summary": "This document.", "operationId": "OpenApi",
+            "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } } } }),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "NeoForge REST API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "REST compatibility shim over the NeoForge GraphQL schema. See docs/api.md.",
+        },
+        "servers": [{ "url": super::PREFIX }],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" } },
+        },
+        "paths": paths,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documents_every_route() {
+        let doc = super::document();
+        for route in super::TABLE {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            assert!(op.is_object(), "{} {}", route.method, route.path);
+            assert!(op["responses"][route.success.as_u16().to_string()].is_object());
+        }
+        assert_eq!(
+            doc["paths"]["/projects"]["get"]["operationId"],
+            "ListProjects"
+        );
+    }
+}

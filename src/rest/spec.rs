@@ -1,0 +1,197 @@
+//! The vocabulary of the route table: what a REST route is, declaratively.
+
+use http::{Method, StatusCode};
+
+/// One REST route of `/api/v1` (DESIGN §5): a persisted GraphQL operation plus the mapping of
+/// the HTTP request onto its variables and of its result back onto the REST response.
+pub struct RouteSpec {
+    pub method: Method,
+    /// Path under `/api/v1`, axum 0.8 syntax (`/projects/{id}`).
+    pub path: &'static str,
+    /// One line for humans (docs, OpenAPI `summary`).
+    pub summary: &'static str,
+    /// The persisted GraphQL document: exactly one operation (fragments allowed).
+    pub operation: &'static str,
+    pub input: Input,
+    pub output: Output,
+    pub success: StatusCode,
+    pub cache: Cache,
+    /// Headers the route reads (for `If-Match`, `Idempotency-Key` handling).
+    pub headers: Headers,
+    /// Every error status the route can answer besides the common ones (400, 401, 405, 413,
+    /// 415, 429, 503); used by the OpenAPI document.
+    pub errors: &'static [u16],
+}
+
+#[derive(Clone, Copy)]
+pub struct Headers {
+    /// `Idempotency-Key` → `$key`.
+    pub idempotency_key: bool,
+    /// `If-Match` → `$version`, compared strongly against the ETag of this resource type
+    /// (`"<type>-<id>-v<version>"`).
+    pub if_match: Option<&'static str>,
+}
+
+/// A route that reads neither `Idempotency-Key` nor `If-Match`.
+pub const NO_HEADERS: Headers = Headers {
+    idempotency_key: false,
+    if_match: None,
+};
+
+/// How the HTTP request becomes GraphQL variables.
+pub enum Input {
+    /// No variables.
+    None,
+    /// `?page=&page_size=` → `$first`, `$offset`; each filter parameter → a field of `$filter`.
+    List { filters: &'static [Param] },
+    /// The `{id}` path segment → `$id`.
+    Id,
+    /// The JSON body → `$input` (and the `{id}` segment, when the path has one, → `input.id`).
+    Body { fields: &'static [BodyField] },
+    /// The `{id}` path segment → `$input: { id }`.
+    IdInput,
+}
+
+/// A query-string filter.
+pub struct Param {
+    pub name: &'static str,
+    /// Field of the GraphQL `filter` input.
+    pub gql: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+}
+
+/// A member of a JSON request body.
+pub struct BodyField {
+    pub name: &'static str,
+    /// Field of the GraphQL input object.
+    pub gql: &'static str,
+    pub kind: Kind,
+    /// Required and non-null; otherwise it may be omitted or null.
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Str,
+    /// An opaque id (a string).
+    Id,
+    /// One of these lowercase values; GraphQL spells them in SCREAMING_CASE.
+    Enum(&'static [&'static str]),
+    StrList,
+}
+
+/// How the GraphQL result becomes the REST response body.
+pub enum Output {
+    /// The object at `path` (below `data`), shaped; `null` → 404 (or 401 for `/auth/me`).
+    Item {
+        path: &'static [&'static str],
+        shape: &'static Shape,
+        /// Single resources with a version: the ETag is `"<etag>-<id>-v<version>"`.
+        etag: Option<&'static str>,
+        /// Create routes: `Location: /api/v1<location>/<id>`.
+        location: Option<&'static str>,
+        null: NullMeans,
+    },
+    /// A connection at `path`: `{ items, total, page, page_size, pages }`.
+    Page {
+        path: &'static [&'static str],
+        shape: &'static Shape,
+    },
+    /// No body (204).
+    Empty,
+}
+
+#[derive(Clone, Copy)]
+pub enum NullMeans {
+    NotFound,
+    Unauthenticated,
+}
+
+/// A REST object: its members, in order, each taken from a GraphQL field.
+pub struct Shape {
+    pub name: &'static str,
+    pub fields: &'static [Field],
+}
+
+pub struct Field {
+    pub name: &'static str,
+    pub gql: &'static str,
+    pub conv: Conv,
+    pub nullable: bool,
+}
+
+pub enum Conv {
+    /// Strings, numbers and timestamps as they are.
+    Same(Scalar),
+    /// An enum value, lowercased.
+    Lower(&'static [&'static str]),
+    /// The `id` of a related object (`owner { id }` → `owner_id`).
+    IdOf,
+    Object(&'static Shape),
+    List(&'static Shape),
+    Strings,
+}
+
+#[derive(Clone, Copy)]
+pub enum Scalar {
+    Str,
+    Int,
+    DateTime,
+}
+
+/// The `Cache-Control` policy of a successful read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Not cacheable (writes, tokens).
+    NoStore,
+    /// `private, no-cache` and `Vary: Authorization`: the answer depends on the caller.
+    Private,
+    /// Public data: `public, max-age=N` for anonymous callers (`private, no-cache` with a token),
+    /// always `Vary: Authorization`.
+    Public(u32),
+}
+
+pub const fn field(name: &'static str, gql: &'static str, conv: Conv) -> Field {
+    Field {
+        name,
+        gql,
+        conv,
+        nullable: false,
+    }
+}
+
+pub const fn nullable(name: &'static str, gql: &'static str, conv: Conv) -> Field {
+    Field {
+        name,
+        gql,
+        conv,
+        nullable: true,
+    }
+}
+
+pub const fn body(
+    name: &'static str,
+    gql: &'static str,
+    kind: Kind,
+    required: bool,
+    doc: &'static str,
+) -> BodyField {
+    BodyField {
+        name,
+        gql,
+        kind,
+        required,
+        doc,
+    }
+}
+
+pub const fn param(name: &'static str, gql: &'static str, kind: Kind, doc: &'static str) -> Param {
+    Param {
+        name,
+        gql,
+        kind,
+        doc,
+    }
+}
