@@ -65,7 +65,10 @@ pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings)
     .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
     .extension(limits::ErrorCodes)
     .limit_recursive_depth(32)
-    .extension(loaders::PerRequest(db))
+    .extension(loaders::PerRequest(
+        db,
+        std::time::Duration::from_micros(settings.loader_delay_us),
+    ))
     .extension(replay::ReplayMarker)
     .extension(async_graphql::extensions::Tracing);
     if !settings.introspection_enabled() {

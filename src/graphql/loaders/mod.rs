@@ -1,7 +1,7 @@
 //! DataLoaders: relations resolve in batches, so the SQL statements per request stay constant
 //! in the page size. Each request gets fresh, caching loaders (nothing outlives the request).
 //! List resolvers [`prefetch`] what their items will ask for in one statement; other loads
-//! batch by waiting [`BATCH_DELAY`] for siblings to join.
+//! batch by waiting a configured delay for siblings to join (see [`PerRequest`]).
 
 mod by_id;
 mod posts;
@@ -26,11 +26,6 @@ pub use users::UserLoader;
 use crate::db::Db;
 use crate::error::Error;
 
-/// Long enough for every sibling resolver in a list to register its key before the batch runs
-/// (the batch task is spawned and may start on another worker at once), short enough to be
-/// invisible in latency. The async-graphql default is 1 ms. See docs/benchmarks.md.
-pub const BATCH_DELAY: Duration = Duration::from_micros(200);
-
 /// Loader errors must be `Clone`.
 pub type LoadError = Arc<sea_orm::DbErr>;
 
@@ -42,11 +37,11 @@ pub fn loader_error(err: LoadError) -> async_graphql::Error {
     Error::internal(anyhow::anyhow!("batch load failed: {err}")).extend()
 }
 
-fn cached<T>(inner: T) -> Cached<T>
+fn cached<T>(inner: T, delay: Duration) -> Cached<T>
 where
     T: Send + Sync + 'static,
 {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY)
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(delay)
 }
 
 /// The loader for `T` in this request.
@@ -82,16 +77,19 @@ where
     Ok(())
 }
 
-/// Creates fresh loaders for every request (so nothing cached outlives the request).
-pub struct PerRequest(pub Db);
+/// Creates fresh loaders for every request (so nothing cached outlives the request). The
+/// delay is how long a batch waits for sibling resolvers to join: long enough for the keys of
+/// nested lists to gather (list roots [`prefetch`] and do not depend on it), short enough to
+/// be invisible in latency (`NEOFORGE_LOADER_DELAY_US`, measured in docs/benchmarks.md).
+pub struct PerRequest(pub Db, pub Duration);
 
 impl ExtensionFactory for PerRequest {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequestExtension(self.0.clone()))
+        Arc::new(PerRequestExtension(self.0.clone(), self.1))
     }
 }
 
-struct PerRequestExtension(Db);
+struct PerRequestExtension(Db, Duration);
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PerRequestExtension {
@@ -101,17 +99,17 @@ impl Extension for PerRequestExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let db = &self.0;
+        let (db, delay) = (&self.0, self.1);
         // Register every loader here.
         let request = request
-            .data(cached(TicketLoader(db.clone())))
-            .data(cached(PostLoader(db.clone())))
-            .data(cached(StatusEventLoader(db.clone())))
-            .data(cached(UserLoader(db.clone())))
-            .data(cached(ProjectLoader(db.clone())))
-            .data(cached(OpenTicketCountLoader(db.clone())))
-            .data(cached(PostCountLoader(db.clone())))
-            .data(cached(LatestPostsLoader(db.clone())));
+            .data(cached(TicketLoader(db.clone()), delay))
+            .data(cached(PostLoader(db.clone()), delay))
+            .data(cached(StatusEventLoader(db.clone()), delay))
+            .data(cached(UserLoader(db.clone()), delay))
+            .data(cached(ProjectLoader(db.clone()), delay))
+            .data(cached(OpenTicketCountLoader(db.clone()), delay))
+            .data(cached(PostCountLoader(db.clone()), delay))
+            .data(cached(LatestPostsLoader(db.clone()), delay));
         next.run(ctx, request).await
     }
 }

@@ -16,7 +16,9 @@ pub struct RegisterInput {
 /// Sign in with email and password.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// The account's email (any case).
     pub email: String,
+    /// The account's password.
     pub password: String,
     /// A label for this device's session (e.g. "Ada's laptop").
     pub device: Option<String>,

@@ -44,6 +44,7 @@ pub struct Project {
     pub name: String,
     /// Up to 5,000 characters (may be empty).
     pub description: String,
+    /// Who can see the project.
     pub visibility: Visibility,
     /// When the project was created (UTC).
     pub created_at: DateTime<Utc>,
@@ -121,6 +122,7 @@ impl Project {
 pub struct ProjectFilter {
     /// Case-insensitive substring of the name.
     pub q: Option<String>,
+    /// Only projects with this visibility.
     pub visibility: Option<Visibility>,
     /// Only projects owned by this user.
     pub owner_id: Option<ID>,
@@ -129,9 +131,12 @@ pub struct ProjectFilter {
 /// Sort keys for `projects`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, Default)]
 pub enum ProjectOrderBy {
+    /// When the project was created.
     #[default]
     CreatedAt,
+    /// When the project last changed.
     UpdatedAt,
+    /// Name, in byte order.
     Name,
 }
 
@@ -148,7 +153,9 @@ impl From<ProjectOrderBy> for ProjectOrderField {
 /// Ordering for `projects` (ties broken by id). Default: newest first.
 #[derive(InputObject)]
 pub struct ProjectOrder {
+    /// The sort key.
     pub field: ProjectOrderBy,
+    /// Default: DESC.
     #[graphql(default_with = "OrderDirection::Desc")]
     pub direction: OrderDirection,
 }
@@ -167,27 +174,34 @@ pub struct CreateProjectInput {
 /// Change a project. Omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateProjectInput {
+    /// The project to change.
     pub id: ID,
+    /// 1–120 characters; null is an error.
     pub name: MaybeUndefined<String>,
+    /// Up to 5,000 characters; null is an error (send "" to clear).
     pub description: MaybeUndefined<String>,
+    /// New visibility; null is an error.
     pub visibility: MaybeUndefined<Visibility>,
 }
 
 /// Delete a project.
 #[derive(InputObject)]
 pub struct DeleteProjectInput {
+    /// The project to delete.
     pub id: ID,
 }
 
 /// Result of `createProject`.
 #[derive(SimpleObject)]
 pub struct CreateProjectPayload {
+    /// The new project.
     pub project: Project,
 }
 
 /// Result of `updateProject`.
 #[derive(SimpleObject)]
 pub struct UpdateProjectPayload {
+    /// The project as changed.
     pub project: Project,
 }
 
