@@ -135,6 +135,10 @@ pub struct Settings {
     #[arg(long, env = "NEOFORGE_IDEMPOTENCY_CLEANUP_INTERVAL", value_name = "NEOFORGE_IDEMPOTENCY_CLEANUP_INTERVAL", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub idempotency_cleanup_interval: u64,
 
+    /// Require `If-Match` on REST PATCH/DELETE (428 Precondition Required when absent).
+    #[arg(long, env = "NEOFORGE_REQUIRE_IF_MATCH", value_name = "NEOFORGE_REQUIRE_IF_MATCH", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub require_if_match: bool,
+
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,

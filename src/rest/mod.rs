@@ -41,9 +41,6 @@ const JSON: &str = "application/json";
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// Whether writes must carry `If-Match` (428 otherwise). Not configurable yet: not required.
-pub const IF_MATCH_REQUIRED: bool = false;
-
 /// A route of the table, compiled: its operation parsed, its path split.
 pub struct Route {
     pub spec: &'static RouteSpec,
@@ -234,12 +231,13 @@ fn precondition(
     route: &RouteSpec,
     headers: &HeaderMap,
     id: Option<&str>,
+    required: bool,
 ) -> Result<Option<i64>, Problem> {
     let Some(kind) = route.headers.if_match else {
         return Ok(None);
     };
     let Some(raw) = headers.get(header::IF_MATCH) else {
-        if IF_MATCH_REQUIRED {
+        if required {
             return Err(Problem::new(
                 ErrorCode::PreconditionRequired,
                 "this request must be conditional: send If-Match with the resource's ETag",
@@ -295,7 +293,7 @@ async fn handle(
         Input::Body { .. } => Some(read_json(headers, body)?),
         _ => None,
     };
-    let version = precondition(spec, headers, id)?;
+    let version = precondition(spec, headers, id, state.settings.require_if_match)?;
     let mapped = input::map(&spec.input, id, &query_pairs(query), json.as_ref())?;
     let mut variables = mapped.variables;
     if let Some(version) = version {

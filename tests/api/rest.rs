@@ -935,3 +935,127 @@ async fn openapi_document_is_served_and_covers_the_table() {
         );
     }
 }
+
+#[tokio::test]
+async fn if_match_can_be_required() {
+    let app = spawn_app_with(|s| s.require_if_match = true).await;
+    let ada = app.user("ada@example.com").await;
+    let created = create_project(&app, &ada, "Forge", "public").await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/projects/{id}");
+    let missing = call(&app, Method::PATCH, &path)
+        .token(&ada)
+        .json(json!({ "name": "unconditional" }))
+        .send()
+        .await;
+    assert_eq!(missing.problem(428)["code"], "PRECONDITION_REQUIRED");
+    let etag = created.header("etag").unwrap().to_owned();
+    let ok = call(&app, Method::PATCH, &path)
+        .token(&ada)
+        .header("if-match", &etag)
+        .json(json!({ "name": "conditional" }))
+        .send()
+        .await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_and_exposes_rest_headers() {
+    let app = spawn_app_with(|s| s.cors_origins = vec!["https://app.neoforge.test".into()]).await;
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/v1/projects"))
+        .header("origin", "https://app.neoforge.test")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "idempotency-key, if-match",
+        )
+        .send()
+        .await
+        .unwrap();
+    let allow_origin = preflight
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(allow_origin.as_deref(), Some("https://app.neoforge.test"));
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("idempotency-key") && allowed.contains("if-match"),
+        "{allowed}"
+    );
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("origin", "https://app.neoforge.test")
+        .send()
+        .await
+        .unwrap();
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for h in ["etag", "location", "idempotent-replayed", "retry-after"] {
+        assert!(exposed.contains(h), "exposes {h}: {exposed}");
+    }
+    let other = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("origin", "https://evil.test")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn concurrent_duplicate_posts_get_409_with_retry_after_and_write_once() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (client, url, token) =
+                (app.client.clone(), app.url("/api/v1/projects"), ada.clone());
+            tokio::spawn(async move {
+                let res = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", "double-click")
+                    .json(&json!({ "name": "Once", "visibility": "public" }))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let retry = res.headers().get("retry-after").is_some();
+                let location = res
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (status, retry, location, res.bytes().await.unwrap())
+            })
+        })
+        .collect();
+    let mut created = vec![];
+    for t in tasks {
+        let (status, retry, location, body) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => created.push((location, body)),
+            StatusCode::CONFLICT => assert!(retry, "409 carries Retry-After"),
+            other => panic!("unexpected {other}: {}", String::from_utf8_lossy(&body)),
+        }
+    }
+    assert!(!created.is_empty());
+    assert!(
+        created.iter().all(|c| *c == created[0]),
+        "every 201 is the same bytes and Location"
+    );
+    let list = call(&app, Method::GET, "/projects")
+        .token(&ada)
+        .send()
+        .await;
+    assert_eq!(list.json()["total"], 1);
+}
