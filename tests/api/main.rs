@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod cli;
+mod docs;
 mod graphql_http;
 mod health;
 mod idempotency;

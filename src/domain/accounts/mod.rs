@@ -75,7 +75,7 @@ pub async fn create_user(
     role: Role,
 ) -> Result<users::Model> {
     let hash = password::hash(pw.expose()).await?;
-    let now = Utc::now();
+    let now = crate::domain::now();
     let tx = db.begin_write().await?;
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
