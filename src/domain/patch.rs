@@ -9,10 +9,6 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    pub fn is_unchanged(&self) -> bool {
-        matches!(self, Self::Unchanged)
-    }
-
     /// For fields that cannot be null: explicit null is an input error on `field`.
     pub fn required(self, field: &str) -> Result<Option<T>, crate::error::FieldError> {
         match self {
