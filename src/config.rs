@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::security::RateQuota;
 use clap::{Args, ValueEnum};
 
 /// The development JWT secret. Production refuses to start with it.
@@ -139,6 +140,36 @@ pub struct Settings {
     #[arg(long, env = "NEOFORGE_REQUIRE_IF_MATCH", value_name = "NEOFORGE_REQUIRE_IF_MATCH", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub require_if_match: bool,
 
+    /// Requests per client IP without a valid token: `N/s`, `N/min`, `N/h` or `off` (429 beyond).
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_ANONYMOUS",
+        value_name = "NEOFORGE_RATE_LIMIT_ANONYMOUS",
+        default_value = "300/min",
+        global = true
+    )]
+    pub rate_limit_anonymous: RateQuota,
+
+    /// Requests per signed-in user (same format).
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_API",
+        value_name = "NEOFORGE_RATE_LIMIT_API",
+        default_value = "1200/min",
+        global = true
+    )]
+    pub rate_limit_api: RateQuota,
+
+    /// Sign-in and registration attempts per client IP (same format).
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_AUTH",
+        value_name = "NEOFORGE_RATE_LIMIT_AUTH",
+        default_value = "10/min",
+        global = true
+    )]
+    pub rate_limit_auth: RateQuota,
+
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,
@@ -224,6 +255,14 @@ impl Settings {
             ttl: Duration::from_secs(self.idempotency_ttl),
             required: self.idempotency_required,
         }
+    }
+
+    pub fn rate_limits(&self) -> crate::security::RateLimits {
+        crate::security::RateLimits::new(
+            self.rate_limit_anonymous,
+            self.rate_limit_api,
+            self.rate_limit_auth,
+        )
     }
 
     pub fn access_token_ttl(&self) -> Duration {

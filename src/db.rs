@@ -39,6 +39,11 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.tx.commit().await
     }
+
+    /// Rolls back and releases the writer gate.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
 }
 
 impl std::ops::Deref for WriteTx {
@@ -93,8 +98,10 @@ impl Db {
         let mut conn = Database::connect(opts).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let exported = metrics::counter!("db_statements_total");
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, AtomicOrdering::Relaxed);
+            exported.increment(1);
         });
         Ok(Self {
             conn,

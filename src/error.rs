@@ -181,6 +181,14 @@ impl From<DbErr> for Error {
                 "refers to a resource that does not exist",
             );
         }
+        if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = &err
+            && e.as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| code == "22021" || code == "22P05")
+        {
+            // PostgreSQL text cannot hold NUL; whatever field carried one, it is bad input.
+            return Self::BadRequest("text must not contain NUL characters".into());
+        }
         match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
                 Self::Unavailable(err)

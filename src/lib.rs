@@ -15,6 +15,7 @@ pub mod http;
 pub mod idempotency;
 pub mod metrics;
 pub mod rest;
+pub mod security;
 pub mod state;
 pub mod telemetry;
 
@@ -54,10 +55,18 @@ impl Application {
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();
         let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
-        let schema = graphql::build(db.clone(), jwt.clone(), status_feed.clone(), &settings);
+        let rate_limits = settings.rate_limits();
+        let schema = graphql::build(
+            db.clone(),
+            jwt.clone(),
+            status_feed.clone(),
+            rate_limits.clone(),
+            &settings,
+        );
         let state = AppState {
             db,
             jwt,
+            rate_limits,
             settings: Arc::new(settings),
             schema,
         };
@@ -104,6 +113,7 @@ impl Application {
             state.db.clone(),
             std::time::Duration::from_secs(state.settings.idempotency_cleanup_interval),
         );
+        security::spawn_housekeeping(&tasks, shutdown.clone(), state.rate_limits.clone());
         let stop = shutdown.clone();
         let served = axum::serve(
             listener,

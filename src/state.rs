@@ -11,6 +11,7 @@ use crate::graphql::AppSchema;
 pub struct AppState {
     pub db: Db,
     pub jwt: JwtKeys,
+    pub rate_limits: crate::security::RateLimits,
     pub settings: Arc<Settings>,
     pub schema: AppSchema,
 }

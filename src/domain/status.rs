@@ -64,7 +64,12 @@ fn message(raw: &str) -> Result<String, FieldError> {
 
 /// Checks a service name given as an argument (a filter, a subscription): `field` names it.
 pub fn service_argument(field: &str, raw: &str) -> Result<String> {
-    service(raw).map_err(|e| Error::BadRequest(format!("`{field}` {}", e.msg)))
+    service(raw).map_err(|e| {
+        Error::Validation(vec![FieldError {
+            loc: field.split('.').map(str::to_owned).collect(),
+            ..e
+        }])
+    })
 }
 
 fn filtered(filter: &StatusEventFilter) -> Result<Select<Entity>> {

@@ -21,7 +21,8 @@ pub fn bounded(
         };
         return Err(FieldError::new(field, "value_error.length", msg));
     }
-    if single_line && text.chars().any(char::is_control) {
+    // NUL is never text (PostgreSQL refuses to store it), even in multi-line fields.
+    if text.contains('\0') || (single_line && text.chars().any(char::is_control)) {
         return Err(FieldError::new(
             field,
             "value_error.chars",

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::context::{db, meta, principal};
+use super::context::{db, limit_auth_attempt, meta, principal};
 use super::types::{AuthPayload, LoginInput, RegisterInput, RegisterPayload, User};
 use crate::auth::JwtKeys;
 use crate::domain::accounts;
@@ -33,6 +33,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<RegisterPayload> {
+        limit_auth_attempt(ctx).gql()?;
         let input = accounts::RegisterInput {
             email: input.email,
             password: input.password,
@@ -50,9 +51,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
+        limit_auth_attempt(ctx).gql()?;
         let input = accounts::LoginInput {
             email: input.email,
             password: input.password,
+            totp_code: input.totp_code,
             device: input.device,
         };
         let login = accounts::login(db(ctx)?, ctx.data::<JwtKeys>()?, meta(ctx), input)

@@ -34,3 +34,19 @@ pub fn idempotency<'a>(
 ) -> async_graphql::Result<&'a crate::idempotency::Idempotency> {
     ctx.data::<crate::idempotency::Idempotency>()
 }
+
+/// Sign-in and registration attempts draw from the client IP's `auth` budget (DESIGN §9), on
+/// top of the per-request tier, so password guessing is slow over REST and GraphQL alike.
+pub fn limit_auth_attempt(ctx: &Context<'_>) -> Result<(), Error> {
+    let ip = meta(ctx).ip.as_deref().and_then(|ip| ip.parse().ok());
+    match (ip, ctx.data_opt::<crate::security::RateLimits>()) {
+        (Some(ip), Some(limits)) => limits
+            .check(
+                crate::security::Tier::Auth,
+                &crate::security::Client::Ip(ip),
+            )
+            .map(|_| ())
+            .map_err(Error::from),
+        _ => Ok(()),
+    }
+}

@@ -49,7 +49,13 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings) -> AppSchema {
+pub fn build(
+    db: Db,
+    jwt: JwtKeys,
+    status_feed: StatusFeed,
+    rate_limits: crate::security::RateLimits,
+    settings: &Settings,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -58,6 +64,7 @@ pub fn build(db: Db, jwt: JwtKeys, status_feed: StatusFeed, settings: &Settings)
     .data(db.clone())
     .data(jwt)
     .data(status_feed)
+    .data(rate_limits)
     .data(Idempotency::new(settings.idempotency()))
     // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
     .limit_depth(settings.graphql_max_depth as usize)

@@ -10,12 +10,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::routing::get;
-use http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use http::{HeaderName, HeaderValue, Method, Request, header};
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorCode;
@@ -25,14 +24,21 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    // Rate limits guard the API only: probes, metrics and static assets stay reachable.
+    let api = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(crate::graphql::subscription::websocket))
+        .merge(crate::rest::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::enforce,
+        ));
     let routes = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render))
-        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/assets/{name}", get(playground::asset))
-        .route("/graphql/ws", get(crate::graphql::subscription::websocket))
-        .merge(crate::rest::router())
+        .merge(api)
         .fallback(|| async { problem::problem(ErrorCode::NotFound, "no such route") })
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);
@@ -57,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         )
     });
 
+    let request_timeout = Duration::from_secs(settings.request_timeout);
     routes.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -72,14 +79,35 @@ pub fn router(state: AppState) -> Router {
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
             ))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_secs(settings.request_timeout),
-            ))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                deadline(request_timeout, req, next)
+            }))
             .layer(DefaultBodyLimit::max(
                 usize::try_from(settings.body_limit).unwrap_or(usize::MAX),
             )),
     )
+}
+
+/// A request that outlives the configured timeout is dropped (its transaction rolls back) and
+/// answered 503 + `Retry-After` as problem+json, like a database outage.
+async fn deadline(
+    limit: Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_s = limit.as_secs(), "request timed out");
+            let mut problem = crate::rest::problem::Problem::new(
+                ErrorCode::ServiceUnavailable,
+                "the request took too long; retry shortly",
+            );
+            problem.retry_after = Some(5);
+            problem.render(&path)
+        }
+    }
 }
 
 fn security_headers_nosniff() -> SetResponseHeaderLayer<HeaderValue> {
@@ -113,6 +141,8 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::LOCATION,
             header::RETRY_AFTER,
             HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("ratelimit"),
+            HeaderName::from_static("ratelimit-policy"),
             REQUEST_ID,
         ])
         .max_age(Duration::from_secs(600))

@@ -41,7 +41,7 @@ pub enum IfMatch {
     /// `*`: the resource must exist.
     Any,
     /// The resource must be at this version.
-    Version(i64),
+    Version(i32),
     /// No tag could ever match this resource (weak tags, another resource, unparseable).
     Never,
 }
@@ -57,7 +57,8 @@ pub fn if_match(header: &str, kind: &str, id: &str) -> IfMatch {
         .find_map(|(_, t)| {
             t.strip_prefix(&prefix)?
                 .strip_suffix('"')?
-                .parse::<i64>()
+                // Versions are 32-bit; a larger number is a tag no resource ever had.
+                .parse::<i32>()
                 .ok()
                 .filter(|v| *v >= 1)
         })
@@ -87,6 +88,10 @@ mod tests {
         );
         assert_eq!(
             if_match("\"project-abc-v0\"", "project", "abc"),
+            IfMatch::Never
+        );
+        assert_eq!(
+            if_match("\"project-abc-v3000000000\"", "project", "abc"),
             IfMatch::Never
         );
     }

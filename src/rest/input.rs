@@ -43,7 +43,10 @@ fn convert(kind: Kind, value: &Value, loc: &[&str]) -> Result<Value, Invalid> {
     }
 }
 
-/// `?page=&page_size=`: page ≥ 1, page_size 1–100.
+/// The largest page number accepted (far past any real list; keeps the offset arithmetic small).
+pub const MAX_PAGE: u64 = 1_000_000_000;
+
+/// `?page=&page_size=`: page 1–[`MAX_PAGE`], page_size 1–100.
 fn page(query: &[(String, String)], errors: &mut Vec<Invalid>) -> PageReq {
     let last = |name: &str| {
         query
@@ -55,12 +58,12 @@ fn page(query: &[(String, String)], errors: &mut Vec<Invalid>) -> PageReq {
     let page = match last("page") {
         None => 1,
         Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(p) if p >= 1 => p,
+            Ok(p) if (1..=MAX_PAGE).contains(&p) => p,
             _ => {
                 errors.push(Invalid::new(
                     &["query", "page"],
                     "value_error.number",
-                    "must be an integer ≥ 1",
+                    format!("must be an integer from 1 to {MAX_PAGE}"),
                 ));
                 1
             }

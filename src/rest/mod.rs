@@ -232,7 +232,7 @@ fn precondition(
     headers: &HeaderMap,
     id: Option<&str>,
     required: bool,
-) -> Result<Option<i64>, Problem> {
+) -> Result<Option<i32>, Problem> {
     let Some(kind) = route.headers.if_match else {
         return Ok(None);
     };
@@ -283,12 +283,17 @@ async fn handle(
 ) -> Result<Response, Problem> {
     let spec = route.spec;
     let principal = Principal::from_headers(headers, &state.jwt).map_err(|e| Problem::from(&e))?;
-    // Ids are UUIDs: any other path segment names nothing.
-    if let Some(id) = id
-        && uuid::Uuid::parse_str(id).is_err()
-    {
-        return Err(Problem::new(ErrorCode::NotFound, "no such resource"));
-    }
+    // Ids are UUIDs: any other path segment names nothing. Every spelling `Uuid` accepts
+    // (upper case, braces, no hyphens) is normalised, so ETags and `If-Match` agree.
+    let id = match id {
+        Some(id) => Some(
+            uuid::Uuid::parse_str(id)
+                .map_err(|_| Problem::new(ErrorCode::NotFound, "no such resource"))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let id = id.as_deref();
     let json = match spec.input {
         Input::Body { .. } => Some(read_json(headers, body)?),
         _ => None,

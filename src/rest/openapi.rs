@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use super::input::DEFAULT_PAGE_SIZE;
+use super::input::{DEFAULT_PAGE_SIZE, MAX_PAGE};
 use super::routes::TABLE;
 use super::spec::{Conv, Input, Kind, Output, RouteSpec, Scalar, Shape};
 use crate::domain::pagination::MAX_PAGE_SIZE;
@@ -25,7 +25,7 @@ fn shape_schema(shape: &Shape, schemas: &mut BTreeMap<String, Value>) -> Value {
         let mut props = Map::new();
         for f in shape.fields {
             let schema = match &f.conv {
-                Conv::Same(Scalar::Str) | Conv::IdOf => json!({ "type": "string" }),
+                Conv::Same(Scalar::Str) => json!({ "type": "string" }),
                 Conv::Same(Scalar::Int) => json!({ "type": "integer" }),
                 Conv::Same(Scalar::DateTime) => json!({ "type": "string", "format": "date-time" }),
                 Conv::Lower(values) => json!({ "type": "string", "enum": values }),
@@ -71,15 +71,11 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
     if route.path.contains("{id}") {
         params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
     }
-    params.push(
-        json!({ "name": "Authorization", "in": "header", "required": false,
-        "description": "`Bearer <access_token>`", "schema": { "type": "string" } }),
-    );
     let mut request_body = None;
     match &route.input {
         Input::List { filters } => {
             params.push(json!({ "name": "page", "in": "query", "required": false,
-                "schema": { "type": "integer", "minimum": 1, "default": 1 } }));
+                "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1 } }));
             params.push(json!({ "name": "page_size", "in": "query", "required": false,
                 "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE } }));
             for p in *filters {
@@ -91,7 +87,9 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
             let mut props = Map::new();
             for f in *fields {
                 let mut schema = kind_schema(f.kind);
-                if !f.required {
+                // Updates refuse `null` for members that cannot be cleared; creates read it as
+                // "omitted".
+                if f.nullable || (!f.required && route.method == Method::POST) {
                     schema = nullable(schema);
                 }
                 props.insert(
@@ -114,7 +112,7 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
     if route.headers.idempotency_key {
         params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "1–255 printable ASCII characters; retries with the same key replay the first result.",
-            "schema": { "type": "string", "minLength": 1, "maxLength": 257 } }));
+            "schema": { "type": "string", "minLength": 1, "maxLength": 257, "pattern": "^[\\x20-\\x7E]+$" } }));
     }
     if route.headers.if_match.is_some() {
         params.push(json!({ "name": "If-Match", "in": "header", "required": false,
@@ -165,7 +163,11 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
     if read {
         responses.insert(
             "304".into(),
-            json!({ "description": "Not modified (If-None-Match matched)." }),
+            json!({ "description": "Not modified (If-None-Match matched).", "headers": {
+                "ETag": header("Entity tag of the representation."),
+                "Cache-Control": header("Caching policy."),
+                "Vary": header("Request headers the representation depends on."),
+            } }),
         );
     }
     let mut errors: Vec<u16> = vec![400, 401, 404, 429, 500, 503];
@@ -187,6 +189,8 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
         "operationId": operation_id(route),
         "parameters": params,
         "responses": responses,
+        // A bearer token is optional everywhere: routes decide what anonymous callers get.
+        "security": [{ "bearer": [] }, {}],
     });
     if let Some(body) = request_body {
         op["requestBody"] = body;

@@ -25,7 +25,7 @@ pub static PROJECT: Shape = Shape {
     name: "Project",
     fields: &[
         field("id", "id", STR),
-        nullable("owner_id", "owner", Conv::IdOf),
+        field("owner_id", "ownerId", STR),
         field("name", "name", STR),
         field("description", "description", STR),
         field("visibility", "visibility", Conv::Lower(VISIBILITY)),
@@ -34,32 +34,33 @@ pub static PROJECT: Shape = Shape {
         field("version", "version", INT),
     ],
 };
-const PROJECT_FIELDS: &str = "fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }";
+const PROJECT_FIELDS: &str =
+    "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }";
 
 pub static TICKET: Shape = Shape {
     name: "SupportTicket",
     fields: &[
         field("id", "id", STR),
-        nullable("requester_id", "requester", Conv::IdOf),
-        nullable("project_id", "project", Conv::IdOf),
+        field("requester_id", "requesterId", STR),
+        nullable("project_id", "projectId", STR),
         field("subject", "subject", STR),
         field("body", "body", STR),
         field("status", "status", Conv::Lower(TICKET_STATUS)),
         field("priority", "priority", Conv::Lower(TICKET_PRIORITY)),
-        nullable("assignee_id", "assignee", Conv::IdOf),
+        nullable("assignee_id", "assigneeId", STR),
         field("created_at", "createdAt", TIME),
         field("updated_at", "updatedAt", TIME),
         field("version", "version", INT),
     ],
 };
-const TICKET_FIELDS: &str = "fragment T on SupportTicket { id requester { id } project { id } subject body status priority assignee { id } createdAt updatedAt version }";
+const TICKET_FIELDS: &str = "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }";
 
 pub static POST: Shape = Shape {
     name: "CommunityPost",
     fields: &[
         field("id", "id", STR),
-        nullable("author_id", "author", Conv::IdOf),
-        nullable("project_id", "project", Conv::IdOf),
+        field("author_id", "authorId", STR),
+        nullable("project_id", "projectId", STR),
         field("title", "title", STR),
         field("body", "body", STR),
         field("tags", "tags", Conv::Strings),
@@ -68,7 +69,7 @@ pub static POST: Shape = Shape {
         field("version", "version", INT),
     ],
 };
-const POST_FIELDS: &str = "fragment C on CommunityPost { id author { id } project { id } title body tags createdAt updatedAt version }";
+const POST_FIELDS: &str = "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }";
 
 pub static STATUS_EVENT: Shape = Shape {
     name: "StatusEvent",
@@ -77,12 +78,12 @@ pub static STATUS_EVENT: Shape = Shape {
         field("service", "service", STR),
         field("status", "status", Conv::Lower(SERVICE_STATUS)),
         field("message", "message", STR),
-        nullable("created_by_id", "createdBy", Conv::IdOf),
+        nullable("created_by_id", "createdById", STR),
         field("created_at", "createdAt", TIME),
     ],
 };
 const STATUS_EVENT_FIELDS: &str =
-    "fragment E on StatusEvent { id service status message createdBy { id } createdAt }";
+    "fragment E on StatusEvent { id service status message createdById createdAt }";
 
 pub static SERVICE_STATE: Shape = Shape {
     name: "ServiceState",
@@ -137,7 +138,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "List projects the caller may read (public ones, plus their own private ones).",
         operation: concat!(
             "query ListProjects($first: Int!, $offset: Int!, $filter: ProjectFilter) { projects(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...P } } } ",
-            "fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }"
+            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
         ),
         input: Input::List {
             filters: &[
@@ -176,7 +177,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Create a project owned by the caller.",
         operation: concat!(
             "mutation CreateProject($input: CreateProjectInput!, $key: String) { createProject(input: $input, idempotencyKey: $key) { project { ...P } } } ",
-            "fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }"
+            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
         ),
         input: Input::Body {
             fields: &[
@@ -218,7 +219,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Fetch one project (404 when it does not exist or the caller may not read it).",
         operation: concat!(
             "query GetProject($id: ID!) { project(id: $id) { ...P } } ",
-            "fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }"
+            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
         ),
         input: Input::Id,
         output: Output::Item {
@@ -239,7 +240,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Change a project (owner or admin). Omitted fields stay as they are.",
         operation: concat!(
             "mutation UpdateProject($input: UpdateProjectInput!, $version: Int, $key: String) { updateProject(input: $input, expectedVersion: $version, idempotencyKey: $key) { project { ...P } } } ",
-            "fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }"
+            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
         ),
         input: Input::Body {
             fields: &[
@@ -297,7 +298,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "List the caller's support tickets (staff and admins: all). Requires sign-in.",
         operation: concat!(
             "query ListTickets($first: Int!, $offset: Int!, $filter: SupportTicketFilter) { supportTickets(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...T } } } ",
-            "fragment T on SupportTicket { id requester { id } project { id } subject body status priority assignee { id } createdAt updatedAt version }"
+            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
         ),
         input: Input::List {
             filters: &[
@@ -336,7 +337,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Open a support ticket as the caller.",
         operation: concat!(
             "mutation CreateTicket($input: CreateSupportTicketInput!, $key: String) { createSupportTicket(input: $input, idempotencyKey: $key) { ticket { ...T } } } ",
-            "fragment T on SupportTicket { id requester { id } project { id } subject body status priority assignee { id } createdAt updatedAt version }"
+            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
         ),
         input: Input::Body {
             fields: &[
@@ -380,12 +381,33 @@ pub static TABLE: &[RouteSpec] = &[
         errors: &[409, 422],
     },
     RouteSpec {
+        method: Method::GET,
+        path: "/support/tickets/{id}",
+        summary: "Fetch one ticket (its requester, staff and admins; 404 for anyone else).",
+        operation: concat!(
+            "query GetTicket($id: ID!) { supportTicket(id: $id) { ...T } } ",
+            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
+        ),
+        input: Input::Id,
+        output: Output::Item {
+            path: &["supportTicket"],
+            shape: &TICKET,
+            etag: Some("ticket"),
+            location: None,
+            null: NullMeans::NotFound,
+        },
+        success: StatusCode::OK,
+        cache: Cache::Private,
+        headers: NO_HEADERS,
+        errors: &[401, 404],
+    },
+    RouteSpec {
         method: Method::PATCH,
         path: "/support/tickets/{id}",
         summary: "Change a ticket: staff any field; the requester subject/body while open, or close it.",
         operation: concat!(
             "mutation UpdateTicket($input: UpdateSupportTicketInput!, $version: Int, $key: String) { updateSupportTicket(input: $input, expectedVersion: $version, idempotencyKey: $key) { ticket { ...T } } } ",
-            "fragment T on SupportTicket { id requester { id } project { id } subject body status priority assignee { id } createdAt updatedAt version }"
+            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
         ),
         input: Input::Body {
             fields: &[
@@ -403,11 +425,10 @@ pub static TABLE: &[RouteSpec] = &[
                     false,
                     "The new priority (staff only).",
                 ),
-                body(
+                nullable_body(
                     "assignee_id",
                     "assigneeId",
                     Kind::Id,
-                    false,
                     "A staff member or admin; null unassigns (staff only).",
                 ),
                 body(
@@ -442,7 +463,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "List community posts, newest first.",
         operation: concat!(
             "query ListPosts($first: Int!, $offset: Int!, $filter: CommunityPostFilter) { communityPosts(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...C } } } ",
-            "fragment C on CommunityPost { id author { id } project { id } title body tags createdAt updatedAt version }"
+            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
         ),
         input: Input::List {
             filters: &[
@@ -476,7 +497,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Write a community post as the caller.",
         operation: concat!(
             "mutation CreatePost($input: CreateCommunityPostInput!, $key: String) { createCommunityPost(input: $input, idempotencyKey: $key) { communityPost { ...C } } } ",
-            "fragment C on CommunityPost { id author { id } project { id } title body tags createdAt updatedAt version }"
+            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
         ),
         input: Input::Body {
             fields: &[
@@ -522,6 +543,27 @@ pub static TABLE: &[RouteSpec] = &[
     // ---- status ------------------------------------------------------------------------
     RouteSpec {
         method: Method::GET,
+        path: "/community/posts/{id}",
+        summary: "Fetch one community post.",
+        operation: concat!(
+            "query GetPost($id: ID!) { communityPost(id: $id) { ...C } } ",
+            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
+        ),
+        input: Input::Id,
+        output: Output::Item {
+            path: &["communityPost"],
+            shape: &POST,
+            etag: Some("post"),
+            location: None,
+            null: NullMeans::NotFound,
+        },
+        success: StatusCode::OK,
+        cache: Cache::Public(15),
+        headers: NO_HEADERS,
+        errors: &[404],
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/status",
         summary: "Overall and per-service status.",
         operation: "query Status { status { overall services { service status message since updatedAt } updatedAt } }",
@@ -544,7 +586,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "The history of status events, newest first.",
         operation: concat!(
             "query StatusEvents($first: Int!, $offset: Int!, $filter: StatusEventFilter) { statusEvents(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...E } } } ",
-            "fragment E on StatusEvent { id service status message createdBy { id } createdAt }"
+            "fragment E on StatusEvent { id service status message createdById createdAt }"
         ),
         input: Input::List {
             filters: &[param(
@@ -569,7 +611,7 @@ pub static TABLE: &[RouteSpec] = &[
         summary: "Record a service's status (staff and admins).",
         operation: concat!(
             "mutation CreateStatusEvent($input: CreateStatusEventInput!, $key: String) { createStatusEvent(input: $input, idempotencyKey: $key) { statusEvent { ...E } } } ",
-            "fragment E on StatusEvent { id service status message createdBy { id } createdAt }"
+            "fragment E on StatusEvent { id service status message createdById createdAt }"
         ),
         input: Input::Body {
             fields: &[
@@ -612,6 +654,27 @@ pub static TABLE: &[RouteSpec] = &[
         errors: &[403, 409, 422],
     },
     // ---- accounts ----------------------------------------------------------------------
+    RouteSpec {
+        method: Method::GET,
+        path: "/status/events/{id}",
+        summary: "Fetch one status event.",
+        operation: concat!(
+            "query GetStatusEvent($id: ID!) { statusEvent(id: $id) { ...E } } ",
+            "fragment E on StatusEvent { id service status message createdById createdAt }"
+        ),
+        input: Input::Id,
+        output: Output::Item {
+            path: &["statusEvent"],
+            shape: &STATUS_EVENT,
+            etag: None,
+            location: None,
+            null: NullMeans::NotFound,
+        },
+        success: StatusCode::OK,
+        cache: Cache::Public(15),
+        headers: NO_HEADERS,
+        errors: &[404],
+    },
     RouteSpec {
         method: Method::POST,
         path: "/auth/register",
@@ -674,6 +737,13 @@ pub static TABLE: &[RouteSpec] = &[
                     Kind::Str,
                     true,
                     "The account's password.",
+                ),
+                body(
+                    "totp_code",
+                    "totpCode",
+                    Kind::Str,
+                    false,
+                    "A 6–8 digit TOTP code (accounts with two-factor authentication).",
                 ),
                 body(
                     "device",

@@ -67,8 +67,10 @@ pub struct BodyField {
     /// Field of the GraphQL input object.
     pub gql: &'static str,
     pub kind: Kind,
-    /// Required and non-null; otherwise it may be omitted or null.
+    /// Required and non-null; otherwise it may be omitted (and, on creates, null = omitted).
     pub required: bool,
+    /// `null` is a value of its own (e.g. `assignee_id: null` unassigns), also on updates.
+    pub nullable: bool,
     pub doc: &'static str,
 }
 
@@ -127,8 +129,6 @@ pub enum Conv {
     Same(Scalar),
     /// An enum value, lowercased.
     Lower(&'static [&'static str]),
-    /// The `id` of a related object (`owner { id }` → `owner_id`).
-    IdOf,
     Object(&'static Shape),
     List(&'static Shape),
     Strings,
@@ -183,7 +183,21 @@ pub const fn body(
         gql,
         kind,
         required,
+        nullable: false,
         doc,
+    }
+}
+
+/// An optional body member whose `null` means something (clears the value).
+pub const fn nullable_body(
+    name: &'static str,
+    gql: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> BodyField {
+    BodyField {
+        nullable: true,
+        ..body(name, gql, kind, false, doc)
     }
 }
 

@@ -481,15 +481,7 @@ async fn outcomes_and_cleanup_runs_are_counted_in_metrics() {
     neoforge::idempotency::cleanup_expired(&app.db_handle)
         .await
         .unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for needle in [
         r#"idempotency_requests_total{outcome="stored"}"#,
         r#"idempotency_requests_total{outcome="replayed"}"#,

@@ -13,6 +13,7 @@ mod migrations;
 mod playground;
 mod posts;
 mod projects;
+mod protection;
 mod rest;
 mod status;
 mod tickets;

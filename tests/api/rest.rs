@@ -1059,3 +1059,141 @@ async fn concurrent_duplicate_posts_get_409_with_retry_after_and_write_once() {
         .await;
     assert_eq!(list.json()["total"], 1);
 }
+
+#[tokio::test]
+async fn locations_resolve_and_odd_inputs_get_clear_answers() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let staff = app.user_with_role("staff@example.com", Role::Staff).await;
+
+    // Login: exact token members; a TOTP code is accepted in shape, refused out of shape.
+    let login = call(&app, Method::POST, "/auth/login")
+        .json(json!({ "email": "ada@example.com", "password": "a test password", "totp_code": "123456" }))
+        .send()
+        .await;
+    assert_eq!(
+        login.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&login.bytes)
+    );
+    assert_eq!(
+        keys(&login.json()),
+        ["access_token", "expires_in", "token_type", "user"]
+    );
+    let bad_code = call(&app, Method::POST, "/auth/login")
+        .json(json!({ "email": "ada@example.com", "password": "a test password", "totp_code": "12ab" }))
+        .send()
+        .await;
+    assert_eq!(
+        bad_code.problem(422)["errors"][0]["loc"],
+        json!(["body", "totp_code"])
+    );
+
+    // Every Location answers a GET with the same representation and ETag.
+    let t = call(&app, Method::POST, "/support/tickets")
+        .token(&ada)
+        .json(json!({ "subject": "Help", "body": "It broke" }))
+        .send()
+        .await;
+    assert_eq!(t.status, 201);
+    let location = t.header("location").unwrap().trim_start_matches("/api/v1");
+    let got = call(&app, Method::GET, location).token(&ada).send().await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json(), t.json());
+    assert_eq!(got.header("etag"), t.header("etag"));
+    assert_eq!(got.header("cache-control"), Some("private, no-cache"));
+    call(&app, Method::GET, location)
+        .token(&bob)
+        .send()
+        .await
+        .problem(404);
+    call(&app, Method::GET, location).send().await.problem(401);
+    assert_eq!(
+        call(&app, Method::GET, location)
+            .token(&staff)
+            .send()
+            .await
+            .status,
+        200
+    );
+
+    let p = call(&app, Method::POST, "/community/posts")
+        .token(&ada)
+        .json(json!({ "title": "Hello", "body": "World" }))
+        .send()
+        .await;
+    let location = p.header("location").unwrap().trim_start_matches("/api/v1");
+    let got = call(&app, Method::GET, location).send().await;
+    assert_eq!(got.json(), p.json());
+    assert_eq!(got.header("etag"), p.header("etag"));
+
+    let e = call(&app, Method::POST, "/status/events")
+        .token(&staff)
+        .json(json!({ "service": "api", "status": "maintenance" }))
+        .send()
+        .await;
+    let location = e.header("location").unwrap().trim_start_matches("/api/v1");
+    let got = call(&app, Method::GET, location).send().await;
+    assert_eq!(got.json(), e.json());
+    assert!(got.header("etag").is_some());
+    let status = call(&app, Method::GET, "/status").send().await.json();
+    assert_eq!(
+        keys(&status["services"][0]),
+        ["message", "service", "since", "status", "updated_at"]
+    );
+
+    // Ids in any spelling a UUID allows name the same resource, also for If-Match.
+    let created = create_project(&app, &ada, "Forge", "public").await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let etag = created.header("etag").unwrap().to_owned();
+    let patched = call(
+        &app,
+        Method::PATCH,
+        &format!("/projects/{}", id.to_uppercase()),
+    )
+    .token(&ada)
+    .header("if-match", &etag)
+    .json(json!({ "name": "Forged" }))
+    .send()
+    .await;
+    assert_eq!(
+        patched.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&patched.bytes)
+    );
+    // A version no resource can have is a failed precondition, not a server error.
+    let huge = call(&app, Method::PATCH, &format!("/projects/{id}"))
+        .token(&ada)
+        .header("if-match", &format!("\"project-{id}-v3000000000\""))
+        .json(json!({ "name": "Huge" }))
+        .send()
+        .await;
+    huge.problem(412);
+
+    // NUL is never text; a bad service filter is a located validation error.
+    let nul = call(&app, Method::PATCH, &format!("/projects/{id}"))
+        .token(&ada)
+        .json(json!({ "description": "a\u{0}b" }))
+        .send()
+        .await;
+    assert_eq!(
+        nul.problem(422)["errors"][0]["loc"],
+        json!(["body", "description"])
+    );
+    let nul_query = call(&app, Method::GET, "/projects?q=a%00b").send().await;
+    assert!(
+        [200, 400].contains(&nul_query.status.as_u16()),
+        "{}",
+        nul_query.status
+    );
+    let bad_service = call(&app, Method::GET, "/status/events?service=Not%20A%20Slug")
+        .send()
+        .await;
+    assert_eq!(
+        bad_service.problem(422)["errors"][0]["loc"],
+        json!(["query", "service"])
+    );
+}

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use neoforge::Application;
 use neoforge::config::Settings;
+use neoforge::security::RateQuota;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -141,6 +142,10 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
     let mut settings = Settings::for_database(db.url.clone());
     settings.bind = "127.0.0.1:0".parse().expect("addr");
     settings.db_max_connections = 5;
+    // The suite sends bursts far beyond any real client; the rate-limit tests turn limits on.
+    settings.rate_limit_anonymous = RateQuota::OFF;
+    settings.rate_limit_api = RateQuota::OFF;
+    settings.rate_limit_auth = RateQuota::OFF;
     configure(&mut settings);
     if std::env::var("TEST_LOG").is_ok() {
         neoforge::telemetry::init(false);
@@ -241,6 +246,15 @@ impl TestApp {
     pub async fn user(&self, email: &str) -> String {
         self.user_with_role(email, neoforge::entity::users::Role::User)
             .await
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(self.url("/metrics")).send().await;
+        res.expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// SQL statements the app has executed so far.

@@ -20,6 +20,8 @@ pub struct LoginInput {
     pub email: String,
     /// The account's password.
     pub password: String,
+    /// A 6–8 digit TOTP code for accounts with two-factor authentication.
+    pub totp_code: Option<String>,
     /// A label for this device's session (e.g. "Ada's laptop").
     pub device: Option<String>,
 }

@@ -49,6 +49,16 @@ impl CommunityPost {
         ID(self.model.id.to_string())
     }
 
+    /// The author's id: `author { id }` without loading the user.
+    async fn author_id(&self) -> ID {
+        ID(self.model.author_id.to_string())
+    }
+
+    /// The id of the project the post is about, even when the caller may not read that project.
+    async fn project_id(&self) -> Option<ID> {
+        self.model.project_id.map(|id| ID(id.to_string()))
+    }
+
     /// The user who wrote the post.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(loaders::load_one::<UserLoader>(ctx, self.model.author_id)

@@ -77,6 +77,11 @@ impl Project {
         ID(self.model.id.to_string())
     }
 
+    /// The owner's id: `owner { id }` without loading the user.
+    async fn owner_id(&self) -> ID {
+        ID(self.model.owner_id.to_string())
+    }
+
     /// The user who owns the project.
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(loaders::load_one::<UserLoader>(ctx, self.model.owner_id)

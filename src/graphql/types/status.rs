@@ -81,6 +81,12 @@ impl StatusEvent {
         ID(self.model.id.to_string())
     }
 
+    /// The id of the staff member or admin who recorded the event; null once their account is
+    /// deleted.
+    async fn created_by_id(&self) -> Option<ID> {
+        self.model.created_by.map(|id| ID(id.to_string()))
+    }
+
     /// The staff member or admin who recorded the event; null once their account is deleted.
     async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(id) = self.model.created_by else {

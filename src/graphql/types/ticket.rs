@@ -125,6 +125,21 @@ impl SupportTicket {
         ID(self.model.id.to_string())
     }
 
+    /// The requester's id: `requester { id }` without loading the user.
+    async fn requester_id(&self) -> ID {
+        ID(self.model.requester_id.to_string())
+    }
+
+    /// The assignee's id; null while unassigned.
+    async fn assignee_id(&self) -> Option<ID> {
+        self.model.assignee_id.map(|id| ID(id.to_string()))
+    }
+
+    /// The id of the project the ticket is about, even when the caller may not read that project.
+    async fn project_id(&self) -> Option<ID> {
+        self.model.project_id.map(|id| ID(id.to_string()))
+    }
+
     /// The user who opened the ticket.
     async fn requester(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(

@@ -1,0 +1,305 @@
+//! Token-bucket rate limits in tiers (DESIGN §9): anonymous requests per client IP, signed-in
+//! requests per user, and sign-in/registration attempts per client IP.
+//!
+//! `governor` (GCRA, lock-free per key) is the maintained crate for this; its
+//! `StateInformationMiddleware` gives the remaining budget the `RateLimit` header reports.
+//! State is in memory, per process: replicas each allow the full quota (see README).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// A configured quota: `N/s`, `N/min`, `N/h`, or `off`. The burst equals `N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateQuota(Option<(NonZeroU32, Duration)>);
+
+impl RateQuota {
+    pub const OFF: Self = Self(None);
+
+    pub fn per(count: u32, window: Duration) -> Self {
+        Self(NonZeroU32::new(count).map(|n| (n, window)))
+    }
+
+    pub fn is_off(self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl FromStr for RateQuota {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Self::OFF);
+        }
+        let (count, unit) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected N/s, N/min, N/h or off, got `{s}`"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{count}` is not a whole number"))?;
+        let count = NonZeroU32::new(count).ok_or("the count must be at least 1 (or use `off`)")?;
+        let window = match unit.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            other => return Err(format!("unknown unit `{other}` (use s, min or h)")),
+        };
+        Ok(Self(Some((count, window))))
+    }
+}
+
+impl fmt::Display for RateQuota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("off"),
+            Some((n, w)) => write!(f, "{n}/{}s", w.as_secs()),
+        }
+    }
+}
+
+/// Which budget a request draws from; the label of `rate_limit_exceeded_total{tier}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Anonymous,
+    Api,
+    Auth,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::Api => "api",
+            Self::Auth => "auth",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Client {
+    Ip(IpAddr),
+    User(Uuid),
+}
+
+type Keyed =
+    RateLimiter<Client, DefaultKeyedStateStore<Client>, DefaultClock, StateInformationMiddleware>;
+
+struct Bucket {
+    limit: u32,
+    window: Duration,
+    limiter: Keyed,
+}
+
+/// A request that was let through, and what is left of its budget.
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed {
+    tier: Tier,
+    limit: u32,
+    window: Duration,
+    remaining: u32,
+}
+
+/// A request over its budget.
+#[derive(Clone, Copy, Debug)]
+pub struct Limited {
+    pub tier: Tier,
+    limit: u32,
+    window: Duration,
+    pub retry_after: Duration,
+}
+
+const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+fn policy(tier: Tier, limit: u32, window: Duration) -> String {
+    format!("\"{}\";q={limit};w={}", tier.as_str(), window.as_secs())
+}
+
+fn set(headers: &mut HeaderMap, name: HeaderName, value: String) {
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(name, value);
+    }
+}
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers).
+fn write_headers(
+    headers: &mut HeaderMap,
+    tier: Tier,
+    limit: u32,
+    window: Duration,
+    r: u32,
+    t: u64,
+) {
+    set(headers, RATE_LIMIT_POLICY, policy(tier, limit, window));
+    set(
+        headers,
+        RATE_LIMIT,
+        format!("\"{}\";r={r};t={t}", tier.as_str()),
+    );
+}
+
+impl Allowed {
+    /// `t` is the seconds until the bucket is full again.
+    pub fn write_headers(&self, headers: &mut HeaderMap) {
+        let used = self.limit.saturating_sub(self.remaining);
+        let refill = self.window.as_secs_f64() * f64::from(used) / f64::from(self.limit);
+        let t = refill.ceil() as u64;
+        write_headers(
+            headers,
+            self.tier,
+            self.limit,
+            self.window,
+            self.remaining,
+            t,
+        );
+    }
+}
+
+impl Limited {
+    pub fn retry_after_secs(&self) -> u64 {
+        self.retry_after.as_secs_f64().ceil().max(1.0) as u64
+    }
+
+    pub fn write_headers(&self, headers: &mut HeaderMap) {
+        let t = self.retry_after_secs();
+        write_headers(headers, self.tier, self.limit, self.window, 0, t);
+    }
+}
+
+impl From<Limited> for Error {
+    fn from(limited: Limited) -> Self {
+        Self::RateLimited {
+            retry_after: Duration::from_secs(limited.retry_after_secs()),
+        }
+    }
+}
+
+/// The configured tiers. Cheap to clone (shared state).
+#[derive(Clone, Default)]
+pub struct RateLimits {
+    inner: Arc<Tiers>,
+}
+
+#[derive(Default)]
+struct Tiers {
+    anonymous: Option<Bucket>,
+    api: Option<Bucket>,
+    auth: Option<Bucket>,
+}
+
+fn bucket(quota: RateQuota) -> Option<Bucket> {
+    let (limit, window) = quota.0?;
+    let period = window / limit.get();
+    let quota = Quota::with_period(period)?.allow_burst(limit);
+    Some(Bucket {
+        limit: limit.get(),
+        window,
+        limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+    })
+}
+
+impl RateLimits {
+    pub fn new(anonymous: RateQuota, api: RateQuota, auth: RateQuota) -> Self {
+        Self {
+            inner: Arc::new(Tiers {
+                anonymous: bucket(anonymous),
+                api: bucket(api),
+                auth: bucket(auth),
+            }),
+        }
+    }
+
+    /// Draws one request from the budget of `tier` for `client`. `Ok(None)`: the tier is off.
+    pub fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
+        let bucket = match tier {
+            Tier::Anonymous => &self.inner.anonymous,
+            Tier::Api => &self.inner.api,
+            Tier::Auth => &self.inner.auth,
+        };
+        let Some(bucket) = bucket else {
+            return Ok(None);
+        };
+        match bucket.limiter.check_key(client) {
+            Ok(snapshot) => Ok(Some(Allowed {
+                tier,
+                limit: bucket.limit,
+                window: bucket.window,
+                remaining: snapshot.remaining_burst_capacity(),
+            })),
+            Err(not_until) => {
+                metrics::counter!("rate_limit_exceeded_total", "tier" => tier.as_str())
+                    .increment(1);
+                Err(Limited {
+                    tier,
+                    limit: bucket.limit,
+                    window: bucket.window,
+                    retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+                })
+            }
+        }
+    }
+
+    /// Forgets clients whose buckets are full again, so memory follows active clients only.
+    pub fn forget_idle(&self) {
+        for bucket in [&self.inner.anonymous, &self.inner.api, &self.inner.auth]
+            .into_iter()
+            .flatten()
+        {
+            bucket.limiter.retain_recent();
+            bucket.limiter.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_quotas() {
+        assert_eq!(
+            "120/min".parse::<RateQuota>(),
+            Ok(RateQuota::per(120, Duration::from_secs(60)))
+        );
+        assert_eq!("off".parse::<RateQuota>(), Ok(RateQuota::OFF));
+        assert!("0/min".parse::<RateQuota>().is_err());
+        assert!("ten/min".parse::<RateQuota>().is_err());
+        assert!("10/fortnight".parse::<RateQuota>().is_err());
+        assert!("10".parse::<RateQuota>().is_err());
+    }
+
+    #[test]
+    fn limits_each_client_separately() {
+        let limits = RateLimits::new(
+            RateQuota::per(3, Duration::from_secs(60)),
+            RateQuota::OFF,
+            RateQuota::OFF,
+        );
+        let a = Client::Ip("10.0.0.1".parse().unwrap());
+        let b = Client::Ip("10.0.0.2".parse().unwrap());
+        for remaining in [2, 1, 0] {
+            let allowed = limits.check(Tier::Anonymous, &a).unwrap().unwrap();
+            assert_eq!(allowed.remaining, remaining);
+        }
+        let limited = limits.check(Tier::Anonymous, &a).unwrap_err();
+        assert!(limited.retry_after > Duration::from_secs(15));
+        assert!(limited.retry_after <= Duration::from_secs(20));
+        assert!(limits.check(Tier::Anonymous, &b).is_ok());
+        assert!(limits.check(Tier::Api, &a).unwrap().is_none());
+    }
+}
