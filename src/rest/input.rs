@@ -92,6 +92,15 @@ fn filters(params: &[Param], query: &[(String, String)], errors: &mut Vec<Invali
         let Some((_, raw)) = query.iter().rev().find(|(k, _)| k == p.name) else {
             continue;
         };
+        // NUL is never text; PostgreSQL would refuse it and SQLite would search for it.
+        if raw.contains('\0') {
+            errors.push(Invalid::new(
+                &["query", p.name],
+                "value_error.chars",
+                "must not contain NUL characters",
+            ));
+            continue;
+        }
         match convert(p.kind, &Value::String(raw.clone()), &["query", p.name]) {
             Ok(v) => {
                 filter.insert(p.gql.to_owned(), v);

@@ -10,6 +10,7 @@ use super::input::{DEFAULT_PAGE_SIZE, MAX_PAGE};
 use super::routes::TABLE;
 use super::spec::{Conv, Input, Kind, Output, RouteSpec, Scalar, Shape};
 use crate::domain::pagination::MAX_PAGE_SIZE;
+use crate::domain::{posts, status};
 
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -47,9 +48,51 @@ fn shape_schema(shape: &Shape, schemas: &mut BTreeMap<String, Value>) -> Value {
     reference(shape.name)
 }
 
+/// No control characters (what single-line fields refuse), and at least one visible character.
+const LINE: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
+/// No NUL (multi-line text); `TEXT_NOT_BLANK` also needs a visible character.
+const TEXT: &str = r"^[^\x00]*$";
+const TEXT_NOT_BLANK: &str = r"^[^\x00]*\S[^\x00]*$";
+/// A bare key (printable ASCII, no surrounding space, not starting with a quote) or an
+/// RFC 8941 sf-string (`"..."` with `\"` and `\\` escapes).
+const IDEMPOTENCY_KEY: &str = r#"^([!#-~]([ -~]*[!-~])?|"([ !#-\[\]-~]|\\["\\])+")$"#;
+const SLUG: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+/// What the domain accepts for a member of this name, so that a contract fuzzer generates
+/// input the server takes. The domain enforces these rules; this only describes them.
+fn constraints(name: &str, kind: Kind) -> Value {
+    let line = |min: usize, max: usize| json!({ "type": "string", "minLength": min, "maxLength": max, "pattern": LINE });
+    let text = |min: usize, max: usize| {
+        let pattern = if min > 0 { TEXT_NOT_BLANK } else { TEXT };
+        json!({ "type": "string", "minLength": min, "maxLength": max, "pattern": pattern })
+    };
+    let slug = |max: usize| json!({ "type": "string", "maxLength": max, "pattern": SLUG });
+    match (name, kind) {
+        (_, Kind::Id) => json!({ "type": "string", "format": "uuid" }),
+        (_, Kind::Enum(values)) => json!({ "type": "string", "enum": values }),
+        ("name", _) => line(1, 120),
+        ("title" | "subject", _) => line(1, 200),
+        ("display_name", _) => line(1, 100),
+        ("description", _) => text(0, 5_000),
+        ("body", _) => text(1, 20_000),
+        ("message", _) => text(0, status::MESSAGE_MAX),
+        // Free search text and device labels: any length (labels are cut to 100 characters).
+        ("device" | "q", _) => json!({ "type": "string", "pattern": TEXT }),
+        ("service", _) => slug(status::SERVICE_MAX),
+        ("tag", _) => slug(posts::MAX_TAG_LEN),
+        ("tags", _) => json!({ "type": "array", "maxItems": posts::MAX_TAGS,
+            "items": slug(posts::MAX_TAG_LEN) }),
+        ("email", _) => json!({ "type": "string", "format": "email", "maxLength": 320 }),
+        ("password", _) => json!({ "type": "string", "minLength": 8, "maxLength": 128 }),
+        ("totp_code", _) => json!({ "type": "string", "pattern": "^[0-9]{6,8}$" }),
+        _ => kind_schema(kind),
+    }
+}
+
 fn kind_schema(kind: Kind) -> Value {
     match kind {
-        Kind::Str | Kind::Id => json!({ "type": "string" }),
+        Kind::Str => json!({ "type": "string" }),
+        Kind::Id => json!({ "type": "string", "format": "uuid" }),
         Kind::Enum(values) => json!({ "type": "string", "enum": values }),
         Kind::StrList => json!({ "type": "array", "items": { "type": "string" } }),
     }
@@ -80,13 +123,13 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
                 "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE } }));
             for p in *filters {
                 params.push(json!({ "name": p.name, "in": "query", "required": false,
-                    "description": p.doc, "schema": kind_schema(p.kind) }));
+                    "description": p.doc, "schema": constraints(p.name, p.kind) }));
             }
         }
         Input::Body { fields } => {
             let mut props = Map::new();
             for f in *fields {
-                let mut schema = kind_schema(f.kind);
+                let mut schema = constraints(f.name, f.kind);
                 // Updates refuse `null` for members that cannot be cleared; creates read it as
                 // "omitted".
                 if f.nullable || (!f.required && route.method == Method::POST) {
@@ -112,7 +155,7 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
     if route.headers.idempotency_key {
         params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "1–255 printable ASCII characters; retries with the same key replay the first result.",
-            "schema": { "type": "string", "minLength": 1, "maxLength": 257, "pattern": "^[\\x20-\\x7E]+$" } }));
+            "schema": { "type": "string", "maxLength": 257, "pattern": IDEMPOTENCY_KEY } }));
     }
     if route.headers.if_match.is_some() {
         params.push(json!({ "name": "If-Match", "in": "header", "required": false,
