@@ -949,6 +949,27 @@ async fn if_match_can_be_required() {
         .send()
         .await;
     assert_eq!(missing.problem(428)["code"], "PRECONDITION_REQUIRED");
+    call(&app, Method::DELETE, &path)
+        .token(&ada)
+        .send()
+        .await
+        .problem(428);
+    let ticket = call(&app, Method::POST, "/support/tickets")
+        .token(&ada)
+        .json(json!({ "subject": "Help", "body": "Broken" }))
+        .send()
+        .await
+        .json();
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/support/tickets/{}", ticket["id"].as_str().unwrap()),
+    )
+    .token(&ada)
+    .json(json!({ "subject": "Still broken" }))
+    .send()
+    .await
+    .problem(428);
     let etag = created.header("etag").unwrap().to_owned();
     let ok = call(&app, Method::PATCH, &path)
         .token(&ada)
@@ -1195,4 +1216,86 @@ async fn locations_resolve_and_odd_inputs_get_clear_answers() {
         bad_service.problem(422)["errors"][0]["loc"],
         json!(["query", "service"])
     );
+}
+
+#[tokio::test]
+async fn every_list_pages_newest_first_and_every_create_replays() {
+    let app = spawn_app().await;
+    let staff = app.user_with_role("staff@example.com", Role::Staff).await;
+    let creates = [
+        ("/support/tickets", json!({ "subject": "S", "body": "B" })),
+        ("/community/posts", json!({ "title": "T", "body": "B" })),
+        (
+            "/status/events",
+            json!({ "service": "api", "status": "degraded" }),
+        ),
+        ("/projects", json!({ "name": "P", "visibility": "public" })),
+    ];
+    for (path, body) in creates {
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let key = format!("{path}-{n}");
+            let first = call(&app, Method::POST, path)
+                .token(&staff)
+                .header("idempotency-key", &key)
+                .json(body.clone())
+                .send()
+                .await;
+            assert_eq!(
+                first.status,
+                201,
+                "{path}: {}",
+                String::from_utf8_lossy(&first.bytes)
+            );
+            assert!(first.header("idempotent-replayed").is_none());
+            let again = call(&app, Method::POST, path)
+                .token(&staff)
+                .header("idempotency-key", &key)
+                .json(body.clone())
+                .send()
+                .await;
+            assert_eq!(again.status, 201, "{path}");
+            assert_eq!(again.header("idempotent-replayed"), Some("true"), "{path}");
+            assert_eq!(again.bytes, first.bytes, "{path}: replay differs");
+            assert_eq!(again.header("location"), first.header("location"));
+            ids.push(first.json()["id"].clone());
+        }
+        // Two per page, newest first: [3rd, 2nd] then [1st].
+        let list = format!("{path}?page_size=2");
+        let page1 = call(&app, Method::GET, &list).token(&staff).send().await;
+        assert_eq!(page1.status, 200, "{path}");
+        let body1 = page1.json();
+        assert_eq!(
+            keys(&body1),
+            ["items", "page", "page_size", "pages", "total"]
+        );
+        assert_eq!(
+            (
+                &body1["total"],
+                &body1["page"],
+                &body1["page_size"],
+                &body1["pages"]
+            ),
+            (&json!(3), &json!(1), &json!(2), &json!(2)),
+            "{path}"
+        );
+        let got: Vec<&Value> = body1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["id"])
+            .collect();
+        assert_eq!(got, [&ids[2], &ids[1]], "{path}: newest first");
+        let page2 = call(&app, Method::GET, &format!("{list}&page=2"))
+            .token(&staff)
+            .send()
+            .await
+            .json();
+        assert_eq!(page2["items"][0]["id"], ids[0], "{path}");
+        // HEAD answers like GET, without a body.
+        let head = call(&app, Method::HEAD, &list).token(&staff).send().await;
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.bytes.is_empty());
+        assert_eq!(head.header("etag"), page1.header("etag"), "{path}");
+    }
 }
