@@ -34,3 +34,9 @@ schema:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# Load benchmark against the HTTP and SQL ceilings (docs/benchmarks.md): release server on the
+# local PostgreSQL; `just bench --quick`, `just bench --sqlite`, `just bench --help`.
+bench *args:
+    cargo build --release --bin neoforge
+    cargo run --release -p neoforge-bench -- {{args}}

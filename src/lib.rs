@@ -56,7 +56,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
         let rate_limits = settings.rate_limits();
-        let schema = graphql::build(
+        let schemas = graphql::build(
             db.clone(),
             jwt.clone(),
             status_feed.clone(),
@@ -68,7 +68,8 @@ impl Application {
             jwt,
             rate_limits,
             settings: Arc::new(settings),
-            schema,
+            schema: schemas.graphql,
+            persisted: schemas.persisted,
         };
         let listener = TcpListener::bind(state.settings.bind).await?;
         Ok(Self {

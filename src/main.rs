@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// A request allocates many small, short-lived objects across worker threads; mimalloc serves
+// them faster than glibc's malloc (see docs/benchmarks.md, "allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = neoforge::cli::Cli::parse();

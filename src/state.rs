@@ -14,6 +14,8 @@ pub struct AppState {
     pub rate_limits: crate::security::RateLimits,
     pub settings: Arc<Settings>,
     pub schema: AppSchema,
+    /// The same schema for the REST shim's fixed operations (see [`crate::graphql::Schemas`]).
+    pub persisted: AppSchema,
 }
 
 /// Facts about the HTTP request that the domain records (sessions, audit events).

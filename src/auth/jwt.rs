@@ -24,12 +24,18 @@ pub struct Claims {
     pub iss: String,
 }
 
+/// Cheap to clone: the keys and validation rules are shared (handlers clone the app state on
+/// every request).
 #[derive(Clone)]
 pub struct JwtKeys {
+    inner: std::sync::Arc<Keys>,
+    pub ttl: Duration,
+}
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    pub ttl: Duration,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -47,9 +53,11 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+            inner: std::sync::Arc::new(Keys {
+                encoding: EncodingKey::from_secret(secret),
+                decoding: DecodingKey::from_secret(secret),
+                validation,
+            }),
             ttl,
         }
     }
@@ -64,12 +72,17 @@ impl JwtKeys {
             exp: now + self.ttl.as_secs() as i64,
             iss: ISSUER.to_owned(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.inner.encoding,
+        )
+        .map_err(Error::internal)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims> {
         use jsonwebtoken::errors::ErrorKind;
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => {
@@ -114,7 +127,12 @@ mod tests {
             exp: now - 60,
             iss: ISSUER.into(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &keys.inner.encoding,
+        )
+        .unwrap();
         let err = keys.verify(&token).unwrap_err();
         assert!(err.to_string().contains("expired"));
     }

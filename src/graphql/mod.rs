@@ -49,39 +49,57 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// The two executors of the one schema: `graphql` validates every document it is sent;
+/// `persisted` runs the REST shim's operations, which are fixed at build time and exercised by
+/// the REST tests, so it keeps only the validation that depends on the request (depth,
+/// complexity, fragment cycles). Validation was a fifth of a REST read's CPU (docs/benchmarks.md).
+pub struct Schemas {
+    pub graphql: AppSchema,
+    pub persisted: AppSchema,
+}
+
 pub fn build(
     db: Db,
     jwt: JwtKeys,
     status_feed: StatusFeed,
     rate_limits: crate::security::RateLimits,
     settings: &Settings,
-) -> AppSchema {
-    let mut builder = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        SubscriptionRoot::default(),
-    )
-    .data(db.clone())
-    .data(jwt)
-    .data(status_feed)
-    .data(rate_limits)
-    .data(Idempotency::new(settings.idempotency()))
-    // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
-    .limit_depth(settings.graphql_max_depth as usize)
-    .limit_complexity(settings.graphql_max_complexity as usize)
-    .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
-    .extension(limits::ErrorCodes)
-    .limit_recursive_depth(32)
-    .extension(loaders::PerRequest(
-        db,
-        std::time::Duration::from_micros(settings.loader_delay_us),
-    ))
-    .extension(replay::ReplayMarker)
-    .extension(async_graphql::extensions::Tracing);
-    if !settings.introspection_enabled() {
-        builder = builder.disable_introspection();
+) -> Schemas {
+    // Shared, so a key in flight through one executor is in flight for the other.
+    let idempotency = Idempotency::new(settings.idempotency());
+    let schema = |mode: async_graphql::ValidationMode| {
+        let mut builder = Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            SubscriptionRoot::default(),
+        )
+        .data(db.clone())
+        .data(jwt.clone())
+        .data(status_feed.clone())
+        .data(rate_limits.clone())
+        .data(idempotency.clone())
+        .validation_mode(mode)
+        // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
+        .limit_depth(settings.graphql_max_depth as usize)
+        .limit_complexity(settings.graphql_max_complexity as usize)
+        .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
+        .extension(limits::ErrorCodes)
+        .limit_recursive_depth(32)
+        .extension(loaders::PerRequest(
+            db.clone(),
+            std::time::Duration::from_micros(settings.loader_delay_us),
+        ))
+        .extension(replay::ReplayMarker)
+        .extension(async_graphql::extensions::Tracing);
+        if !settings.introspection_enabled() {
+            builder = builder.disable_introspection();
+        }
+        builder.finish()
+    };
+    Schemas {
+        graphql: schema(async_graphql::ValidationMode::Strict),
+        persisted: schema(async_graphql::ValidationMode::Fast),
     }
-    builder.finish()
 }
 
 /// The SDL that `neoforge schema` prints and `schema.graphql` must equal.

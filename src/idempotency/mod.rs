@@ -134,6 +134,11 @@ impl Idempotency {
         T: Serialize + DeserializeOwned,
         F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T>>,
     {
+        // A completed key never changes until it expires: replay it without a transaction, a
+        // lock or the in-flight check, so concurrent retries of a finished request all replay.
+        if let Some(replay) = completed(db.conn(), keyed).await? {
+            return Ok((replay, Outcome::Replayed));
+        }
         // Same process: refuse a duplicate before it takes a connection.
         let _flight = InFlight::enter(&self.in_flight, keyed)?;
         let tx = db.begin_write().await?;
@@ -157,25 +162,16 @@ impl Idempotency {
             }
         }
         let now = Utc::now();
-        let existing = idempotency_keys::Entity::find_by_id((
-            keyed.scope.clone(),
-            keyed.key.as_str().to_owned(),
-        ))
-        .one(&tx.tx)
-        .await?;
+        // Again under the lock: the key may have completed since the first look.
+        let existing = record(&tx.tx, keyed).await?;
         if let Some(record) = existing {
             if record.expires_at > now {
-                if record.fingerprint != keyed.fingerprint {
-                    return Err(Error::IdempotencyKeyMismatch);
-                }
-                if record.state == IdempotencyState::Completed {
-                    let stored = record.response.unwrap_or_default();
-                    let value = serde_json::from_str(&stored).map_err(Error::internal)?;
-                    return Ok((value, Outcome::Replayed));
-                }
-                return Err(Error::IdempotencyKeyInUse {
-                    retry_after: RETRY_AFTER,
-                });
+                return match replay(record, keyed)? {
+                    Some(value) => Ok((value, Outcome::Replayed)),
+                    None => Err(Error::IdempotencyKeyInUse {
+                        retry_after: RETRY_AFTER,
+                    }),
+                };
             }
             // Expired: behaves as new.
             idempotency_keys::Entity::delete_many()
@@ -200,6 +196,44 @@ impl Idempotency {
         .await?;
         tx.commit().await?;
         Ok((value, Outcome::Stored))
+    }
+}
+
+async fn record(
+    conn: &impl sea_orm::ConnectionTrait,
+    keyed: &Keyed,
+) -> Result<Option<idempotency_keys::Model>> {
+    let id = (keyed.scope.clone(), keyed.key.as_str().to_owned());
+    Ok(idempotency_keys::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The stored result of a live record: `None` while it is still executing.
+fn replay<T: DeserializeOwned>(
+    record: idempotency_keys::Model,
+    keyed: &Keyed,
+) -> Result<Option<T>> {
+    if record.fingerprint != keyed.fingerprint {
+        return Err(Error::IdempotencyKeyMismatch);
+    }
+    if record.state != IdempotencyState::Completed {
+        return Ok(None);
+    }
+    let stored = record.response.unwrap_or_default();
+    serde_json::from_str(&stored)
+        .map(Some)
+        .map_err(Error::internal)
+}
+
+/// The replayed result when `keyed` completed and has not expired (a mismatch is an error).
+async fn completed<T: DeserializeOwned>(
+    conn: &impl sea_orm::ConnectionTrait,
+    keyed: &Keyed,
+) -> Result<Option<T>> {
+    match record(conn, keyed).await? {
+        Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
+            replay(r, keyed)
+        }
+        _ => Ok(None),
     }
 }
 

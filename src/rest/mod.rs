@@ -26,7 +26,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::auth::Principal;
 use crate::error::ErrorCode;
@@ -45,6 +45,9 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub struct Route {
     pub spec: &'static RouteSpec,
     pub document: ExecutableDocument,
+    /// For single-resource GETs: `{ id version }` of the same resource, enough to answer a
+    /// matching `If-None-Match` with 304 without executing and serialising the whole operation.
+    probe: Option<ExecutableDocument>,
     segments: Vec<&'static str>,
 }
 
@@ -57,9 +60,28 @@ impl Route {
             )
         });
         let segments = spec.path.trim_matches('/').split('/').collect();
+        let probe = match (&spec.method, &spec.input, &spec.output) {
+            (
+                &Method::GET,
+                Input::Id,
+                Output::Item {
+                    path,
+                    etag: Some(_),
+                    ..
+                },
+            ) => {
+                let op = format!(
+                    "query Probe($id: ID!) {{ {}(id: $id) {{ id version }} }}",
+                    path[0]
+                );
+                async_graphql::parser::parse_query(op).ok()
+            }
+            _ => None,
+        };
         Self {
             spec,
             document,
+            probe,
             segments,
         }
     }
@@ -317,13 +339,31 @@ async fn handle(
         variables.insert("key".into(), Value::from(key));
     }
 
-    let mut request = async_graphql::Request::new(spec.operation);
-    request.set_parsed_query(route.document.clone());
-    request.variables = async_graphql::Variables::from_json(Value::Object(variables));
-    let request = request
-        .data(principal)
-        .data(RequestMeta::from_parts(headers, Some(peer)));
-    let response = state.schema.execute(request).await;
+    let meta = RequestMeta::from_parts(headers, Some(peer));
+    if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
+        let request = persisted(probe.clone(), &variables, &principal, &meta);
+        let data = state.persisted.execute(request).await.data.into_json();
+        if let (
+            Ok(data),
+            Output::Item {
+                path,
+                etag: Some(kind),
+                ..
+            },
+        ) = (data, &spec.output)
+        {
+            let value = output::at(&data, path);
+            if let (Some(id), Some(version)) = (value["id"].as_str(), value["version"].as_i64()) {
+                let tag = etag::for_resource(kind, id, version);
+                if etag::none_match(inm, &tag) {
+                    let out = representation_headers(spec, headers, Some(&tag));
+                    return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+                }
+            }
+        }
+    }
+    let request = persisted(route.document.clone(), &variables, &principal, &meta);
+    let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
         return Err(problem::from_graphql(err, source(&spec.input)));
     }
@@ -333,6 +373,41 @@ async fn handle(
         .into_json()
         .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?;
     respond(spec, headers, &data, mapped.page, replayed)
+}
+
+/// A request for the persisted executor: a parsed document, its variables and the caller.
+fn persisted(
+    document: ExecutableDocument,
+    variables: &Map<String, Value>,
+    principal: &Principal,
+    meta: &RequestMeta,
+) -> async_graphql::Request {
+    let mut request = async_graphql::Request::new("");
+    request.set_parsed_query(document);
+    request.variables = async_graphql::Variables::from_json(Value::Object(variables.clone()));
+    request.data(principal.clone()).data(meta.clone())
+}
+
+/// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.
+fn representation_headers(spec: &RouteSpec, headers: &HeaderMap, tag: Option<&str>) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    if let Some(v) = tag.and_then(|t| HeaderValue::from_str(t).ok()) {
+        out.insert(header::ETAG, v);
+    }
+    let authenticated = headers.contains_key(header::AUTHORIZATION);
+    let cache = match spec.cache {
+        Cache::NoStore => "no-store".to_owned(),
+        Cache::Private => "private, no-cache".to_owned(),
+        Cache::Public(_) if authenticated => "private, no-cache".to_owned(),
+        Cache::Public(secs) => format!("public, max-age={secs}, must-revalidate"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&cache) {
+        out.insert(header::CACHE_CONTROL, v);
+    }
+    if spec.cache != Cache::NoStore {
+        out.insert(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    out
 }
 
 /// The successful REST response for a route's GraphQL `data`.
@@ -391,27 +466,9 @@ fn respond(
         tag = Some(etag::for_body(&bytes));
     }
 
-    let mut out = HeaderMap::new();
-    if let Some(tag) = &tag
-        && let Ok(v) = HeaderValue::from_str(tag)
-    {
-        out.insert(header::ETAG, v);
-    }
+    let mut out = representation_headers(spec, headers, tag.as_deref());
     if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         out.insert(header::LOCATION, location);
-    }
-    let authenticated = headers.contains_key(header::AUTHORIZATION);
-    let cache = match spec.cache {
-        Cache::NoStore => "no-store".to_owned(),
-        Cache::Private => "private, no-cache".to_owned(),
-        Cache::Public(_) if authenticated => "private, no-cache".to_owned(),
-        Cache::Public(secs) => format!("public, max-age={secs}, must-revalidate"),
-    };
-    if let Ok(v) = HeaderValue::from_str(&cache) {
-        out.insert(header::CACHE_CONTROL, v);
-    }
-    if spec.cache != Cache::NoStore {
-        out.insert(header::VARY, HeaderValue::from_static("authorization"));
     }
     if replayed {
         out.insert(REPLAYED, HeaderValue::from_static("true"));
@@ -455,6 +512,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Full validation errors of `operation`, executed without variables or context data: a
+    /// valid operation then fails only for its missing variable values or inside resolvers
+    /// (errors with a path).
+    async fn validation_errors(operation: &str) -> Vec<String> {
+        let schema = async_graphql::Schema::build(
+            crate::graphql::QueryRoot::default(),
+            crate::graphql::MutationRoot::default(),
+            crate::graphql::SubscriptionRoot::default(),
+        )
+        .finish();
+        let missing_variable =
+            |m: &str| m.starts_with("Variable ") && m.ends_with(" is not defined.");
+        let response = schema.execute(operation).await;
+        response
+            .errors
+            .into_iter()
+            .filter(|e| e.path.is_empty() && !missing_variable(&e.message))
+            .map(|e| e.message)
+            .collect()
+    }
+
+    /// The shim executes with only request-dependent validation (`graphql::Schemas`), so every
+    /// persisted operation must pass full validation here.
+    #[tokio::test]
+    async fn every_operation_passes_full_validation() {
+        for route in routes::TABLE {
+            let errors = validation_errors(route.operation).await;
+            assert!(
+                errors.is_empty(),
+                "{} {}: {errors:?}",
+                route.method,
+                route.path
+            );
+        }
+        let broken = "query Q($id: ID!) { project(id: $id) { id nope } }";
+        assert!(!validation_errors(broken).await.is_empty());
     }
 
     #[test]

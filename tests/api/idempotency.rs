@@ -258,6 +258,31 @@ async fn fifty_concurrent_duplicates_write_once() {
 }
 
 #[tokio::test]
+async fn concurrent_retries_of_a_completed_key_all_replay() {
+    let app = spawn_app().await;
+    let token = app.user("ada@example.com").await;
+    let url = app.url("/graphql");
+    let vars = create_vars("Done", "done-key");
+    let (status, _, first) = post(&app.client, &url, &token, CREATE, vars.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    // Retries of a finished request never conflict with each other: all replay the result.
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (client, url, token, vars) =
+                (app.client.clone(), url.clone(), token.clone(), vars.clone());
+            tokio::spawn(async move { post(&client, &url, &token, CREATE, vars).await })
+        })
+        .collect();
+    for t in tasks {
+        let (status, replayed, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(replayed.as_deref(), Some("true"), "{body}");
+        assert_eq!(body["data"], first["data"]);
+    }
+    assert_eq!(count_rows(&app.db_handle, "projects").await, 1);
+}
+
+#[tokio::test]
 async fn three_server_processes_write_once() {
     let db = TestDatabase::create().await;
     let servers = [

@@ -381,6 +381,28 @@ async fn conditional_gets_revalidate_with_304() {
         .send()
         .await;
     assert_eq!(stale.status, 200);
+    // Revalidation never reveals what the caller may not read, and a change invalidates it.
+    let secret = create_project(&app, &ada, "Secret", "private").await;
+    let secret_path = format!("/projects/{}", secret.json()["id"].as_str().unwrap());
+    let secret_tag = secret.header("etag").unwrap().to_owned();
+    call(&app, Method::GET, &secret_path)
+        .header("if-none-match", &secret_tag)
+        .send()
+        .await
+        .problem(404);
+    let patched = call(&app, Method::PATCH, &path)
+        .token(&ada)
+        .json(json!({ "name": "Forged" }))
+        .send()
+        .await;
+    assert_eq!(patched.status, 200);
+    let after = call(&app, Method::GET, &path)
+        .header("if-none-match", &tag)
+        .send()
+        .await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.json()["name"], "Forged");
+    assert_eq!(after.header("etag"), patched.header("etag"));
 
     // Lists: a strong ETag over the body, which changes when the list does.
     let list = call(&app, Method::GET, "/projects").send().await;
