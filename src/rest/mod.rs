@@ -181,10 +181,18 @@ async fn dispatch(
         problem.allow = Some(allow(&methods));
         return problem.render(&instance);
     };
-    let response = match handle(&state, peer, route, id, uri.query(), &headers, body).await {
+    let mut response = match handle(&state, peer, route, id, uri.query(), &headers, body).await {
         Ok(response) => response,
         Err(problem) => problem.render(&instance),
     };
+    // RFC 6750 §3.1: a request that sent no credentials gets the challenge without an error.
+    if response.status() == StatusCode::UNAUTHORIZED && !headers.contains_key(header::AUTHORIZATION)
+    {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="neoforge""#),
+        );
+    }
     if head { strip_body(response) } else { response }
 }
 

@@ -624,13 +624,20 @@ async fn error_statuses_are_problem_json() {
         .send()
         .await;
     assert_eq!(r.problem(401)["code"], "UNAUTHENTICATED");
-    assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
+    // No credentials: the bare challenge; bad credentials: the challenge names the error.
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(r#"Bearer realm="neoforge""#)
+    );
     let r = call(&app, Method::GET, "/projects")
         .token("not-a-jwt")
         .send()
         .await;
     r.problem(401);
-    assert!(r.header("www-authenticate").is_some());
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(r#"Bearer realm="neoforge", error="invalid_token""#)
+    );
     // 403: someone else's project.
     let id = create_project(&app, &ada, "Forge", "public").await.json()["id"]
         .as_str()
