@@ -224,6 +224,12 @@ impl RateLimits {
         }
     }
 
+    /// Whether every tier is off (nothing to check, no token to read).
+    pub fn is_off(&self) -> bool {
+        let t = &self.inner;
+        t.anonymous.is_none() && t.api.is_none() && t.auth.is_none()
+    }
+
     /// Draws one request from the budget of `tier` for `client`. `Ok(None)`: the tier is off.
     pub fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
         let bucket = match tier {
