@@ -29,6 +29,25 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [Self; 16] = [
+        Self::BadUserInput,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::PreconditionFailed,
+        Self::PreconditionRequired,
+        Self::IdempotencyKeyInUse,
+        Self::IdempotencyKeyMismatch,
+        Self::RateLimited,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::NotAcceptable,
+        Self::MethodNotAllowed,
+        Self::ServiceUnavailable,
+        Self::InternalServerError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadUserInput => "BAD_USER_INPUT",

@@ -313,20 +313,8 @@ pub async fn post(
             "accept application/graphql-response+json or application/json",
         );
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let mut parts = content_type.split(';').map(str::trim);
-    let media = parts.next().unwrap_or_default().to_ascii_lowercase();
     // UTF-8 is assumed when no charset is given; any other charset is unsupported.
-    let charset_ok = parts
-        .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
-        .all(|(_, v)| {
-            let v = v.trim().trim_matches('"');
-            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
-        });
+    let (media, charset_ok) = super::body_media_type(&headers);
     if media != JSON || !charset_ok {
         return request_error(
             flavor,

@@ -110,6 +110,25 @@ async fn deadline(
     }
 }
 
+/// A request body's media type, lowercased, and whether its charset (if any) is UTF-8, the
+/// only one the API reads.
+pub fn body_media_type(headers: &http::HeaderMap) -> (String, bool) {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut parts = content_type.split(';').map(str::trim);
+    let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let utf8 = parts
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, v)| {
+            let v = v.trim().trim_matches('"');
+            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
+        });
+    (media, utf8)
+}
+
 fn security_headers_nosniff() -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -218,16 +218,7 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
 /// The JSON body of a write: 415 unless `application/json` (UTF-8), 413 when too large,
 /// 400 when it is not JSON.
 fn read_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, Problem> {
-    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or_default();
-    let mut parts = content_type.split(';').map(str::trim);
-    let media = parts.next().unwrap_or_default().to_ascii_lowercase();
-    let charset_ok = parts
-        .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
-        .all(|(_, v)| {
-            let v = v.trim().trim_matches('"');
-            v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
-        });
+    let (media, charset_ok) = crate::http::body_media_type(headers);
     let json_media =
         media == JSON || (media.starts_with("application/") && media.ends_with("+json"));
     if !json_media || !charset_ok {

@@ -10,27 +10,7 @@ use crate::http::problem::{PROBLEM_JSON, status_of};
 
 /// The error codes, looked up by their GraphQL `extensions.code` spelling.
 pub fn code_from_str(code: &str) -> Option<ErrorCode> {
-    use ErrorCode::*;
-    [
-        BadUserInput,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        PreconditionFailed,
-        PreconditionRequired,
-        IdempotencyKeyInUse,
-        IdempotencyKeyMismatch,
-        RateLimited,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        NotAcceptable,
-        MethodNotAllowed,
-        ServiceUnavailable,
-        InternalServerError,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == code)
+    ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
 }
 
 /// One invalid input member, located in the request (`["body", "name"]`, `["query", "page"]`).
