@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use crate::config::{Settings, redact_url};
 use crate::db::{Db, Migration};
 use crate::domain::accounts::{self, DisplayName, Email, Password, Role};
-use crate::state::RequestMeta;
+use crate::domain::context::RequestMeta;
 use crate::{Application, graphql, shutdown_signal, telemetry};
 
 #[derive(Debug, Parser)]

@@ -5,7 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::security::RateQuota;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+
 use clap::{Args, ValueEnum};
 
 /// The development JWT secret. Production refuses to start with it.
@@ -250,23 +253,64 @@ impl Settings {
         self.database_url.starts_with("sqlite:")
     }
 
-    pub fn idempotency(&self) -> crate::idempotency::IdempotencyConfig {
-        crate::idempotency::IdempotencyConfig {
-            ttl: Duration::from_secs(self.idempotency_ttl),
-            required: self.idempotency_required,
-        }
-    }
-
-    pub fn rate_limits(&self) -> crate::security::RateLimits {
-        crate::security::RateLimits::new(
-            self.rate_limit_anonymous,
-            self.rate_limit_api,
-            self.rate_limit_auth,
-        )
-    }
-
     pub fn access_token_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl)
+    }
+}
+
+/// A configured quota: `N/s`, `N/min`, `N/h`, or `off`. The burst equals `N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateQuota(Option<(NonZeroU32, Duration)>);
+
+impl RateQuota {
+    pub const OFF: Self = Self(None);
+
+    pub fn per(count: u32, window: Duration) -> Self {
+        Self(NonZeroU32::new(count).map(|n| (n, window)))
+    }
+
+    pub fn is_off(self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The count and the window it refills over; `None` when off.
+    pub fn limit(self) -> Option<(NonZeroU32, Duration)> {
+        self.0
+    }
+}
+
+impl FromStr for RateQuota {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Self::OFF);
+        }
+        let (count, unit) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected N/s, N/min, N/h or off, got `{s}`"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{count}` is not a whole number"))?;
+        let count = NonZeroU32::new(count).ok_or("the count must be at least 1 (or use `off`)")?;
+        let window = match unit.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            other => return Err(format!("unknown unit `{other}` (use s, min or h)")),
+        };
+        Ok(Self(Some((count, window))))
+    }
+}
+
+impl fmt::Display for RateQuota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("off"),
+            Some((n, w)) => write!(f, "{n}/{}s", w.as_secs()),
+        }
     }
 }
 

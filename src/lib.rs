@@ -4,6 +4,7 @@
 //! `main.rs` and the test harness both use it.
 
 pub mod auth;
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -29,7 +30,10 @@ use tokio_util::task::TaskTracker;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::context::Services;
 use crate::domain::status_feed::StatusFeed;
+use crate::idempotency::Idempotency;
+use crate::security::RateLimits;
 use crate::state::AppState;
 
 pub struct Application {
@@ -55,18 +59,18 @@ impl Application {
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();
         let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
-        let rate_limits = settings.rate_limits();
-        let schemas = graphql::build(
-            db.clone(),
-            jwt.clone(),
-            status_feed.clone(),
-            rate_limits.clone(),
-            &settings,
-        );
-        let state = AppState {
+        let services = Arc::new(Services {
             db,
+            // One engine for both executors, so a key in flight through one is in flight for
+            // the other.
+            idempotency: Idempotency::from_settings(&settings),
+            status_feed: status_feed.clone(),
             jwt,
-            rate_limits,
+            rate_limits: RateLimits::from_settings(&settings),
+        });
+        let schemas = graphql::build(&settings);
+        let state = AppState {
+            services,
             settings: Arc::new(settings),
             schema: schemas.graphql,
             persisted: schemas.persisted,
@@ -106,15 +110,17 @@ impl Application {
         } = self;
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
-            tasks.spawn(status_feed.listen(state.db.clone(), state.settings.database_url.clone()));
+            let url = state.settings.database_url.clone();
+            tasks.spawn(status_feed.listen(state.db().clone(), url));
         }
         idempotency::spawn_cleanup(
             &tasks,
             shutdown.clone(),
-            state.db.clone(),
+            state.db().clone(),
             std::time::Duration::from_secs(state.settings.idempotency_cleanup_interval),
         );
-        security::spawn_housekeeping(&tasks, shutdown.clone(), state.rate_limits.clone());
+        let limits = state.services.rate_limits.clone();
+        security::spawn_housekeeping(&tasks, shutdown.clone(), limits);
         let stop = shutdown.clone();
         let served = axum::serve(
             listener,
@@ -131,7 +137,7 @@ impl Application {
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
-        state.db.close().await;
+        state.db().clone().close().await;
         tracing::info!("stopped");
         served
     }

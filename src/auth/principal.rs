@@ -1,13 +1,10 @@
 //! Who is making the request. Taken from `Authorization: Bearer`; anonymous when absent.
 
-use axum::extract::FromRequestParts;
 use http::HeaderMap;
-use http::request::Parts;
 use uuid::Uuid;
 
 use crate::entity::users::Role;
 use crate::error::Error;
-use crate::state::AppState;
 
 use super::JwtKeys;
 
@@ -72,17 +69,5 @@ impl Principal {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Some(Role::Admin)
-    }
-}
-
-/// `MaybeAuthUser`-style extractor: anonymous when no header, 401 when the header is bad.
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = Error;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Self::from_headers(&parts.headers, &state.jwt)
     }
 }

@@ -4,9 +4,9 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
+use crate::domain::context::RequestMeta;
 use crate::entity::audit_events;
 use crate::error::Result;
-use crate::state::RequestMeta;
 
 pub async fn record(
     conn: &impl ConnectionTrait,

@@ -14,8 +14,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-pub const MAX_PAGE_SIZE: i32 = 100;
+pub use crate::bounds::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// The arguments every connection field takes.
 #[derive(Clone, Debug, Default)]

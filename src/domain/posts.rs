@@ -9,25 +9,27 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
-    Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Select, Set,
+    Statement, Value,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
+use super::batch;
+use super::context::{RequestContext, WriteOptions};
 use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
 use super::patch::Patch;
 use super::text::{bounded, slug};
-use super::{audit, projects, versioned};
+use super::write::{self, Tx};
+use super::{projects, versioned};
 use crate::auth::Principal;
-use crate::db::Db;
+use crate::bounds::{BODY, TITLE};
 use crate::entity::community_post_tags as post_tags;
 use crate::entity::community_posts::{self, Column, Entity, Model};
 use crate::error::{Error, FieldError, Result};
-use crate::idempotency::{Idempotency, Outcome};
-use crate::state::RequestMeta;
+use crate::idempotency::Outcome;
 
-pub const MAX_TAGS: usize = 10;
-pub const MAX_TAG_LEN: usize = 32;
+pub use crate::bounds::{MAX_TAGS, TAG_MAX as MAX_TAG_LEN};
 
 #[derive(Clone, Debug, Default)]
 pub struct PostFilter {
@@ -133,24 +135,24 @@ fn filtered(filter: &PostFilter) -> Result<Select<Entity>> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    db: &Db,
+    cx: &RequestContext,
     filter: &PostFilter,
     order: &Ordering<Entity>,
     args: &PageArgs,
 ) -> Result<Page<Model>> {
-    pagination::paginate(db.conn(), filtered(filter)?, order, args).await
+    pagination::paginate(cx.db().conn(), filtered(filter)?, order, args).await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count(db: &Db, filter: &PostFilter) -> Result<u64> {
-    Ok(filtered(filter)?.count(db.conn()).await?)
+pub async fn count(cx: &RequestContext, filter: &PostFilter) -> Result<u64> {
+    Ok(filtered(filter)?.count(cx.db().conn()).await?)
 }
 
 /// One post (posts are public).
-#[tracing::instrument(skip(db))]
-pub async fn get(db: &Db, id: Uuid) -> Result<Model> {
+#[tracing::instrument(skip(cx))]
+pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
     Entity::find_by_id(id)
-        .one(db.conn())
+        .one(cx.db().conn())
         .await?
         .ok_or_else(|| Error::NotFound("community post".into()))
 }
@@ -171,11 +173,11 @@ pub struct UpdatePost {
 }
 
 fn title(raw: &str) -> Result<String, FieldError> {
-    bounded("title", raw, 1, 200, true)
+    bounded("title", raw, TITLE.min, TITLE.max, true)
 }
 
 fn body(raw: &str) -> Result<String, FieldError> {
-    bounded("body", raw, 1, 20_000, false)
+    bounded("body", raw, BODY.min, BODY.max, false)
 }
 
 fn tags_json(tags: &[String]) -> String {
@@ -208,15 +210,11 @@ async fn write_tag_rows(
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     input: CreatePost,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let author = principal.require_user()?;
-    let keyed = idem.prepare(principal, meta, "createCommunityPost", key, &input)?;
+    let author = cx.principal.require_user()?;
     let mut errors = Vec::new();
     let title = title(&input.title).map_err(|e| errors.push(e)).ok();
     let body = body(&input.body).map_err(|e| errors.push(e)).ok();
@@ -239,78 +237,46 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    let principal = principal.clone();
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    write::keyed(cx, "createCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
-            if let Some(project_id) = input.project_id {
-                // FOR SHARE: the project cannot be deleted between this check and the insert.
-                let project = crate::entity::projects::Entity::find_by_id(project_id)
-                    .lock_shared()
-                    .one(tx)
-                    .await?;
-                if !project.is_some_and(|p| projects::can_read(&principal, &p)) {
-                    return Err(Error::invalid(
-                        "project_id",
-                        "value_error.reference",
-                        "no such project",
-                    ));
-                }
-            }
+            projects::check_reference(tx, model.project_id).await?;
             Entity::insert(community_posts::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx)
+                .exec_without_returning(tx.conn)
                 .await?;
-            write_tag_rows(tx, model.id, model.created_at, &tags, false).await?;
-            audit::record(
-                tx,
-                &meta,
-                Some(author),
-                "post.created",
-                Some(format!("post:{}", model.id)),
-                None,
-            )
-            .await?;
+            write_tag_rows(tx.conn, model.id, model.created_at, &tags, false).await?;
+            tx.audit("post.created", format!("post:{}", model.id))
+                .await?;
             Ok(model)
         })
     })
     .await
 }
 
-#[tracing::instrument(skip(db, idem, principal, meta, patch, key))]
-#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(cx, patch, options))]
 pub async fn update(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     id: Uuid,
     patch: UpdatePost,
-    expected_version: Option<i32>,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let actor = principal.require_user()?;
-    let keyed = idem.prepare(
-        principal,
-        meta,
-        "updateCommunityPost",
-        key,
-        &(id, &patch, expected_version),
-    )?;
+    cx.principal.require_user()?;
     let mut errors = Vec::new();
     let mut check = |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok();
     let new_title = check(
         patch
             .title
+            .clone()
             .required("title")
             .and_then(|t| t.map(|t| title(&t)).transpose()),
     );
     let new_body = check(
         patch
             .body
+            .clone()
             .required("body")
             .and_then(|b| b.map(|b| body(&b)).transpose()),
     );
-    let new_tags = match patch.tags.required("tags") {
+    let new_tags = match patch.tags.clone().required("tags") {
         Ok(Some(raw)) => normalize_tags(&raw)
             .map(Some)
             .map_err(|e| errors.extend(e))
@@ -324,12 +290,11 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-
-    let principal = principal.clone();
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    let expected = options.expected_version;
+    let input = (id, &patch, expected);
+    write::keyed(cx, "updateCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
-            let current = load_for_write(tx, &principal, id, expected_version).await?;
+            let current = lock_for_write(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(t)) = new_title {
                 next.title = t;
@@ -341,94 +306,114 @@ pub async fn update(
             if let Some(tags) = &new_tags {
                 next.tags = tags_json(tags);
             }
-            next.updated_at = super::now();
-            next.version = current.version + 1;
-            let changes = community_posts::ActiveModel {
-                title: Set(next.title.clone()),
-                body: Set(next.body.clone()),
-                tags: Set(next.tags.clone()),
-                updated_at: Set(next.updated_at),
-                version: Set(next.version),
-                ..Default::default()
-            };
-            versioned::update::<Entity, _>(
-                tx,
-                changes,
-                Column::Id,
-                id,
-                Column::Version,
-                current.version,
-            )
-            .await?;
+            let next = versioned::save::<Entity>(tx, &current, next).await?;
             if let Some(tags) = &new_tags {
-                write_tag_rows(tx, id, current.created_at, tags, true).await?;
+                write_tag_rows(tx.conn, id, current.created_at, tags, true).await?;
             }
-            audit::record(
-                tx,
-                &meta,
-                Some(actor),
-                "post.updated",
-                Some(format!("post:{id}")),
-                None,
-            )
-            .await?;
             Ok(next)
         })
     })
     .await
 }
 
-#[tracing::instrument(skip(db, principal, meta))]
-pub async fn delete(
-    db: &Db,
-    principal: &Principal,
-    meta: &RequestMeta,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> Result<Model> {
-    let actor = principal.require_user()?;
-    let tx = db.begin_write().await?;
-    let current = load_for_write(&*tx, principal, id, expected_version).await?;
-    // The tag rows would also go by ON DELETE CASCADE; deleting them here keeps the two copies
-    // in step whatever the connection's foreign-key settings.
-    post_tags::Entity::delete_many()
-        .filter(post_tags::Column::PostId.eq(id))
-        .exec(&*tx)
-        .await?;
-    versioned::delete::<Entity, _>(&*tx, Column::Id, id, Column::Version, current.version).await?;
-    audit::record(
-        &*tx,
-        meta,
-        Some(actor),
-        "post.deleted",
-        Some(format!("post:{id}")),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(current)
+#[tracing::instrument(skip(cx, options))]
+pub async fn delete(cx: &RequestContext, id: Uuid, options: &WriteOptions) -> Result<Model> {
+    cx.principal.require_user()?;
+    let expected = options.expected_version;
+    write::transaction(cx, move |tx| {
+        Box::pin(async move {
+            let current = lock_for_write(tx, id, expected).await?;
+            // The tag rows would also go by ON DELETE CASCADE; deleting them here keeps the two
+            // copies in step whatever the connection's foreign-key settings.
+            post_tags::Entity::delete_many()
+                .filter(post_tags::Column::PostId.eq(id))
+                .exec(tx.conn)
+                .await?;
+            versioned::remove::<Entity>(tx, &current).await?;
+            Ok(current)
+        })
+    })
+    .await
 }
 
-/// Reads the row inside the write transaction and checks the caller may change it at the version
-/// they expect. The write itself is still conditional on that version (see [`versioned`]).
-async fn load_for_write(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> Result<Model> {
-    let current = Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::NotFound("community post".into()))?;
-    if !can_write(principal, &current) {
-        return Err(Error::Forbidden(
-            "only the author, staff or an admin may change this post".into(),
-        ));
+/// The row for a write: it must exist (posts are public) and be the caller's to change, at the
+/// version they expect.
+async fn lock_for_write(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<Model> {
+    let principal = &tx.cx.principal;
+    versioned::lock::<Entity>(
+        tx,
+        id,
+        expected,
+        |_| true,
+        |p| match can_write(principal, p) {
+            true => Ok(()),
+            false => Err(Error::Forbidden(
+                "only the author, staff or an admin may change this post".into(),
+            )),
+        },
+    )
+    .await
+}
+
+/// Posts by id, for `node` (posts are public).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    batch::by_ids(cx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
+}
+
+/// Per project: the number of posts about it, for every id asked (posts are public).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn counts_for_projects(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+    batch::count_per(cx.db(), Entity::find(), Column::ProjectId, Column::Id, ids).await
+}
+
+/// How many posts [`latest_for_projects`] returns per project.
+pub const LATEST_POSTS: usize = 3;
+
+/// The ranked query for `n` project ids in `backend`'s placeholder style. `ROW_NUMBER()` works on
+/// PostgreSQL and on SQLite ≥ 3.25.
+fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
+    let placeholders: Vec<String> = (1..=n)
+        .map(|i| match backend {
+            DbBackend::Postgres => format!("${i}"),
+            _ => "?".to_owned(),
+        })
+        .collect();
+    format!(
+        "SELECT id, author_id, project_id, title, body, tags, created_at, updated_at, version \
+         FROM (SELECT id, author_id, project_id, title, body, tags, created_at, updated_at, \
+         version, ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY created_at DESC, id DESC) \
+         AS rn FROM community_posts WHERE project_id IN ({})) ranked \
+         WHERE rn <= {LATEST_POSTS} ORDER BY project_id, created_at DESC, id DESC",
+        placeholders.join(", ")
+    )
+}
+
+/// Per project: its [`LATEST_POSTS`] newest posts (created_at DESC, id DESC), for a whole batch
+/// of projects in one statement (posts are public); empty for projects without posts.
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn latest_for_projects(
+    cx: &RequestContext,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Model>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    versioned::expect(expected_version, current.version)?;
-    Ok(current)
+    let backend = cx.db().backend();
+    let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
+    let stmt =
+        Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
+    let rows = Entity::find()
+        .from_raw_sql(stmt)
+        .all(cx.db().conn())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
+    for post in rows {
+        if let Some(project) = post.project_id {
+            out.entry(project).or_default().push(post);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -437,6 +422,15 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let pg = latest_posts_sql(DbBackend::Postgres, 3);
+        assert!(pg.contains("IN ($1, $2, $3)"), "{pg}");
+        let lite = latest_posts_sql(DbBackend::Sqlite, 2);
+        assert!(lite.contains("IN (?, ?)"), "{lite}");
+        assert!(lite.contains("rn <= 3"), "{lite}");
     }
 
     #[test]

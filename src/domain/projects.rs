@@ -2,19 +2,23 @@
 //! anyone, private ones by their owner and admins; only the owner or an admin changes them.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
+use super::batch;
+use super::context::{RequestContext, WriteOptions};
 use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
 use super::patch::Patch;
 use super::text::{Checks, bounded};
-use super::{audit, versioned};
+use super::versioned;
+use super::write::{self, Tx};
 use crate::auth::Principal;
-use crate::db::Db;
+use crate::bounds::{PROJECT_DESCRIPTION as DESC, PROJECT_NAME};
 use crate::entity::projects::{self, Column, Entity, Model, Visibility};
 use crate::error::{Error, Result};
-use crate::idempotency::{Idempotency, Outcome};
-use crate::state::RequestMeta;
+use crate::idempotency::Outcome;
 
 #[derive(Clone, Debug, Default)]
 pub struct ProjectFilter {
@@ -113,26 +117,28 @@ fn filtered(principal: &Principal, filter: &ProjectFilter) -> Select<Entity> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    db: &Db,
-    principal: &Principal,
+    cx: &RequestContext,
     filter: &ProjectFilter,
     order: &Ordering<Entity>,
     args: &PageArgs,
 ) -> Result<Page<Model>> {
-    pagination::paginate(db.conn(), filtered(principal, filter), order, args).await
+    let select = filtered(&cx.principal, filter);
+    pagination::paginate(cx.db().conn(), select, order, args).await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count(db: &Db, principal: &Principal, filter: &ProjectFilter) -> Result<u64> {
-    Ok(filtered(principal, filter).count(db.conn()).await?)
+pub async fn count(cx: &RequestContext, filter: &ProjectFilter) -> Result<u64> {
+    Ok(filtered(&cx.principal, filter)
+        .count(cx.db().conn())
+        .await?)
 }
 
 /// One project; `NotFound` also when it exists but is not readable (no existence leak).
-#[tracing::instrument(skip(db, principal))]
-pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> Result<Model> {
+#[tracing::instrument(skip(cx))]
+pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
     Entity::find_by_id(id)
-        .filter(readable(principal))
-        .one(db.conn())
+        .filter(readable(&cx.principal))
+        .one(cx.db().conn())
         .await?
         .ok_or_else(|| Error::NotFound("project".into()))
 }
@@ -152,30 +158,26 @@ pub struct UpdateProject {
 }
 
 fn name(raw: &str) -> Result<String, crate::error::FieldError> {
-    bounded("name", raw, 1, 120, true)
+    bounded("name", raw, PROJECT_NAME.min, PROJECT_NAME.max, true)
 }
 
 fn description(raw: &str) -> Result<String, crate::error::FieldError> {
-    bounded("description", raw, 0, 5_000, false)
+    bounded("description", raw, DESC.min, DESC.max, false)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     input: CreateProject,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let owner = principal.require_user()?;
+    let owner = cx.principal.require_user()?;
     let mut checks = Checks::default();
     let name = checks.check(name(&input.name));
     let description = checks.check(description(
         input.description.as_deref().unwrap_or_default(),
     ));
     checks.finish()?;
-    let keyed = idem.prepare(principal, meta, "createProject", key, &input)?;
     let now = super::now();
     let model = Model {
         id: Uuid::now_v7(),
@@ -187,33 +189,27 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    write::keyed(cx, "createProject", options, &input, move |tx| {
         Box::pin(async move {
             Entity::insert(projects::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx)
+                .exec_without_returning(tx.conn)
                 .await?;
-            let target = Some(format!("project:{}", model.id));
-            audit::record(tx, &meta, Some(owner), "project.created", target, None).await?;
+            tx.audit("project.created", format!("project:{}", model.id))
+                .await?;
             Ok(model)
         })
     })
     .await
 }
 
-#[tracing::instrument(skip(db, idem, principal, meta, patch, key))]
-#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(cx, patch, options))]
 pub async fn update(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     id: Uuid,
     patch: UpdateProject,
-    expected_version: Option<i32>,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let actor = principal.require_user()?;
+    cx.principal.require_user()?;
     let mut checks = Checks::default();
     let new_name = checks.check(
         patch
@@ -231,18 +227,11 @@ pub async fn update(
     );
     let new_visibility = checks.check(patch.visibility.clone().required("visibility"));
     checks.finish()?;
-    let keyed = idem.prepare(
-        principal,
-        meta,
-        "updateProject",
-        key,
-        &(id, &patch, expected_version),
-    )?;
-    let principal = principal.clone();
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    let expected = options.expected_version;
+    let input = (id, &patch, expected);
+    write::keyed(cx, "updateProject", options, &input, move |tx| {
         Box::pin(async move {
-            let current = load_for_write(tx, &principal, id, expected_version).await?;
+            let current = lock_for_write(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(n)) = new_name {
                 next.name = n;
@@ -253,75 +242,68 @@ pub async fn update(
             if let Some(Some(v)) = new_visibility {
                 next.visibility = v;
             }
-            next.updated_at = super::now();
-            next.version = current.version + 1;
-            let changes = projects::ActiveModel {
-                name: Set(next.name.clone()),
-                description: Set(next.description.clone()),
-                visibility: Set(next.visibility),
-                updated_at: Set(next.updated_at),
-                version: Set(next.version),
-                ..Default::default()
-            };
-            versioned::update::<Entity, _>(
-                tx,
-                changes,
-                Column::Id,
-                id,
-                Column::Version,
-                current.version,
-            )
-            .await?;
-            let target = Some(format!("project:{id}"));
-            audit::record(tx, &meta, Some(actor), "project.updated", target, None).await?;
-            Ok(next)
+            versioned::save::<Entity>(tx, &current, next).await
         })
     })
     .await
 }
 
-#[tracing::instrument(skip(db, principal, meta))]
-pub async fn delete(
-    db: &Db,
-    principal: &Principal,
-    meta: &RequestMeta,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> Result<Model> {
-    let actor = principal.require_user()?;
-    let tx = db.begin_write().await?;
-    let current = load_for_write(&*tx, principal, id, expected_version).await?;
-    versioned::delete::<Entity, _>(&*tx, Column::Id, id, Column::Version, current.version).await?;
-    audit::record(
-        &*tx,
-        meta,
-        Some(actor),
-        "project.deleted",
-        Some(format!("project:{id}")),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(current)
+#[tracing::instrument(skip(cx, options))]
+pub async fn delete(cx: &RequestContext, id: Uuid, options: &WriteOptions) -> Result<Model> {
+    cx.principal.require_user()?;
+    let expected = options.expected_version;
+    write::transaction(cx, move |tx| {
+        Box::pin(async move {
+            let current = lock_for_write(tx, id, expected).await?;
+            versioned::remove::<Entity>(tx, &current).await?;
+            Ok(current)
+        })
+    })
+    .await
 }
 
-/// Reads the row inside the write transaction and checks the caller may change it at the version
-/// they expect. The write itself is still conditional on that version (see [`versioned`]).
-async fn load_for_write(
-    conn: &impl sea_orm::ConnectionTrait,
-    principal: &Principal,
-    id: Uuid,
-    expected_version: Option<i32>,
-) -> Result<Model> {
-    let current = Entity::find_by_id(id).lock_exclusive().one(conn).await?;
-    let current = current
-        .filter(|p| can_read(principal, p))
-        .ok_or_else(|| Error::NotFound("project".into()))?;
-    if !can_write(principal, &current) {
-        return Err(Error::Forbidden(
-            "only the owner or an admin may change this project".into(),
-        ));
+/// The row for a write: readable by the caller (else not found), writable by them (else
+/// forbidden), at the version they expect.
+async fn lock_for_write(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<Model> {
+    let principal = &tx.cx.principal;
+    versioned::lock::<Entity>(
+        tx,
+        id,
+        expected,
+        |p| can_read(principal, p),
+        |p| match can_write(principal, p) {
+            true => Ok(()),
+            false => Err(Error::Forbidden(
+                "only the owner or an admin may change this project".into(),
+            )),
+        },
+    )
+    .await
+}
+
+/// A new ticket's or post's `project_id`: the project must exist and be readable by the caller.
+/// Read `FOR SHARE`, so it cannot be deleted between this check and the referencing insert.
+pub async fn check_reference(tx: Tx<'_>, project_id: Option<Uuid>) -> Result<()> {
+    let Some(project_id) = project_id else {
+        return Ok(());
+    };
+    let project = Entity::find_by_id(project_id)
+        .lock_shared()
+        .one(tx.conn)
+        .await?;
+    match project.is_some_and(|p| can_read(&tx.cx.principal, &p)) {
+        true => Ok(()),
+        false => Err(Error::invalid(
+            "project_id",
+            "value_error.reference",
+            "no such project",
+        )),
     }
-    versioned::expect(expected_version, current.version)?;
-    Ok(current)
+}
+
+/// Projects by id, for relations and `node`: only those the caller may read (DESIGN §8).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    let select = Entity::find().filter(readable(&cx.principal));
+    batch::by_ids(cx.db(), select, Column::Id, ids, |row| row.id).await
 }

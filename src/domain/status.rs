@@ -19,21 +19,23 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit;
+use super::batch;
+use super::context::{RequestContext, RequestMeta, WriteOptions};
 use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
 use super::status_feed::StatusFeed;
 use super::text::{Checks, bounded, slug};
-use crate::auth::Principal;
+use super::write;
 use crate::db::Db;
 use crate::entity::service_statuses::{self, Column as StateColumn, Entity as StateEntity};
 use crate::entity::status_events::{self, Column, Entity, Model, ServiceStatus};
 use crate::error::{Error, FieldError, Result};
-use crate::idempotency::{Idempotency, Outcome};
-use crate::state::RequestMeta;
+use crate::idempotency::Outcome;
+use std::collections::HashMap;
 
 /// Longest service name.
-pub const SERVICE_MAX: usize = 64;
+pub use crate::bounds::SERVICE_NAME_MAX as SERVICE_MAX;
 /// Longest event message.
-pub const MESSAGE_MAX: usize = 2_000;
+pub const MESSAGE_MAX: usize = crate::bounds::STATUS_MESSAGE.max;
 
 #[derive(Clone, Debug, Default)]
 pub struct StatusEventFilter {
@@ -83,24 +85,24 @@ fn filtered(filter: &StatusEventFilter) -> Result<Select<Entity>> {
 /// Status events, readable by anyone.
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    db: &Db,
+    cx: &RequestContext,
     filter: &StatusEventFilter,
     order: &Ordering<Entity>,
     args: &PageArgs,
 ) -> Result<Page<Model>> {
-    pagination::paginate(db.conn(), filtered(filter)?, order, args).await
+    pagination::paginate(cx.db().conn(), filtered(filter)?, order, args).await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count(db: &Db, filter: &StatusEventFilter) -> Result<u64> {
-    Ok(filtered(filter)?.count(db.conn()).await?)
+pub async fn count(cx: &RequestContext, filter: &StatusEventFilter) -> Result<u64> {
+    Ok(filtered(filter)?.count(cx.db().conn()).await?)
 }
 
 /// One status event.
-#[tracing::instrument(skip(db))]
-pub async fn get(db: &Db, id: Uuid) -> Result<Model> {
+#[tracing::instrument(skip(cx))]
+pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
     Entity::find_by_id(id)
-        .one(db.conn())
+        .one(cx.db().conn())
         .await?
         .ok_or_else(|| Error::NotFound("status event".into()))
 }
@@ -118,10 +120,10 @@ pub struct StatusSummary {
 
 /// The current status of every service (readable by anyone). One query, O(services).
 #[tracing::instrument(skip_all)]
-pub async fn summary(db: &Db) -> Result<StatusSummary> {
+pub async fn summary(cx: &RequestContext) -> Result<StatusSummary> {
     let services = StateEntity::find()
         .order_by_asc(StateColumn::Service)
-        .all(db.conn())
+        .all(cx.db().conn())
         .await?;
     Ok(StatusSummary {
         overall: services
@@ -145,16 +147,12 @@ pub struct CreateStatusEvent {
 /// `statusChanged` subscribers of every server process once it commits.
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &Db,
-    idem: &Idempotency,
-    feed: &StatusFeed,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     input: CreateStatusEvent,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let actor = principal.require_user()?;
-    if !principal.is_staff() {
+    let actor = cx.principal.require_user()?;
+    if !cx.principal.is_staff() {
         return Err(Error::Forbidden(
             "only staff and admins may record status events".into(),
         ));
@@ -171,17 +169,20 @@ pub async fn create(
         created_by: Some(actor),
         created_at: super::now(),
     };
-    let keyed = idem.prepare(principal, meta, "createStatusEvent", key, &input)?;
-    let (feed_in_tx, meta) = (feed.clone(), meta.clone());
-    let (event, outcome) = idem
-        .run(db, keyed, move |tx| {
-            Box::pin(async move { record_in(tx, &feed_in_tx, &meta, event).await })
-        })
-        .await?;
+    let (event, outcome) = write::keyed(cx, "createStatusEvent", options, &input, move |tx| {
+        Box::pin(async move { record_in(tx.conn, tx.cx.status_feed(), &tx.cx.meta, event).await })
+    })
+    .await?;
     if outcome == Outcome::Stored {
-        feed.committed(event.clone());
+        cx.status_feed().committed(event.clone());
     }
     Ok((event, outcome))
+}
+
+/// Status events by id, for `node` (readable by anyone).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    batch::by_ids(cx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
 }
 
 /// Records an event exactly as given (id, time and author included), with no authorization

@@ -3,20 +3,24 @@
 //! requester only the subject and body while the ticket is open, and may close it.
 
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
+use super::batch;
+use super::context::{RequestContext, WriteOptions};
 use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
 use super::patch::Patch;
 use super::text::{Checks, bounded};
-use super::{audit, projects, versioned};
+use super::write::{self, Tx};
+use super::{projects, versioned};
 use crate::auth::Principal;
-use crate::db::Db;
+use crate::bounds::{BODY, TITLE};
 use crate::entity::support_tickets::{self, Column, Entity, Model, TicketPriority, TicketStatus};
-use crate::entity::{projects as project_entity, users};
+use crate::entity::users;
 use crate::error::{Error, FieldError, Result};
-use crate::idempotency::{Idempotency, Outcome};
-use crate::state::RequestMeta;
+use crate::idempotency::Outcome;
 
 #[derive(Clone, Debug, Default)]
 pub struct TicketFilter {
@@ -103,29 +107,31 @@ fn filtered(principal: &Principal, filter: &TicketFilter) -> Select<Entity> {
 /// Tickets the caller may read. Anonymous callers are `Unauthenticated`.
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    db: &Db,
-    principal: &Principal,
+    cx: &RequestContext,
     filter: &TicketFilter,
     order: &Ordering<Entity>,
     args: &PageArgs,
 ) -> Result<Page<Model>> {
-    principal.require_user()?;
-    pagination::paginate(db.conn(), filtered(principal, filter), order, args).await
+    cx.principal.require_user()?;
+    let select = filtered(&cx.principal, filter);
+    pagination::paginate(cx.db().conn(), select, order, args).await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn count(db: &Db, principal: &Principal, filter: &TicketFilter) -> Result<u64> {
-    principal.require_user()?;
-    Ok(filtered(principal, filter).count(db.conn()).await?)
+pub async fn count(cx: &RequestContext, filter: &TicketFilter) -> Result<u64> {
+    cx.principal.require_user()?;
+    Ok(filtered(&cx.principal, filter)
+        .count(cx.db().conn())
+        .await?)
 }
 
 /// One ticket; `NotFound` also when it exists but is not readable (no existence leak).
-#[tracing::instrument(skip(db, principal))]
-pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> Result<Model> {
-    principal.require_user()?;
+#[tracing::instrument(skip(cx))]
+pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
+    cx.principal.require_user()?;
     Entity::find_by_id(id)
-        .filter(readable(principal))
-        .one(db.conn())
+        .filter(readable(&cx.principal))
+        .one(cx.db().conn())
         .await?
         .ok_or_else(|| Error::NotFound("support ticket".into()))
 }
@@ -149,73 +155,46 @@ pub struct UpdateTicket {
 }
 
 fn subject(raw: &str) -> Result<String, FieldError> {
-    bounded("subject", raw, 1, 200, true)
+    bounded("subject", raw, TITLE.min, TITLE.max, true)
 }
 
 fn body(raw: &str) -> Result<String, FieldError> {
-    bounded("body", raw, 1, 20_000, false)
+    bounded("body", raw, BODY.min, BODY.max, false)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     input: CreateTicket,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let requester = principal.require_user()?;
-    let keyed = idem.prepare(principal, meta, "createSupportTicket", key, &input)?;
+    let requester = cx.principal.require_user()?;
     let mut checks = Checks::default();
     let subject = checks.check(subject(&input.subject));
     let body = checks.check(body(&input.body));
     checks.finish()?;
-
-    let principal = principal.clone();
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    let now = super::now();
+    let model = Model {
+        id: Uuid::now_v7(),
+        requester_id: requester,
+        project_id: input.project_id,
+        subject: subject.unwrap_or_default(),
+        body: body.unwrap_or_default(),
+        status: TicketStatus::Open,
+        priority: input.priority.unwrap_or(TicketPriority::Normal),
+        assignee_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    write::keyed(cx, "createSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
-            if let Some(project_id) = input.project_id {
-                // FOR SHARE: the project cannot be deleted between this check and the insert.
-                let project = project_entity::Entity::find_by_id(project_id)
-                    .lock_shared()
-                    .one(tx)
-                    .await?;
-                if !project.is_some_and(|p| projects::can_read(&principal, &p)) {
-                    return Err(Error::invalid(
-                        "project_id",
-                        "value_error.reference",
-                        "no such project",
-                    ));
-                }
-            }
-            let now = super::now();
-            let model = Model {
-                id: Uuid::now_v7(),
-                requester_id: requester,
-                project_id: input.project_id,
-                subject: subject.unwrap_or_default(),
-                body: body.unwrap_or_default(),
-                status: TicketStatus::Open,
-                priority: input.priority.unwrap_or(TicketPriority::Normal),
-                assignee_id: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
+            projects::check_reference(tx, model.project_id).await?;
             Entity::insert(support_tickets::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx)
+                .exec_without_returning(tx.conn)
                 .await?;
-            audit::record(
-                tx,
-                &meta,
-                Some(requester),
-                "ticket.created",
-                Some(format!("support_ticket:{}", model.id)),
-                None,
-            )
-            .await?;
+            tx.audit("ticket.created", format!("support_ticket:{}", model.id))
+                .await?;
             Ok(model)
         })
     })
@@ -224,55 +203,41 @@ pub async fn create(
 
 /// Changes a ticket. Authorization looks at what would actually change: a field sent with its
 /// current value is not a change (so PATCH-style clients may echo fields they cannot edit).
-#[tracing::instrument(skip(db, idem, principal, meta, patch, key))]
-#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(cx, patch, options))]
 pub async fn update(
-    db: &Db,
-    idem: &Idempotency,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
     id: Uuid,
     patch: UpdateTicket,
-    expected_version: Option<i32>,
-    key: Option<&str>,
+    options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let actor = principal.require_user()?;
-    let keyed = idem.prepare(
-        principal,
-        meta,
-        "updateSupportTicket",
-        key,
-        &(id, &patch, expected_version),
-    )?;
+    cx.principal.require_user()?;
+    let expected = options.expected_version;
+    let input = (id, &patch, expected);
     let mut checks = Checks::default();
     let new_subject = checks.check(
         patch
             .subject
+            .clone()
             .required("subject")
             .and_then(|s| s.map(|s| subject(&s)).transpose()),
     );
     let new_body = checks.check(
         patch
             .body
+            .clone()
             .required("body")
             .and_then(|b| b.map(|b| body(&b)).transpose()),
     );
-    let new_status = checks.check(patch.status.required("status"));
-    let new_priority = checks.check(patch.priority.required("priority"));
+    let new_status = checks.check(patch.status.clone().required("status"));
+    let new_priority = checks.check(patch.priority.clone().required("priority"));
     checks.finish()?;
-
-    let principal = principal.clone();
-    let meta = meta.clone();
-    idem.run(db, keyed, move |tx| {
+    let assignee = patch.assignee_id.clone();
+    write::keyed(cx, "updateSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
-            let current = Entity::find_by_id(id)
-                .lock_exclusive()
-                .one(tx)
-                .await?
-                .filter(|t| can_read(&principal, t))
-                .ok_or_else(|| Error::NotFound("support ticket".into()))?;
-            versioned::expect(expected_version, current.version)?;
-
+            let principal = &tx.cx.principal;
+            let current =
+                versioned::lock::<Entity>(tx, id, expected, |t| can_read(principal, t), |_| Ok(()))
+                    .await?;
             let mut next = current.clone();
             if let Some(Some(s)) = new_subject {
                 next.subject = s;
@@ -286,73 +251,63 @@ pub async fn update(
             if let Some(Some(p)) = new_priority {
                 next.priority = p;
             }
-            match patch.assignee_id {
+            match assignee {
                 Patch::Unchanged => {}
                 Patch::Null => next.assignee_id = None,
                 Patch::Set(a) => next.assignee_id = Some(a),
             }
-
-            authorize_update(&principal, &current, &next)?;
-
-            let mut checks = Checks::default();
-            if !transition_allowed(current.status, next.status) {
-                checks.check::<()>(Err(FieldError::new(
-                    "status",
-                    "value_error.transition",
-                    format!(
-                        "a ticket cannot go from {} to {}",
-                        status_name(current.status),
-                        status_name(next.status)
-                    ),
-                )));
-            }
-            if let Some(assignee) = next.assignee_id.filter(|a| Some(*a) != current.assignee_id) {
-                let user = users::Entity::find_by_id(assignee).one(tx).await?;
-                if !user.is_some_and(|u| matches!(u.role, users::Role::Staff | users::Role::Admin))
-                {
-                    checks.check::<()>(Err(FieldError::new(
-                        "assignee_id",
-                        "value_error.assignee",
-                        "must be a staff member or an admin",
-                    )));
-                }
-            }
-            checks.finish()?;
-
-            next.updated_at = super::now();
-            next.version = current.version + 1;
-            let changes = support_tickets::ActiveModel {
-                subject: Set(next.subject.clone()),
-                body: Set(next.body.clone()),
-                status: Set(next.status),
-                priority: Set(next.priority),
-                assignee_id: Set(next.assignee_id),
-                updated_at: Set(next.updated_at),
-                version: Set(next.version),
-                ..Default::default()
-            };
-            versioned::update::<Entity, _>(
-                tx,
-                changes,
-                Column::Id,
-                id,
-                Column::Version,
-                current.version,
-            )
-            .await?;
-            audit::record(
-                tx,
-                &meta,
-                Some(actor),
-                "ticket.updated",
-                Some(format!("support_ticket:{id}")),
-                None,
-            )
-            .await?;
-            Ok(next)
+            authorize_update(principal, &current, &next)?;
+            check_change(tx, &current, &next).await?;
+            versioned::save::<Entity>(tx, &current, next).await
         })
     })
     .await
+}
+
+/// The status transition and the assignee of a change must be valid.
+async fn check_change(tx: Tx<'_>, current: &Model, next: &Model) -> Result<()> {
+    let mut checks = Checks::default();
+    if !transition_allowed(current.status, next.status) {
+        checks.check::<()>(Err(FieldError::new(
+            "status",
+            "value_error.transition",
+            format!(
+                "a ticket cannot go from {} to {}",
+                status_name(current.status),
+                status_name(next.status)
+            ),
+        )));
+    }
+    if let Some(assignee) = next.assignee_id.filter(|a| Some(*a) != current.assignee_id) {
+        let user = users::Entity::find_by_id(assignee).one(tx.conn).await?;
+        if !user.is_some_and(|u| matches!(u.role, users::Role::Staff | users::Role::Admin)) {
+            checks.check::<()>(Err(FieldError::new(
+                "assignee_id",
+                "value_error.assignee",
+                "must be a staff member or an admin",
+            )));
+        }
+    }
+    checks.finish()
+}
+
+/// Tickets by id, for `node`: only those the caller may read (DESIGN §8).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    let select = Entity::find().filter(readable(&cx.principal));
+    batch::by_ids(cx.db(), select, Column::Id, ids, |row| row.id).await
+}
+
+/// Per project: its tickets still open (`open` or `in_progress`), for every id asked (0 when
+/// none). A count, not the tickets: shown with any project the caller may read.
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn open_counts_for_projects(
+    cx: &RequestContext,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>> {
+    let select =
+        Entity::find().filter(Column::Status.is_in([TicketStatus::Open, TicketStatus::InProgress]));
+    batch::count_per(cx.db(), select, Column::ProjectId, Column::Id, ids).await
 }
 
 /// Staff and admins may change anything. The requester may edit the subject and body while the

@@ -3,9 +3,8 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::context::{db, limit_auth_attempt, meta, principal};
+use super::context::cx;
 use super::types::{AuthPayload, LoginInput, RegisterInput, RegisterPayload, User};
-use crate::auth::JwtKeys;
 use crate::domain::accounts;
 
 #[derive(Default)]
@@ -15,10 +14,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user; null for anonymous requests.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(accounts::viewer(db(ctx)?, principal(ctx))
-            .await
-            .gql()?
-            .map(User::own))
+        Ok(accounts::viewer(cx(ctx)?).await.gql()?.map(User::own))
     }
 }
 
@@ -33,13 +29,12 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<RegisterPayload> {
-        limit_auth_attempt(ctx).gql()?;
         let input = accounts::RegisterInput {
             email: input.email,
             password: input.password,
             display_name: input.display_name,
         };
-        let user = accounts::register(db(ctx)?, meta(ctx), input).await.gql()?;
+        let user = accounts::register(cx(ctx)?, input).await.gql()?;
         Ok(RegisterPayload {
             user: User::own(user),
         })
@@ -51,16 +46,13 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        limit_auth_attempt(ctx).gql()?;
         let input = accounts::LoginInput {
             email: input.email,
             password: input.password,
             totp_code: input.totp_code,
             device: input.device,
         };
-        let login = accounts::login(db(ctx)?, ctx.data::<JwtKeys>()?, meta(ctx), input)
-            .await
-            .gql()?;
+        let login = accounts::login(cx(ctx)?, input).await.gql()?;
         Ok(AuthPayload {
             access_token: login.access_token,
             token_type: "bearer".into(),

@@ -4,7 +4,8 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Object, OutputType};
 use futures::future::BoxFuture;
 
-use crate::domain::pagination::Page;
+use crate::domain::context::RequestContext;
+use crate::domain::pagination::{Page, PageArgs};
 use crate::error::Result;
 
 use super::IntoGql;
@@ -45,10 +46,30 @@ pub fn connection<M, N: OutputType>(
     conn
 }
 
-/// Boxes a count future factory.
-pub fn counter<F>(f: impl Fn() -> F + Send + Sync + 'static) -> CountFn
+/// `totalCount` of a filtered list: `count(cx, filter)`, run only when the field is selected.
+pub fn counter<Fl, F, Fut>(cx: &RequestContext, filter: Fl, count: F) -> CountFn
 where
-    F: Future<Output = Result<u64>> + Send + 'static,
+    Fl: Clone + Send + Sync + 'static,
+    F: Fn(RequestContext, Fl) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<u64>> + Send + 'static,
 {
-    Box::new(move || Box::pin(f()))
+    let cx = cx.clone();
+    Box::new(move || Box::pin(count(cx.clone(), filter.clone())))
+}
+
+/// The Relay arguments of a connection field, for the domain.
+pub fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    offset: Option<i32>,
+) -> PageArgs {
+    PageArgs {
+        first,
+        after,
+        last,
+        before,
+        offset,
+    }
 }

@@ -67,3 +67,18 @@ mod tests {
         assert_eq!(super::to_camel("email"), "email");
     }
 }
+
+/// Single-item queries: `NotFound` (which includes "not yours to read") answers `null`.
+pub trait Found<T> {
+    fn found<U: From<T>>(self) -> async_graphql::Result<Option<U>>;
+}
+
+impl<T> Found<T> for Result<T, Error> {
+    fn found<U: From<T>>(self) -> async_graphql::Result<Option<U>> {
+        match self {
+            Ok(value) => Ok(Some(value.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
+    }
+}

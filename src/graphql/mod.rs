@@ -17,13 +17,9 @@ pub mod types;
 
 use async_graphql::{MergedObject, Schema};
 
-pub use error::IntoGql;
+pub use error::{Found, IntoGql};
 
-use crate::auth::JwtKeys;
 use crate::config::Settings;
-use crate::db::Db;
-use crate::domain::status_feed::StatusFeed;
-use crate::idempotency::Idempotency;
 pub use subscription::SubscriptionRoot;
 
 /// Every query field, one object per resource.
@@ -58,26 +54,15 @@ pub struct Schemas {
     pub persisted: AppSchema,
 }
 
-pub fn build(
-    db: Db,
-    jwt: JwtKeys,
-    status_feed: StatusFeed,
-    rate_limits: crate::security::RateLimits,
-    settings: &Settings,
-) -> Schemas {
-    // Shared, so a key in flight through one executor is in flight for the other.
-    let idempotency = Idempotency::new(settings.idempotency());
+/// The schema holds no services: every request brings its
+/// [`RequestContext`](crate::domain::context::RequestContext), which holds them.
+pub fn build(settings: &Settings) -> Schemas {
     let schema = |mode: async_graphql::ValidationMode| {
         let mut builder = Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
             SubscriptionRoot::default(),
         )
-        .data(db.clone())
-        .data(jwt.clone())
-        .data(status_feed.clone())
-        .data(rate_limits.clone())
-        .data(idempotency.clone())
         .validation_mode(mode)
         // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
         .limit_depth(settings.graphql_max_depth as usize)
@@ -85,10 +70,9 @@ pub fn build(
         .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
         .extension(limits::ErrorCodes)
         .limit_recursive_depth(32)
-        .extension(loaders::PerRequest(
-            db.clone(),
-            std::time::Duration::from_micros(settings.loader_delay_us),
-        ))
+        .extension(loaders::PerRequest(std::time::Duration::from_micros(
+            settings.loader_delay_us,
+        )))
         .extension(replay::ReplayMarker)
         .extension(async_graphql::extensions::Tracing);
         if !settings.introspection_enabled() {

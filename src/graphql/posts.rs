@@ -3,9 +3,8 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::IntoGql;
-use super::connection::{Conn, connection, counter};
-use super::context::{db, idempotency, meta, parse_id, principal};
+use super::connection::{Conn, connection, counter, page_args};
+use super::context::{cx, options, parse_id};
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
 use super::replay;
@@ -14,7 +13,8 @@ use super::types::{
     CreateCommunityPostPayload, DeleteCommunityPostInput, DeleteCommunityPostPayload,
     UpdateCommunityPostInput, UpdateCommunityPostPayload,
 };
-use crate::domain::pagination::{Direction, PageArgs};
+use super::{Found, IntoGql};
+use crate::domain::pagination::Direction;
 use crate::domain::posts as domain;
 use crate::error::Error;
 
@@ -59,20 +59,14 @@ impl PostQuery {
             CommunityPostOrder,
         >,
     ) -> async_graphql::Result<Conn<CommunityPost>> {
-        let db = db(ctx)?.clone();
+        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        let page = domain::list(&db, &filter, &ordering, &args).await.gql()?;
+        let args = page_args(first, after, last, before, offset);
+        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
         let authors = page.items.iter().map(|p| p.author_id);
         let projects = page.items.iter().filter_map(|p| p.project_id);
         futures::try_join!(
@@ -85,10 +79,11 @@ impl PostQuery {
                 projects.filter(|_| loaders::selects(ctx, "project"))
             ),
         )?;
-        let count = counter(move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            async move { domain::count(&db, &filter).await }
-        });
+        let count = counter(
+            cx,
+            filter,
+            |cx, f| async move { domain::count(&cx, &f).await },
+        );
         Ok(connection(page, CommunityPost::from, count))
     }
 
@@ -99,11 +94,7 @@ impl PostQuery {
         #[graphql(desc = "The post's id.")] id: ID,
     ) -> async_graphql::Result<Option<CommunityPost>> {
         let id = parse_id("id", &id).gql()?;
-        match domain::get(db(ctx)?, id).await {
-            Ok(p) => Ok(Some(p.into())),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e).gql(),
-        }
+        domain::get(cx(ctx)?, id).await.found()
     }
 }
 
@@ -131,17 +122,9 @@ impl PostMutation {
                 .transpose()
                 .gql()?,
         };
-        let (post, outcome) = domain::create(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            input,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(None, idempotency_key);
+        let written = domain::create(cx(ctx)?, input, &options).await;
+        let post = replay::outcome(ctx, written)?;
         Ok(CreateCommunityPostPayload {
             community_post: post.into(),
         })
@@ -158,20 +141,9 @@ impl PostMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateCommunityPostPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let patch = input.into_domain();
-        let (post, outcome) = domain::update(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            id,
-            patch,
-            expected_version,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(expected_version, idempotency_key);
+        let written = domain::update(cx(ctx)?, id, input.into_domain(), &options).await;
+        let post = replay::outcome(ctx, written)?;
         Ok(UpdateCommunityPostPayload {
             community_post: post.into(),
         })
@@ -186,9 +158,8 @@ impl PostMutation {
         expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteCommunityPostPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version)
-            .await
-            .gql()?;
+        let options = options(expected_version, None);
+        let deleted = domain::delete(cx(ctx)?, id, &options).await.gql()?;
         Ok(DeleteCommunityPostPayload {
             deleted_id: ID(deleted.id.to_string()),
         })

@@ -2,25 +2,23 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::IntoGql;
-use super::connection::{Conn, connection, counter};
-use super::context::{db, idempotency, meta, parse_id, principal};
+use super::connection::{Conn, connection, counter, page_args};
+use super::context::{cx, options, parse_id};
 use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
 use super::replay;
 use super::types::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
     ProjectFilter, ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
 };
-use crate::domain::pagination::{Direction, PageArgs};
+use super::{Found, IntoGql};
+use crate::bounds::DEFAULT_PAGE_SIZE;
+use crate::domain::pagination::Direction;
 use crate::domain::projects as domain;
 use crate::error::Error;
 
 /// Cost of a connection field for the complexity limit: each item costs its selection.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let n = first
-        .or(last)
-        .unwrap_or(crate::domain::pagination::DEFAULT_PAGE_SIZE)
-        .clamp(1, 100);
+    let n = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, 100);
     usize::try_from(n).unwrap_or(100) * child.max(1) + 1
 }
 
@@ -57,23 +55,14 @@ impl ProjectQuery {
         filter: Option<ProjectFilter>,
         order_by: Option<ProjectOrder>,
     ) -> async_graphql::Result<Conn<Project>> {
-        let db = db(ctx)?.clone();
-        let principal = principal(ctx).clone();
+        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        let page = domain::list(&db, &principal, &filter, &ordering, &args)
-            .await
-            .gql()?;
+        let args = page_args(first, after, last, before, offset);
+        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
         let owners = page.items.iter().map(|p| p.owner_id);
         let ids = || page.items.iter().map(|p| p.id);
         let when = |field: &str| loaders::selects(ctx, field);
@@ -86,21 +75,18 @@ impl ProjectQuery {
             loaders::prefetch::<PostCountLoader, _>(ctx, ids().filter(|_| when("postCount"))),
             loaders::prefetch::<LatestPostsLoader, _>(ctx, ids().filter(|_| when("latestPosts"))),
         )?;
-        let count = counter(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { domain::count(&db, &principal, &filter).await }
-        });
+        let count = counter(
+            cx,
+            filter,
+            |cx, f| async move { domain::count(&cx, &f).await },
+        );
         Ok(connection(page, Project::from, count))
     }
 
     /// One project, or null when it does not exist or is not readable by the caller.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
         let id = parse_id("id", &id).gql()?;
-        match domain::get(db(ctx)?, principal(ctx), id).await {
-            Ok(p) => Ok(Some(p.into())),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e).gql(),
-        }
+        domain::get(cx(ctx)?, id).await.found()
     }
 }
 
@@ -122,18 +108,9 @@ impl ProjectMutation {
             description: input.description,
             visibility: input.visibility.map(Into::into),
         };
-        let key = idempotency_key.as_deref();
-        let (project, outcome) = domain::create(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            input,
-            key,
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(None, idempotency_key);
+        let written = domain::create(cx(ctx)?, input, &options).await;
+        let project = replay::outcome(ctx, written)?;
         Ok(CreateProjectPayload {
             project: project.into(),
         })
@@ -150,20 +127,9 @@ impl ProjectMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateProjectPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let patch = input.into_domain();
-        let (project, outcome) = domain::update(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            id,
-            patch,
-            expected_version,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(expected_version, idempotency_key);
+        let written = domain::update(cx(ctx)?, id, input.into_domain(), &options).await;
+        let project = replay::outcome(ctx, written)?;
         Ok(UpdateProjectPayload {
             project: project.into(),
         })
@@ -178,9 +144,8 @@ impl ProjectMutation {
         expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteProjectPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let deleted = domain::delete(db(ctx)?, principal(ctx), meta(ctx), id, expected_version)
-            .await
-            .gql()?;
+        let options = options(expected_version, None);
+        let deleted = domain::delete(cx(ctx)?, id, &options).await.gql()?;
         Ok(DeleteProjectPayload {
             deleted_id: ID(deleted.id.to_string()),
         })

@@ -9,6 +9,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Context, Request, Response, ServerResult, Value};
 
+use super::IntoGql;
+use crate::error::Result;
 use crate::idempotency::Outcome;
 
 pub const HEADER: &str = "idempotent-replayed";
@@ -16,8 +18,14 @@ pub const HEADER: &str = "idempotent-replayed";
 #[derive(Default)]
 struct Replayed(AtomicBool);
 
-/// Call with each keyed mutation's outcome.
-pub fn note(ctx: &Context<'_>, outcome: Outcome) {
+/// A keyed mutation's result: marks a replay and keeps the error code of a failure.
+pub fn outcome<T>(ctx: &Context<'_>, written: Result<(T, Outcome)>) -> async_graphql::Result<T> {
+    let (value, outcome) = written.gql()?;
+    note(ctx, outcome);
+    Ok(value)
+}
+
+fn note(ctx: &Context<'_>, outcome: Outcome) {
     if outcome == Outcome::Replayed {
         ctx.insert_http_header(HEADER, "true");
         if let Some(flag) = ctx.data_opt::<Replayed>() {

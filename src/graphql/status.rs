@@ -4,9 +4,8 @@
 use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 
-use super::IntoGql;
-use super::connection::{Conn, connection, counter};
-use super::context::{db, idempotency, meta, parse_id, principal};
+use super::connection::{Conn, connection, counter, page_args};
+use super::context::{cx, options, parse_id};
 use super::loaders::{self, UserLoader};
 use super::projects::page_cost;
 use super::replay;
@@ -14,14 +13,9 @@ use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
     StatusEventFilter, StatusEventOrder,
 };
-use crate::domain::pagination::{Direction, PageArgs};
+use super::{Found, IntoGql};
+use crate::domain::pagination::Direction;
 use crate::domain::status as domain;
-use crate::domain::status_feed::StatusFeed;
-use crate::error::Error;
-
-fn feed<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a StatusFeed> {
-    ctx.data::<StatusFeed>()
-}
 
 #[derive(Default)]
 pub struct StatusQuery;
@@ -30,7 +24,7 @@ pub struct StatusQuery;
 impl StatusQuery {
     /// The status page: every service's current status and the overall status. Anyone may read it.
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<ServiceStatusSummary> {
-        Ok(domain::summary(db(ctx)?).await.gql()?.into())
+        Ok(domain::summary(cx(ctx)?).await.gql()?.into())
     }
 
     /// The history of status events, newest first by default. Anyone may read it.
@@ -48,28 +42,23 @@ impl StatusQuery {
         filter: Option<StatusEventFilter>,
         order_by: Option<StatusEventOrder>,
     ) -> async_graphql::Result<Conn<StatusEvent>> {
-        let db = db(ctx)?.clone();
+        let cx = cx(ctx)?;
         let filter = domain::StatusEventFilter {
             service: filter.unwrap_or_default().service,
         };
         let direction = order_by.map_or(Direction::Desc, |o| o.direction.into());
         let ordering = domain::ordering(direction);
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        let page = domain::list(&db, &filter, &ordering, &args).await.gql()?;
+        let args = page_args(first, after, last, before, offset);
+        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
         if loaders::selects(ctx, "createdBy") {
             loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
                 .await?;
         }
-        let count = counter(move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            async move { domain::count(&db, &filter).await }
-        });
+        let count = counter(
+            cx,
+            filter,
+            |cx, f| async move { domain::count(&cx, &f).await },
+        );
         Ok(connection(page, StatusEvent::from, count))
     }
 
@@ -80,11 +69,7 @@ impl StatusQuery {
         id: ID,
     ) -> async_graphql::Result<Option<StatusEvent>> {
         let id = parse_id("id", &id).gql()?;
-        match domain::get(db(ctx)?, id).await {
-            Ok(e) => Ok(Some(e.into())),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e).gql(),
-        }
+        domain::get(cx(ctx)?, id).await.found()
     }
 }
 
@@ -106,18 +91,9 @@ impl StatusMutation {
             status: input.status.into(),
             message: input.message,
         };
-        let (event, outcome) = domain::create(
-            db(ctx)?,
-            idempotency(ctx)?,
-            feed(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            input,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(None, idempotency_key);
+        let written = domain::create(cx(ctx)?, input, &options).await;
+        let event = replay::outcome(ctx, written)?;
         Ok(CreateStatusEventPayload {
             status_event: event.into(),
         })
@@ -141,7 +117,7 @@ impl StatusSubscription {
             .map(|s| domain::service_argument("service", &s))
             .transpose()
             .gql()?;
-        let events = feed(ctx)?.subscribe();
+        let events = cx(ctx)?.status_feed().subscribe();
         Ok(events.filter_map(move |event| {
             let wanted = service.as_ref().is_none_or(|s| *s == event.service);
             futures::future::ready(wanted.then(|| StatusEvent::from((*event).clone())))

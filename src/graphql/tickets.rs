@@ -3,9 +3,8 @@
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 
-use super::IntoGql;
-use super::connection::{Conn, connection, counter};
-use super::context::{db, idempotency, meta, parse_id, principal};
+use super::connection::{Conn, connection, counter, page_args};
+use super::context::{cx, options, parse_id};
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
 use super::replay;
@@ -13,7 +12,8 @@ use super::types::{
     CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
-use crate::domain::pagination::{Direction, PageArgs};
+use super::{Found, IntoGql};
+use crate::domain::pagination::Direction;
 use crate::domain::patch::Patch;
 use crate::domain::tickets as domain;
 use crate::error::Error;
@@ -55,23 +55,14 @@ impl TicketQuery {
         >,
         #[graphql(desc = "Sort order; default newest first.")] order_by: Option<SupportTicketOrder>,
     ) -> async_graphql::Result<Conn<SupportTicket>> {
-        let db = db(ctx)?.clone();
-        let principal = principal(ctx).clone();
+        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-            offset,
-        };
-        let page = domain::list(&db, &principal, &filter, &ordering, &args)
-            .await
-            .gql()?;
+        let args = page_args(first, after, last, before, offset);
+        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
         // One statement per relation for the whole page; the items' resolvers hit the cache.
         let (requesters, assignees, projects) = (
             loaders::selects(ctx, "requester"),
@@ -92,10 +83,11 @@ impl TicketQuery {
             loaders::prefetch::<UserLoader, _>(ctx, users),
             loaders::prefetch::<ProjectLoader, _>(ctx, projects),
         )?;
-        let count = counter(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { domain::count(&db, &principal, &filter).await }
-        });
+        let count = counter(
+            cx,
+            filter,
+            |cx, f| async move { domain::count(&cx, &f).await },
+        );
         Ok(connection(page, SupportTicket::from, count))
     }
 
@@ -107,11 +99,7 @@ impl TicketQuery {
         #[graphql(desc = "The ticket's id.")] id: ID,
     ) -> async_graphql::Result<Option<SupportTicket>> {
         let id = parse_id("id", &id).gql()?;
-        match domain::get(db(ctx)?, principal(ctx), id).await {
-            Ok(t) => Ok(Some(t.into())),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e).gql(),
-        }
+        domain::get(cx(ctx)?, id).await.found()
     }
 }
 
@@ -134,17 +122,9 @@ impl TicketMutation {
             body: input.body,
             priority: input.priority.map(Into::into),
         };
-        let (ticket, outcome) = domain::create(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            input,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(None, idempotency_key);
+        let written = domain::create(cx(ctx)?, input, &options).await;
+        let ticket = replay::outcome(ctx, written)?;
         Ok(CreateSupportTicketPayload {
             ticket: ticket.into(),
         })
@@ -168,19 +148,9 @@ impl TicketMutation {
             MaybeUndefined::Value(a) => Patch::Set(parse_id("assignee_id", a).gql()?),
         };
         let patch = input.into_domain(assignee);
-        let (ticket, outcome) = domain::update(
-            db(ctx)?,
-            idempotency(ctx)?,
-            principal(ctx),
-            meta(ctx),
-            id,
-            patch,
-            expected_version,
-            idempotency_key.as_deref(),
-        )
-        .await
-        .gql()?;
-        replay::note(ctx, outcome);
+        let options = options(expected_version, idempotency_key);
+        let written = domain::update(cx(ctx)?, id, patch, &options).await;
+        let ticket = replay::outcome(ctx, written)?;
         Ok(UpdateSupportTicketPayload {
             ticket: ticket.into(),
         })

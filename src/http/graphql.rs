@@ -17,21 +17,20 @@
 
 mod vars;
 
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{Error, ErrorCode};
 use crate::graphql::AppSchema;
-use crate::state::{AppState, RequestMeta};
+use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -224,11 +223,11 @@ fn input_types(schema: &AppSchema) -> Option<&'static vars::InputTypes> {
 #[tracing::instrument(skip_all, fields(graphql.method = "GET"))]
 pub async fn get(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let mut response = get_inner(&state, peer, &headers, params).await;
+    let mut response = get_inner(&state, &caller, &headers, params).await;
     // The same URL answers JSON or the playground, by `Accept`: caches must keep them apart.
     response
         .headers_mut()
@@ -238,7 +237,7 @@ pub async fn get(
 
 async fn get_inner(
     state: &AppState,
-    peer: SocketAddr,
+    caller: &Caller,
     headers: &HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
@@ -297,13 +296,13 @@ async fn get_inner(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, flavor, headers, peer, request).await
+    execute(state, flavor, caller, request).await
 }
 
 #[tracing::instrument(skip_all, fields(graphql.method = "POST"))]
 pub async fn post(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -338,26 +337,23 @@ pub async fn post(
         Ok(request) => request,
         Err(msg) => return malformed(flavor, &msg),
     };
-    execute(&state, flavor, &headers, peer, request).await
+    execute(&state, flavor, &caller, request).await
 }
 
 async fn execute(
     state: &AppState,
     flavor: Flavor,
-    headers: &HeaderMap,
-    peer: SocketAddr,
+    caller: &Caller,
     mut request: async_graphql::Request,
 ) -> Response {
-    let principal = match Principal::from_headers(headers, &state.jwt) {
-        Ok(p) => p,
+    let cx = match caller.context(&state.services) {
+        Ok(cx) => cx,
         Err(err) => return unauthenticated(flavor, &err),
     };
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;
     }
-    let request = request
-        .data(principal)
-        .data(RequestMeta::from_parts(headers, Some(peer)));
+    let request = request.data(cx);
     let response = state.schema.execute(request).await;
 
     // A request error: nothing executed, so no data and no error has a path.

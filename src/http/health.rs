@@ -26,13 +26,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         )
             .into_response()
     };
-    if let Err(err) = state.db.ping().await {
+    if let Err(err) = state.db().ping().await {
         return unavailable(format!(
             "database unreachable: {}",
             err.to_string().lines().next().unwrap_or("")
         ));
     }
-    match state.db.pending_migrations().await {
+    match state.db().pending_migrations().await {
         Ok(pending) if pending.is_empty() => {
             Json(json!({ "status": "ready", "database": "ok", "migrations": "current" }))
                 .into_response()

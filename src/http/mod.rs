@@ -32,6 +32,11 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::security::enforce,
+        ))
+        // Outermost of the two: the caller is decided once, before the budgets that use it.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::caller::identify,
         ));
     let routes = Router::new()
         .route("/health/live", get(health::live))

@@ -25,9 +25,10 @@ pub use key::IdempotencyKey;
 
 use crate::auth::Principal;
 use crate::db::Db;
+use crate::domain::context::RequestMeta;
 use crate::entity::idempotency_keys::{self, IdempotencyState};
 use crate::error::{Error, Result};
-use crate::state::RequestMeta;
+use futures::future::BoxFuture;
 
 /// How long a duplicate that arrived mid-flight should wait before retrying.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -60,6 +61,14 @@ pub struct Keyed {
 }
 
 impl Idempotency {
+    /// The engine `NEOFORGE_IDEMPOTENCY_*` configure.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self::new(IdempotencyConfig {
+            ttl: Duration::from_secs(settings.idempotency_ttl),
+            required: settings.idempotency_required,
+        })
+    }
+
     pub fn new(config: IdempotencyConfig) -> Self {
         Self {
             config,
@@ -103,20 +112,29 @@ impl Idempotency {
     /// fingerprint replays its stored result without running `work`; a different fingerprint is
     /// `IDEMPOTENCY_KEY_MISMATCH`; a key still executing is `IDEMPOTENCY_KEY_IN_USE`. Errors
     /// (validation, authorization, preconditions) roll everything back and store nothing.
+    /// `with` is handed to `work` beside the transaction (the caller's request context), so the
+    /// work can borrow it rather than clone it.
     #[tracing::instrument(skip_all, fields(idempotency.outcome = tracing::field::Empty))]
-    pub async fn run<T, F>(&self, db: &Db, keyed: Option<Keyed>, work: F) -> Result<(T, Outcome)>
+    pub async fn run<T, C, F>(
+        &self,
+        db: &Db,
+        keyed: Option<Keyed>,
+        with: &C,
+        work: F,
+    ) -> Result<(T, Outcome)>
     where
         T: Serialize + DeserializeOwned,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T>>,
+        C: Sync + ?Sized,
+        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
     {
         let span = tracing::Span::current();
         let Some(keyed) = keyed else {
             let tx = db.begin_write().await?;
-            let value = work(&tx).await?;
+            let value = work(&tx, with).await?;
             tx.commit().await?;
             return Ok((value, Outcome::Stored));
         };
-        let result = self.run_keyed(db, &keyed, work).await;
+        let result = self.run_keyed(db, &keyed, with, work).await;
         let outcome = match &result {
             Ok((_, Outcome::Stored)) => "stored",
             Ok((_, Outcome::Replayed)) => "replayed",
@@ -129,10 +147,17 @@ impl Idempotency {
         result
     }
 
-    async fn run_keyed<T, F>(&self, db: &Db, keyed: &Keyed, work: F) -> Result<(T, Outcome)>
+    async fn run_keyed<T, C, F>(
+        &self,
+        db: &Db,
+        keyed: &Keyed,
+        with: &C,
+        work: F,
+    ) -> Result<(T, Outcome)>
     where
         T: Serialize + DeserializeOwned,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T>>,
+        C: Sync + ?Sized,
+        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
     {
         // A completed key never changes until it expires: replay it without a transaction, a
         // lock or the in-flight check, so concurrent retries of a finished request all replay.
@@ -180,7 +205,7 @@ impl Idempotency {
                 .exec(&tx.tx)
                 .await?;
         }
-        let value = work(&tx.tx).await?;
+        let value = work(&tx.tx, with).await?;
         let response = serde_json::to_string(&value).map_err(Error::internal)?;
         let ttl = chrono::Duration::from_std(self.config.ttl).unwrap_or(chrono::Duration::days(1));
         idempotency_keys::ActiveModel {

@@ -4,9 +4,9 @@ use serde_json::{Map, Value, json};
 
 use super::problem::{Invalid, Problem};
 use super::spec::{BodyField, Input, Kind, Param};
-use crate::domain::pagination::MAX_PAGE_SIZE;
+use crate::bounds::MAX_PAGE_SIZE;
 
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const DEFAULT_PAGE_SIZE: u32 = crate::bounds::DEFAULT_PAGE_SIZE.unsigned_abs();
 
 /// The page a list request asked for.
 #[derive(Clone, Copy, Debug)]

@@ -15,22 +15,22 @@ pub mod problem;
 pub mod routes;
 pub mod spec;
 
-use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use serde_json::{Map, Value};
 
-use crate::auth::Principal;
+use crate::auth::Caller;
+use crate::domain::context::RequestContext;
 use crate::error::ErrorCode;
-use crate::state::{AppState, RequestMeta};
+use crate::state::AppState;
 
 use self::etag::IfMatch;
 use self::problem::{Invalid, Problem};
@@ -131,7 +131,7 @@ fn allow(methods: &[Method]) -> String {
 
 async fn dispatch(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -181,7 +181,8 @@ async fn dispatch(
         problem.allow = Some(allow(&methods));
         return problem.render(&instance);
     };
-    let mut response = match handle(&state, peer, route, id, uri.query(), &headers, body).await {
+    let matched = (route, id);
+    let mut response = match handle(&state, &caller, matched, uri.query(), &headers, body).await {
         Ok(response) => response,
         Err(problem) => problem.render(&instance),
     };
@@ -292,18 +293,18 @@ fn source(input: &Input) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn handle(
     state: &AppState,
-    peer: SocketAddr,
-    route: &Route,
-    id: Option<&str>,
+    caller: &Caller,
+    (route, id): (&Route, Option<&str>),
     query: Option<&str>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let spec = route.spec;
-    let principal = Principal::from_headers(headers, &state.jwt).map_err(|e| Problem::from(&e))?;
+    let cx = caller
+        .context(&state.services)
+        .map_err(|e| Problem::from(&e))?;
     // Ids are UUIDs: any other path segment names nothing. Every spelling `Uuid` accepts
     // (upper case, braces, no hyphens) is normalised, so ETags and `If-Match` agree.
     let id = match id {
@@ -338,9 +339,8 @@ async fn handle(
         variables.insert("key".into(), Value::from(key));
     }
 
-    let meta = RequestMeta::from_parts(headers, Some(peer));
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
-        let request = persisted(probe.clone(), &variables, &principal, &meta);
+        let request = persisted(probe.clone(), &variables, &cx);
         let data = state.persisted.execute(request).await.data.into_json();
         if let (
             Ok(data),
@@ -361,7 +361,7 @@ async fn handle(
             }
         }
     }
-    let request = persisted(route.document.clone(), &variables, &principal, &meta);
+    let request = persisted(route.document.clone(), &variables, &cx);
     let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
         return Err(problem::from_graphql(err, source(&spec.input)));
@@ -378,13 +378,12 @@ async fn handle(
 fn persisted(
     document: ExecutableDocument,
     variables: &Map<String, Value>,
-    principal: &Principal,
-    meta: &RequestMeta,
+    cx: &RequestContext,
 ) -> async_graphql::Request {
     let mut request = async_graphql::Request::new("");
     request.set_parsed_query(document);
     request.variables = async_graphql::Variables::from_json(Value::Object(variables.clone()));
-    request.data(principal.clone()).data(meta.clone())
+    request.data(cx.clone())
 }
 
 /// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.

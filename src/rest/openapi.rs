@@ -9,8 +9,7 @@ use serde_json::{Map, Value, json};
 use super::input::{DEFAULT_PAGE_SIZE, MAX_PAGE};
 use super::routes::TABLE;
 use super::spec::{Conv, Input, Kind, Output, RouteSpec, Scalar, Shape};
-use crate::domain::pagination::MAX_PAGE_SIZE;
-use crate::domain::{posts, status};
+use crate::bounds::{self as b, MAX_PAGE_SIZE};
 
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -70,20 +69,22 @@ fn constraints(name: &str, kind: Kind) -> Value {
     match (name, kind) {
         (_, Kind::Id) => json!({ "type": "string", "format": "uuid" }),
         (_, Kind::Enum(values)) => json!({ "type": "string", "enum": values }),
-        ("name", _) => line(1, 120),
-        ("title" | "subject", _) => line(1, 200),
-        ("display_name", _) => line(1, 100),
-        ("description", _) => text(0, 5_000),
-        ("body", _) => text(1, 20_000),
-        ("message", _) => text(0, status::MESSAGE_MAX),
+        ("name", _) => line(b::PROJECT_NAME.min, b::PROJECT_NAME.max),
+        ("title" | "subject", _) => line(b::TITLE.min, b::TITLE.max),
+        ("display_name", _) => line(b::DISPLAY_NAME.min, b::DISPLAY_NAME.max),
+        ("description", _) => text(b::PROJECT_DESCRIPTION.min, b::PROJECT_DESCRIPTION.max),
+        ("body", _) => text(b::BODY.min, b::BODY.max),
+        ("message", _) => text(b::STATUS_MESSAGE.min, b::STATUS_MESSAGE.max),
         // Free search text and device labels: any length (labels are cut to 100 characters).
         ("device" | "q", _) => json!({ "type": "string", "pattern": TEXT }),
-        ("service", _) => slug(status::SERVICE_MAX),
-        ("tag", _) => slug(posts::MAX_TAG_LEN),
-        ("tags", _) => json!({ "type": "array", "maxItems": posts::MAX_TAGS,
-            "items": slug(posts::MAX_TAG_LEN) }),
-        ("email", _) => json!({ "type": "string", "format": "email", "maxLength": 320 }),
-        ("password", _) => json!({ "type": "string", "minLength": 8, "maxLength": 128 }),
+        ("service", _) => slug(b::SERVICE_NAME_MAX),
+        ("tag", _) => slug(b::TAG_MAX),
+        ("tags", _) => json!({ "type": "array", "maxItems": b::MAX_TAGS,
+            "items": slug(b::TAG_MAX) }),
+        ("email", _) => json!({ "type": "string", "format": "email", "maxLength": b::EMAIL_MAX }),
+        ("password", _) => {
+            json!({ "type": "string", "minLength": b::PASSWORD.min, "maxLength": b::PASSWORD.max })
+        }
         ("totp_code", _) => json!({ "type": "string", "pattern": "^[0-9]{6,8}$" }),
         _ => kind_schema(kind),
     }

@@ -2,38 +2,37 @@
 
 pub mod rate_limit;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{Error, ErrorCode};
 use crate::state::AppState;
 
-pub use rate_limit::{Client, RateLimits, RateQuota, Tier};
+pub use crate::config::RateQuota;
+pub use rate_limit::{Client, RateLimits, Tier};
 
 /// Signed-in requests draw from their user's budget, everything else from the client IP's.
-/// A bad token counts as anonymous here; the handler answers it with 401.
+/// Runs behind [`crate::auth::caller::identify`], which decided the caller; a bad token counts
+/// as anonymous here and the handler answers it with 401.
 pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.rate_limits.is_off() {
+    let limits = &state.services.rate_limits;
+    if limits.is_off() {
         return next.run(req).await;
     }
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let user = Principal::from_headers(req.headers(), &state.jwt)
-        .ok()
-        .and_then(|p| p.user_id());
-    let (tier, client) = match (user, peer) {
+    let caller = req.extensions().get::<Caller>();
+    let user = caller.and_then(Caller::user_id);
+    let ip = caller
+        .and_then(|c| c.meta.ip.as_deref())
+        .and_then(|ip| ip.parse().ok());
+    let (tier, client) = match (user, ip) {
         (Some(id), _) => (Tier::Api, Client::User(id)),
-        (None, Some(addr)) => (Tier::Anonymous, Client::Ip(addr.ip())),
+        (None, Some(ip)) => (Tier::Anonymous, Client::Ip(ip)),
         (None, None) => return next.run(req).await,
     };
-    match state.rate_limits.check(tier, &client) {
+    match limits.check(tier, &client) {
         Ok(None) => next.run(req).await,
         Ok(Some(allowed)) => {
             let mut response = next.run(req).await;

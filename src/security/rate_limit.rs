@@ -5,10 +5,7 @@
 //! `StateInformationMiddleware` gives the remaining budget the `RateLimit` header reports.
 //! State is in memory, per process: replicas each allow the full quota (see README).
 
-use std::fmt;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,58 +16,8 @@ use governor::{Quota, RateLimiter};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use uuid::Uuid;
 
+use crate::config::RateQuota;
 use crate::error::Error;
-
-/// A configured quota: `N/s`, `N/min`, `N/h`, or `off`. The burst equals `N`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateQuota(Option<(NonZeroU32, Duration)>);
-
-impl RateQuota {
-    pub const OFF: Self = Self(None);
-
-    pub fn per(count: u32, window: Duration) -> Self {
-        Self(NonZeroU32::new(count).map(|n| (n, window)))
-    }
-
-    pub fn is_off(self) -> bool {
-        self.0.is_none()
-    }
-}
-
-impl FromStr for RateQuota {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        if s.eq_ignore_ascii_case("off") {
-            return Ok(Self::OFF);
-        }
-        let (count, unit) = s
-            .split_once('/')
-            .ok_or_else(|| format!("expected N/s, N/min, N/h or off, got `{s}`"))?;
-        let count: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{count}` is not a whole number"))?;
-        let count = NonZeroU32::new(count).ok_or("the count must be at least 1 (or use `off`)")?;
-        let window = match unit.trim() {
-            "s" | "sec" | "second" => Duration::from_secs(1),
-            "m" | "min" | "minute" => Duration::from_secs(60),
-            "h" | "hour" => Duration::from_secs(3600),
-            other => return Err(format!("unknown unit `{other}` (use s, min or h)")),
-        };
-        Ok(Self(Some((count, window))))
-    }
-}
-
-impl fmt::Display for RateQuota {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            None => f.write_str("off"),
-            Some((n, w)) => write!(f, "{n}/{}s", w.as_secs()),
-        }
-    }
-}
 
 /// Which budget a request draws from; the label of `rate_limit_exceeded_total{tier}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,7 +150,7 @@ struct Tiers {
 }
 
 fn bucket(quota: RateQuota) -> Option<Bucket> {
-    let (limit, window) = quota.0?;
+    let (limit, window) = quota.limit()?;
     let period = window / limit.get();
     let quota = Quota::with_period(period)?.allow_burst(limit);
     Some(Bucket {
@@ -214,6 +161,15 @@ fn bucket(quota: RateQuota) -> Option<Bucket> {
 }
 
 impl RateLimits {
+    /// The tiers `NEOFORGE_RATE_LIMIT_*` configure.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self::new(
+            settings.rate_limit_anonymous,
+            settings.rate_limit_api,
+            settings.rate_limit_auth,
+        )
+    }
+
     pub fn new(anonymous: RateQuota, api: RateQuota, auth: RateQuota) -> Self {
         Self {
             inner: Arc::new(Tiers {

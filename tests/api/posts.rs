@@ -1,9 +1,8 @@
 //! Community posts over GraphQL: every operation, the authorization rules, tags, filters,
 //! pagination, versions, and the loaders that keep statements per request constant.
 
-use async_graphql::dataloader::Loader;
+use neoforge::domain::posts::{counts_for_projects, latest_for_projects};
 use neoforge::entity::users::Role;
-use neoforge::graphql::loaders::{LatestPostsLoader, PostCountLoader};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -800,10 +799,7 @@ async fn latest_posts_loader_batches_three_newest_per_project_in_one_statement()
     let keys = [id(&busy), id(&quiet), id(&empty), Uuid::now_v7()];
 
     let before = app.statements();
-    let latest = LatestPostsLoader(app.db_handle.clone())
-        .load(&keys)
-        .await
-        .unwrap();
+    let latest = latest_for_projects(&app.anonymous(), &keys).await.unwrap();
     assert_eq!(
         app.statements() - before,
         1,
@@ -832,10 +828,7 @@ async fn latest_posts_loader_batches_three_newest_per_project_in_one_statement()
     );
 
     let before = app.statements();
-    let counts = PostCountLoader(app.db_handle.clone())
-        .load(&keys)
-        .await
-        .unwrap();
+    let counts = counts_for_projects(&app.anonymous(), &keys).await.unwrap();
     assert_eq!(app.statements() - before, 1);
     assert_eq!(counts[&id(&busy)], 5);
     assert_eq!(counts[&id(&quiet)], 2);
@@ -850,8 +843,7 @@ async fn latest_posts_loader_batches_three_newest_per_project_in_one_statement()
         )
         .await;
     assert!(body["errors"].is_null(), "{body}");
-    let latest = LatestPostsLoader(app.db_handle.clone())
-        .load(&keys[..1])
+    let latest = latest_for_projects(&app.anonymous(), &keys[..1])
         .await
         .unwrap();
     let titles: Vec<_> = latest[&id(&busy)]

@@ -117,6 +117,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The app's own pool (shares its statement counter).
     pub db_handle: neoforge::db::Db,
+    /// The app's services, for calling the domain directly.
+    pub services: std::sync::Arc<neoforge::domain::context::Services>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     // Last: the database outlives the server that uses it.
@@ -154,7 +156,8 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
         .await
         .expect("build app");
     let addr = app.local_addr().expect("local addr");
-    let db_handle = app.state().db.clone();
+    let db_handle = app.state().db().clone();
+    let services = app.state().services.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -164,6 +167,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
         client: reqwest::Client::builder().build().expect("client"),
         settings,
         db_handle,
+        services,
         stop: Some(stop),
         handle: Some(handle),
         db,
@@ -171,6 +175,15 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
 }
 
 impl TestApp {
+    /// A request context for an anonymous caller, for calling the domain directly.
+    pub fn anonymous(&self) -> neoforge::domain::context::RequestContext {
+        neoforge::domain::context::RequestContext::new(
+            self.services.clone(),
+            neoforge::auth::Principal::Anonymous,
+            Default::default(),
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -1,5 +1,6 @@
 //! Newtypes that parse account input once ("parse, don't validate").
 
+use crate::bounds::{DISPLAY_NAME, EMAIL_MAX, PASSWORD};
 use crate::error::FieldError;
 
 /// A syntactically valid email address, trimmed and lowercased (emails compare
@@ -10,7 +11,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim().to_lowercase();
-        if email.len() > 320 || !email_address::EmailAddress::is_valid(&email) {
+        if email.len() > EMAIL_MAX || !email_address::EmailAddress::is_valid(&email) {
             return Err(FieldError::new(
                 "email",
                 "value_error.email",
@@ -32,7 +33,7 @@ pub struct Password(String);
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let len = raw.chars().count();
-        if !(8..=128).contains(&len) {
+        if !(PASSWORD.min..=PASSWORD.max).contains(&len) {
             return Err(FieldError::new(
                 "password",
                 "value_error.length",
@@ -61,7 +62,7 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
         let len = name.chars().count();
-        if !(1..=100).contains(&len) {
+        if !(DISPLAY_NAME.min..=DISPLAY_NAME.max).contains(&len) {
             return Err(FieldError::new(
                 "display_name",
                 "value_error.length",

@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 pub use input::{DisplayName, Email, Password};
 
-use crate::auth::{JwtKeys, Principal, password};
+use crate::auth::{Principal, password};
 use crate::db::Db;
 use crate::domain::audit;
+use crate::domain::context::{RequestContext, RequestMeta};
 use crate::entity::{sessions, users};
 use crate::error::{Error, FieldError, Result};
-use crate::state::RequestMeta;
+use std::collections::HashMap;
 
 pub use users::Role;
 
@@ -57,13 +58,15 @@ fn collect<A, B, C>(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn register(db: &Db, meta: &RequestMeta, input: RegisterInput) -> Result<users::Model> {
+/// Registration draws from the client address's sign-in budget before anything else.
+pub async fn register(cx: &RequestContext, input: RegisterInput) -> Result<users::Model> {
+    cx.draw_auth_attempt()?;
     let (email, pw, name) = collect(
         Email::parse(&input.email),
         Password::parse(&input.password),
         DisplayName::parse(&input.display_name),
     )?;
-    let user = create_user(db, meta, email, pw, name, Role::User).await?;
+    let user = create_user(cx.db(), &cx.meta, email, pw, name, Role::User).await?;
     tracing::info!(user.id = %user.id, "registered");
     Ok(user)
 }
@@ -114,12 +117,10 @@ pub async fn create_user(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn login(
-    db: &Db,
-    keys: &JwtKeys,
-    meta: &RequestMeta,
-    input: LoginInput,
-) -> Result<Login> {
+/// Sign-in draws from the client address's sign-in budget before anything else.
+pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
+    cx.draw_auth_attempt()?;
+    let (db, keys, meta) = (cx.db(), cx.jwt(), &cx.meta);
     let rejected = || Error::Unauthenticated("invalid email or password".into());
     if let Some(code) = input.totp_code.as_deref()
         && !((6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()))
@@ -191,11 +192,11 @@ pub async fn login(
 
 /// The signed-in user, or `None` for anonymous requests. A token whose user no longer exists is
 /// treated as invalid.
-pub async fn viewer(db: &Db, principal: &Principal) -> Result<Option<users::Model>> {
-    let Some(id) = principal.user_id() else {
+pub async fn viewer(cx: &RequestContext) -> Result<Option<users::Model>> {
+    let Some(id) = cx.principal.user_id() else {
         return Ok(None);
     };
-    let user = users::Entity::find_by_id(id).one(db.conn()).await?;
+    let user = users::Entity::find_by_id(id).one(cx.db().conn()).await?;
     user.map(Some)
         .ok_or_else(|| Error::Unauthenticated("the account no longer exists".into()))
 }
@@ -203,4 +204,12 @@ pub async fn viewer(db: &Db, principal: &Principal) -> Result<Option<users::Mode
 /// Who may see a user's email address: the user and staff.
 pub fn can_see_email(principal: &Principal, user: &users::Model) -> bool {
     principal.user_id() == Some(user.id) || principal.is_staff()
+}
+
+/// Users by id, for relations and `node`: anyone may see a user's public profile (the email is
+/// guarded field by field by [`can_see_email`]).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
+pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, users::Model>> {
+    let select = users::Entity::find();
+    super::batch::by_ids(cx.db(), select, users::Column::Id, ids, |u| u.id).await
 }

@@ -1,13 +1,14 @@
 //! DataLoaders: relations resolve in batches, so the SQL statements per request stay constant
-//! in the page size. Each request gets fresh, caching loaders (nothing outlives the request).
-//! List resolvers [`prefetch`] what their items will ask for in one statement; other loads
-//! batch by waiting a configured delay for siblings to join (see [`PerRequest`]).
+//! in the page size. Each loader is a thin adapter over a domain batch function
+//! (`projects::by_ids`, `posts::latest_for_projects`, …), which runs the one statement and
+//! states who may see what; nothing here touches the database. Each request gets fresh,
+//! caching loaders bound to its [`RequestContext`] (nothing outlives the request). List
+//! resolvers [`prefetch`] what their items will ask for in one statement; other loads batch by
+//! waiting a configured delay for siblings to join (see [`PerRequest`]).
 
-mod by_id;
-mod posts;
-mod projects;
-mod users;
-
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,25 +17,79 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
 use async_graphql::{Context, Request, ServerResult};
+use futures::future::BoxFuture;
 use uuid::Uuid;
 
-pub use by_id::{PostLoader, StatusEventLoader, TicketLoader};
-pub use posts::{LATEST_POSTS, LatestPostsLoader, PostCountLoader};
-pub use projects::{OpenTicketCountLoader, ProjectLoader};
-pub use users::UserLoader;
+use crate::domain::context::RequestContext;
+use crate::domain::{accounts, posts, projects, status, tickets};
+use crate::entity::{community_posts, projects as project, status_events, support_tickets, users};
+use crate::error::{Error, Result};
 
-use crate::db::Db;
-use crate::error::Error;
+pub use crate::domain::posts::LATEST_POSTS;
 
 /// Loader errors must be `Clone`.
-pub type LoadError = Arc<sea_orm::DbErr>;
+pub type LoadError = Arc<Error>;
+
+/// A domain batch function: values for (some of) the keys, in one statement.
+pub trait Source: Send + Sync + 'static {
+    type Value: Clone + Send + Sync + 'static;
+    fn load<'a>(
+        cx: &'a RequestContext,
+        keys: &'a [Uuid],
+    ) -> BoxFuture<'a, Result<HashMap<Uuid, Self::Value>>>;
+}
+
+/// The DataLoader adapter of a [`Source`], bound to one request's context.
+pub struct Batch<S>(RequestContext, PhantomData<S>);
+
+impl<S: Source> Loader<Uuid> for Batch<S> {
+    type Value = S::Value;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, S::Value>, LoadError> {
+        S::load(&self.0, keys).await.map_err(Arc::new)
+    }
+}
+
+macro_rules! sources {
+    ($($loader:ident = $source:ident: $value:ty => $load:path;)*) => {
+        $(
+            pub enum $source {}
+            impl Source for $source {
+                type Value = $value;
+                fn load<'a>(
+                    cx: &'a RequestContext,
+                    keys: &'a [Uuid],
+                ) -> BoxFuture<'a, Result<HashMap<Uuid, $value>>> {
+                    Box::pin($load(cx, keys))
+                }
+            }
+            pub type $loader = Batch<$source>;
+        )*
+        /// Registers every loader for one request.
+        fn register(request: Request, cx: &RequestContext, delay: Duration) -> Request {
+            request$(.data(cached(Batch::<$source>(cx.clone(), PhantomData), delay)))*
+        }
+    };
+}
+
+sources! {
+    UserLoader = Users: users::Model => accounts::by_ids;
+    ProjectLoader = Projects: project::Model => projects::by_ids;
+    TicketLoader = Tickets: support_tickets::Model => tickets::by_ids;
+    PostLoader = Posts: community_posts::Model => posts::by_ids;
+    StatusEventLoader = StatusEvents: status_events::Model => status::by_ids;
+    OpenTicketCountLoader = OpenTicketCounts: i64 => tickets::open_counts_for_projects;
+    PostCountLoader = PostCounts: i64 => posts::counts_for_projects;
+    LatestPostsLoader = LatestPosts: Vec<community_posts::Model> => posts::latest_for_projects;
+}
 
 /// A request's loader: batches keys and caches what it loaded for the rest of the request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
 pub fn loader_error(err: LoadError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
-    Error::internal(anyhow::anyhow!("batch load failed: {err}")).extend()
+    err.extend()
 }
 
 fn cached<T>(inner: T, delay: Duration) -> Cached<T>
@@ -77,19 +132,20 @@ where
     Ok(())
 }
 
-/// Creates fresh loaders for every request (so nothing cached outlives the request). The
+/// Creates fresh loaders for every request (so nothing cached outlives the request), bound to
+/// the request's context: from the request's data (HTTP, REST) or the WebSocket session's. The
 /// delay is how long a batch waits for sibling resolvers to join: long enough for the keys of
 /// nested lists to gather (list roots [`prefetch`] and do not depend on it), short enough to
 /// be invisible in latency (`NEOFORGE_LOADER_DELAY_US`, measured in docs/benchmarks.md).
-pub struct PerRequest(pub Db, pub Duration);
+pub struct PerRequest(pub Duration);
 
 impl ExtensionFactory for PerRequest {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequestExtension(self.0.clone(), self.1))
+        Arc::new(PerRequestExtension(self.0))
     }
 }
 
-struct PerRequestExtension(Db, Duration);
+struct PerRequestExtension(Duration);
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for PerRequestExtension {
@@ -99,17 +155,16 @@ impl Extension for PerRequestExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let (db, delay) = (&self.0, self.1);
-        // Register every loader here.
-        let request = request
-            .data(cached(TicketLoader(db.clone()), delay))
-            .data(cached(PostLoader(db.clone()), delay))
-            .data(cached(StatusEventLoader(db.clone()), delay))
-            .data(cached(UserLoader(db.clone()), delay))
-            .data(cached(ProjectLoader(db.clone()), delay))
-            .data(cached(OpenTicketCountLoader(db.clone()), delay))
-            .data(cached(PostCountLoader(db.clone()), delay))
-            .data(cached(LatestPostsLoader(db.clone()), delay));
+        let cx = request
+            .data
+            .get(&TypeId::of::<RequestContext>())
+            .and_then(|d| d.downcast_ref::<RequestContext>())
+            .or_else(|| ctx.data_opt::<RequestContext>())
+            .cloned();
+        let request = match cx {
+            Some(cx) => register(request, &cx, self.0),
+            None => request,
+        };
         next.run(ctx, request).await
     }
 }

@@ -3,7 +3,6 @@ use chrono::{DateTime, Utc};
 
 use super::{OrderDirection, Project, User};
 use crate::domain::posts::{self as domain, PostOrderField};
-use crate::domain::projects;
 use crate::entity::community_posts;
 use crate::graphql::context::principal;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
@@ -73,7 +72,6 @@ impl CommunityPost {
         };
         Ok(loaders::load_one::<ProjectLoader>(ctx, project_id)
             .await?
-            .filter(|p| projects::can_read(principal(ctx), p))
             .map(Project::from))
     }
 

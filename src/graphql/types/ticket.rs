@@ -3,12 +3,10 @@ use chrono::{DateTime, Utc};
 
 use super::{OrderDirection, Project, User};
 use crate::domain::patch::Patch;
-use crate::domain::projects;
 use crate::domain::tickets::{self as domain, TicketOrderField};
 use crate::entity::support_tickets::{
     self, TicketPriority as DbTicketPriority, TicketStatus as DbTicketStatus,
 };
-use crate::graphql::context::principal;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
 
 /// Where a support ticket is in its life cycle.
@@ -166,7 +164,6 @@ impl SupportTicket {
         };
         Ok(loaders::load_one::<ProjectLoader>(ctx, id)
             .await?
-            .filter(|p| projects::can_read(principal(ctx), p))
             .map(Project::from))
     }
 }

@@ -1,7 +1,6 @@
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 
-use crate::auth::Principal;
 use crate::domain::accounts;
 use crate::entity::users;
 
@@ -53,7 +52,7 @@ impl User {
 
     /// Email address (lowercased). Visible only to the user themself and to staff; null otherwise.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        let principal = ctx.data_opt::<Principal>().unwrap_or(&Principal::Anonymous);
+        let principal = crate::graphql::context::principal(ctx);
         (self.own || accounts::can_see_email(principal, &self.model))
             .then_some(self.model.email.as_str())
     }

@@ -1,0 +1,55 @@
+//! Shapes shared by the domain's batch functions (`projects::by_ids`,
+//! `posts::latest_for_projects`, …), which the GraphQL DataLoaders adapt: one statement per
+//! batch, an answer for every key asked, so a request's loader cache is complete.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::error::Result;
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    group_key: Uuid,
+    n: i64,
+}
+
+/// Counts the rows of `select` per value of `group` among `keys` (0 for keys without rows).
+pub async fn count_per<E: EntityTrait>(
+    db: &Db,
+    select: Select<E>,
+    group: E::Column,
+    counted: E::Column,
+    keys: &[Uuid],
+) -> Result<HashMap<Uuid, i64>> {
+    let rows = select
+        .select_only()
+        .column_as(group, "group_key")
+        .column_as(Expr::expr(Func::count(Expr::col(counted))), "n")
+        .filter(group.is_in(keys.iter().copied()))
+        .group_by(group)
+        .into_model::<CountRow>()
+        .all(db.conn())
+        .await?;
+    let mut counts: HashMap<Uuid, i64> = keys.iter().map(|k| (*k, 0)).collect();
+    counts.extend(rows.into_iter().map(|r| (r.group_key, r.n)));
+    Ok(counts)
+}
+
+/// The rows of `E` whose primary key `id` is among `keys`, keyed by it.
+pub async fn by_ids<E: EntityTrait>(
+    db: &Db,
+    select: Select<E>,
+    id: E::Column,
+    keys: &[Uuid],
+    key_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<HashMap<Uuid, E::Model>> {
+    let rows = select
+        .filter(id.is_in(keys.iter().copied()))
+        .all(db.conn())
+        .await?;
+    Ok(rows.into_iter().map(|r| (key_of(&r), r)).collect())
+}

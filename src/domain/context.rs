@@ -1,0 +1,119 @@
+//! The request context (DESIGN §2): who is calling, the facts of their request, and the services
+//! a request may use. The HTTP layer decides the caller once per request ([`crate::auth::layer`]);
+//! the GraphQL handler, the REST shim (through the schema) and each WebSocket operation wrap it
+//! with the process's [`Services`] into one [`RequestContext`], and every domain function takes
+//! `&RequestContext` plus its own input.
+
+use std::sync::Arc;
+
+use crate::auth::{JwtKeys, Principal};
+use crate::db::Db;
+use crate::domain::status_feed::StatusFeed;
+use crate::error::Result;
+use crate::idempotency::Idempotency;
+use crate::security::RateLimits;
+
+/// Facts about the HTTP request that the domain records (sessions, audit events) and budgets by.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn from_parts(headers: &http::HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
+        let text = |name: &str, max: usize| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(max).collect::<String>())
+        };
+        Self {
+            request_id: text("x-request-id", 128),
+            ip: peer.map(|p| p.ip().to_string()),
+            user_agent: text("user-agent", 512),
+        }
+    }
+}
+
+/// What the process offers every request: built once at start, shared by reference count.
+pub struct Services {
+    pub db: Db,
+    pub idempotency: Idempotency,
+    pub status_feed: StatusFeed,
+    pub jwt: JwtKeys,
+    pub rate_limits: RateLimits,
+}
+
+/// The caller and the services one request may use.
+#[derive(Clone)]
+pub struct RequestContext {
+    pub principal: Principal,
+    pub meta: RequestMeta,
+    services: Arc<Services>,
+}
+
+impl RequestContext {
+    pub fn new(services: Arc<Services>, principal: Principal, meta: RequestMeta) -> Self {
+        Self {
+            principal,
+            meta,
+            services,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.services.db
+    }
+
+    pub fn idempotency(&self) -> &Idempotency {
+        &self.services.idempotency
+    }
+
+    pub fn status_feed(&self) -> &StatusFeed {
+        &self.services.status_feed
+    }
+
+    pub fn jwt(&self) -> &JwtKeys {
+        &self.services.jwt
+    }
+
+    /// Sign-in and registration attempts draw from the client address's `auth` budget (DESIGN
+    /// §9) on top of the per-request tier, whichever transport they arrive by.
+    pub fn draw_auth_attempt(&self) -> Result<()> {
+        match self.meta.ip.as_deref().and_then(|ip| ip.parse().ok()) {
+            Some(ip) => self
+                .services
+                .rate_limits
+                .check(
+                    crate::security::Tier::Auth,
+                    &crate::security::Client::Ip(ip),
+                )
+                .map(|_| ())
+                .map_err(Into::into),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What every conditional or retry-safe write accepts besides its own input: GraphQL's
+/// `expectedVersion` and `idempotencyKey`, REST's `If-Match` and `Idempotency-Key`.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    pub expected_version: Option<i32>,
+    pub idempotency_key: Option<String>,
+}
+
+impl WriteOptions {
+    pub fn new(expected_version: Option<i32>, idempotency_key: Option<String>) -> Self {
+        Self {
+            expected_version,
+            idempotency_key,
+        }
+    }
+
+    pub fn keyed(idempotency_key: Option<String>) -> Self {
+        Self::new(None, idempotency_key)
+    }
+}

@@ -1,0 +1,64 @@
+//! The one way the domain writes (DESIGN §2, §6): a write transaction handed to the work together
+//! with the request it serves, so the business rows, the idempotency record and the audit event
+//! commit together, and no resource module repeats the plumbing.
+
+use futures::future::BoxFuture;
+use sea_orm::DatabaseTransaction;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::audit;
+use super::context::{RequestContext, WriteOptions};
+use crate::error::Result;
+use crate::idempotency::Outcome;
+
+/// A write transaction and the request it serves.
+#[derive(Clone, Copy)]
+pub struct Tx<'t> {
+    pub conn: &'t DatabaseTransaction,
+    pub cx: &'t RequestContext,
+}
+
+impl Tx<'_> {
+    /// Records an audit event by the caller, in this transaction.
+    pub async fn audit(&self, action: &str, target: String) -> Result<()> {
+        let actor = self.cx.principal.user_id();
+        audit::record(self.conn, &self.cx.meta, actor, action, Some(target), None).await
+    }
+}
+
+/// Runs `work` in one write transaction, exactly once per idempotency key: `operation` and
+/// `input` (the canonical input, without the key) scope and fingerprint the key. Without a key it
+/// simply runs; with `NEOFORGE_IDEMPOTENCY_REQUIRED` a missing key is refused first.
+pub async fn keyed<T, I, F>(
+    cx: &RequestContext,
+    operation: &str,
+    options: &WriteOptions,
+    input: &I,
+    work: F,
+) -> Result<(T, Outcome)>
+where
+    T: Serialize + DeserializeOwned,
+    I: Serialize,
+    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
+{
+    let engine = cx.idempotency();
+    let key = options.idempotency_key.as_deref();
+    let keyed = engine.prepare(&cx.principal, &cx.meta, operation, key, input)?;
+    engine
+        .run(cx.db(), keyed, cx, |conn, cx| work(Tx { conn, cx }))
+        .await
+}
+
+/// Runs `work` in one write transaction, for writes that take no idempotency key (deletes).
+pub async fn transaction<T, F>(cx: &RequestContext, work: F) -> Result<T>
+where
+    T: Serialize + DeserializeOwned,
+    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
+{
+    let (value, _) = cx
+        .idempotency()
+        .run(cx.db(), None, cx, |conn, cx| work(Tx { conn, cx }))
+        .await?;
+    Ok(value)
+}
