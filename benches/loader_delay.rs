@@ -47,7 +47,7 @@ async fn measure(delay_us: u64, seconds: u64, concurrency: usize) -> Row {
     settings.loader_delay_us = delay_us;
     let app = Application::build(settings).await.expect("app");
     let addr = app.local_addr().expect("addr");
-    let db = app.state().db.clone();
+    let db = app.state().db().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;

@@ -59,15 +59,6 @@ impl<T> IntoGql<T> for Result<T, Error> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn camel_cases_field_names() {
-        assert_eq!(super::to_camel("display_name"), "displayName");
-        assert_eq!(super::to_camel("email"), "email");
-    }
-}
-
 /// Single-item queries: `NotFound` (which includes "not yours to read") answers `null`.
 pub trait Found<T> {
     fn found<U: From<T>>(self) -> async_graphql::Result<Option<U>>;
@@ -80,5 +71,14 @@ impl<T> Found<T> for Result<T, Error> {
             Err(Error::NotFound(_)) => Ok(None),
             Err(e) => Err(e.extend()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn camel_cases_field_names() {
+        assert_eq!(super::to_camel("display_name"), "displayName");
+        assert_eq!(super::to_camel("email"), "email");
     }
 }

@@ -41,7 +41,6 @@ pub struct PostQuery;
 #[Object]
 impl PostQuery {
     /// Community posts (readable by anyone). Default order: newest first.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn community_posts(
         &self,

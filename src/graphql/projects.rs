@@ -41,7 +41,6 @@ pub struct ProjectQuery;
 #[Object]
 impl ProjectQuery {
     /// Projects the caller may read: public ones, plus their own private ones (admins: all).
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn projects(
         &self,

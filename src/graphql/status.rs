@@ -28,7 +28,6 @@ impl StatusQuery {
     }
 
     /// The history of status events, newest first by default. Anyone may read it.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn status_events(
         &self,

@@ -39,7 +39,6 @@ pub struct TicketQuery;
 #[Object]
 impl TicketQuery {
     /// Support tickets the caller may read: their own (staff and admins: all). Requires sign-in.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn support_tickets(
         &self,
