@@ -176,6 +176,16 @@ pub struct Settings {
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,
+
+    /// Refresh token (and session) idle lifetime, in seconds: each refresh starts it again.
+    #[arg(long, env = "NEOFORGE_REFRESH_TOKEN_TTL", value_name = "NEOFORGE_REFRESH_TOKEN_TTL", default_value_t = 30 * 86_400, value_parser = clap::value_parser!(u64).range(60..=365 * 86_400), global = true)]
+    pub refresh_token_ttl: u64,
+
+    /// How long a process trusts its cached copy of a session's state (revoked? role? user
+    /// disabled?), in seconds. PostgreSQL notifications evict entries at once; this bounds the
+    /// delay when a notification is lost. 0 reads the database on every request.
+    #[arg(long, env = "NEOFORGE_SESSION_CACHE_TTL", value_name = "NEOFORGE_SESSION_CACHE_TTL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=5), global = true)]
+    pub session_cache_ttl: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -30,6 +30,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::accounts::session_state::SessionStates;
 use crate::domain::context::Services;
 use crate::domain::status_feed::StatusFeed;
 use crate::idempotency::Idempotency;
@@ -58,7 +59,8 @@ impl Application {
         }
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();
-        let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
+        let backend = db.backend();
+        let status_feed = StatusFeed::new(backend, shutdown.child_token());
         let services = Arc::new(Services {
             db,
             // One engine for both executors, so a key in flight through one is in flight for
@@ -67,6 +69,11 @@ impl Application {
             status_feed: status_feed.clone(),
             jwt,
             rate_limits: RateLimits::from_settings(&settings),
+            sessions: SessionStates::new(
+                backend,
+                std::time::Duration::from_secs(settings.session_cache_ttl),
+            ),
+            refresh_token_ttl: std::time::Duration::from_secs(settings.refresh_token_ttl),
         });
         let schemas = graphql::build(&settings);
         let state = AppState {
@@ -112,6 +119,11 @@ impl Application {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
             let url = state.settings.database_url.clone();
             tasks.spawn(status_feed.listen(state.db().clone(), url));
+        }
+        let sessions = state.services.sessions.clone();
+        if sessions.needs_listener() {
+            let url = state.settings.database_url.clone();
+            tasks.spawn(sessions.listen(url, shutdown.clone()));
         }
         idempotency::spawn_cleanup(
             &tasks,

@@ -14,6 +14,7 @@ mod m20261126_000007_create_community_posts;
 mod m20261126_000008_create_status_events;
 mod m20261126_000009_create_idempotency_keys;
 mod m20261126_000010_create_service_statuses;
+mod m20261129_130001_account_security;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_create_status_events::Migration),
             Box::new(m20261126_000009_create_idempotency_keys::Migration),
             Box::new(m20261126_000010_create_service_statuses::Migration),
+            Box::new(m20261129_130001_account_security::Migration),
         ]
     }
 }

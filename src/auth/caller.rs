@@ -24,23 +24,51 @@ use crate::state::AppState;
 pub struct Caller {
     /// A present but invalid or expired token is kept as its public reason: the handler answers
     /// 401 in its own dialect (problem+json or a GraphQL error).
-    principal: Result<Principal, String>,
+    principal: Result<Principal, Refusal>,
     pub meta: RequestMeta,
+}
+
+/// Why a request's token gives no principal.
+#[derive(Clone, Debug)]
+enum Refusal {
+    /// Invalid, expired, or its session has ended: 401 with this reason.
+    Token(String),
+    /// The session's state could not be read: 503, never a silent pass.
+    Unavailable,
 }
 
 impl Caller {
     pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, jwt: &JwtKeys) -> Self {
         Self {
-            principal: Principal::from_headers(headers, jwt).map_err(|e| e.public_message()),
+            principal: Principal::from_headers(headers, jwt)
+                .map_err(|e| Refusal::Token(e.public_message())),
             meta: RequestMeta::from_parts(headers, peer),
         }
     }
 
+    /// Decides the caller, including whether the token's session is still open (revoked
+    /// sessions, disabled or deleted users) and the user's role now, which is what authorizes
+    /// (a token minted before a role change carries the old role).
+    pub async fn decide(
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+        services: &Services,
+    ) -> Self {
+        let mut caller = Self::from_parts(headers, peer, &services.jwt);
+        if let Ok(principal) = &caller.principal {
+            caller.principal = current(principal, services).await;
+        }
+        caller
+    }
+
     /// The principal, or `Unauthenticated` when the request carried a bad token.
     pub fn principal(&self) -> Result<&Principal, Error> {
-        self.principal
-            .as_ref()
-            .map_err(|reason| Error::Unauthenticated(reason.clone()))
+        self.principal.as_ref().map_err(|refusal| match refusal {
+            Refusal::Token(reason) => Error::Unauthenticated(reason.clone()),
+            Refusal::Unavailable => Error::Unavailable(sea_orm::DbErr::Custom(
+                "the session state cannot be read".into(),
+            )),
+        })
     }
 
     /// Whose budget the request draws from: a bad token counts as anonymous.
@@ -65,10 +93,38 @@ fn peer(parts_extensions: &http::Extensions) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
+/// The principal as of now: refused when its session has ended, with the user's current role.
+async fn current(principal: &Principal, services: &Services) -> Result<Principal, Refusal> {
+    let Principal::User { id, session_id, .. } = principal else {
+        return Ok(principal.clone());
+    };
+    match services.sessions.check(&services.db, *session_id).await {
+        Ok(Some(active)) if active.user_id == *id => Ok(Principal::User {
+            id: *id,
+            role: active.role,
+            session_id: *session_id,
+        }),
+        Ok(_) => Err(Refusal::Token(
+            "the session has ended; sign in again".into(),
+        )),
+        Err(err) => {
+            err.log();
+            Err(Refusal::Unavailable)
+        }
+    }
+}
+
+/// The principal a token names, as of now (the WebSocket's `connection_init` and its later
+/// re-checks).
+pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<Principal, Error> {
+    let caller = Caller::decide(headers, None, services).await;
+    caller.principal().cloned()
+}
+
 /// The layer: decides the caller and leaves it in the request's extensions.
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = peer(req.extensions());
-    let caller = Caller::from_parts(req.headers(), peer, &state.services.jwt);
+    let caller = Caller::decide(req.headers(), peer, &state.services).await;
     req.extensions_mut().insert(caller);
     next.run(req).await
 }
@@ -80,9 +136,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         Ok(match parts.extensions.get::<Caller>() {
             Some(caller) => caller.clone(),
-            None => {
-                Caller::from_parts(&parts.headers, peer(&parts.extensions), &state.services.jwt)
-            }
+            None => Caller::decide(&parts.headers, peer(&parts.extensions), &state.services).await,
         })
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::auth::{JwtKeys, Principal};
 use crate::db::Db;
+use crate::domain::accounts::session_state::SessionStates;
 use crate::domain::status_feed::StatusFeed;
 use crate::error::Result;
 use crate::idempotency::Idempotency;
@@ -44,6 +45,10 @@ pub struct Services {
     pub status_feed: StatusFeed,
     pub jwt: JwtKeys,
     pub rate_limits: RateLimits,
+    /// Which sessions are still open, cached per process (see `accounts::session_state`).
+    pub sessions: SessionStates,
+    /// Refresh token lifetime (`NEOFORGE_REFRESH_TOKEN_TTL`).
+    pub refresh_token_ttl: std::time::Duration,
 }
 
 /// The caller and the services one request may use.
@@ -77,6 +82,14 @@ impl RequestContext {
 
     pub fn jwt(&self) -> &JwtKeys {
         &self.services.jwt
+    }
+
+    pub fn sessions(&self) -> &SessionStates {
+        &self.services.sessions
+    }
+
+    pub fn refresh_token_ttl(&self) -> std::time::Duration {
+        self.services.refresh_token_ttl
     }
 
     /// Sign-in and registration attempts draw from the client address's `auth` budget (DESIGN

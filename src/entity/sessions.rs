@@ -17,6 +17,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Why the session ended: `logout`, `reuse`, `revoked`, `password`, `disabled`.
+    #[sea_orm(column_type = "String(StringLen::N(32))", nullable)]
+    pub revoked_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     accounts::AccountMutation,
+    accounts::SessionMutation,
     projects::ProjectMutation,
     tickets::TicketMutation,
     posts::PostMutation,

@@ -17,6 +17,9 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
+use uuid::Uuid;
+
+use crate::entity::users::Role;
 
 use super::status::StatusSubscription;
 use crate::auth::{Caller, Principal};
@@ -41,39 +44,83 @@ pub async fn websocket(
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
 
+/// How often a signed-in socket re-checks its session (a cache lookup; revocation must end the
+/// socket's rights within seconds, DESIGN §8).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+/// Close code when the socket's session ends (4000–4999 are the application's).
+const SESSION_ENDED: u16 = 4401;
+
 async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, meta: RequestMeta) {
     let feed = state.services.status_feed.clone();
     let closing = {
         let feed = feed.clone();
         async move { feed.closing().await }
     };
+    // The session `connection_init` signed in with, if any; watched until it ends.
+    let signed_in: Arc<std::sync::OnceLock<(Uuid, Role)>> = Arc::default();
+    let ended = session_ended(state.services.clone(), signed_in.clone());
     let (mut sink, stream) = socket.split();
-    // The client's messages until the server shuts down: ending them ends the session.
-    let stream = stream.take_until(closing);
+    // The client's messages until the server shuts down or the session ends: ending them ends
+    // the socket.
+    let stream = stream.take_until(futures::future::select(Box::pin(closing), Box::pin(ended)));
     let services = state.services.clone();
+    let signed_in_copy = signed_in.clone();
     GraphQLWebSocket::new_with_pair(&mut sink, stream, state.schema.clone(), protocol)
-        .on_connection_init(
-            move |payload| async move { connection_data(&services, meta, &payload) },
-        )
+        .on_connection_init(move |payload| async move {
+            connection_data(&services, meta, &payload, &signed_in).await
+        })
         .serve()
         .await;
-    if feed.is_closed() {
+    let close = if feed.is_closed() {
+        Some((axum::extract::ws::close_code::AWAY, "server shutting down"))
+    } else if let Some(signed) = signed_in_copy.get()
+        && !unchanged(&state.services, *signed).await
+    {
+        Some((SESSION_ENDED, "the session has ended or its role changed"))
+    } else {
+        None
+    };
+    if let Some((code, reason)) = close {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
-                code: axum::extract::ws::close_code::AWAY,
-                reason: "server shutting down".into(),
+                code,
+                reason: reason.into(),
             })))
             .await;
     }
     let _ = sink.close().await;
 }
 
+/// Whether the session is still open with the role the socket signed in with (errors count as
+/// unchanged: a database hiccup should not drop every socket; the next check decides). A changed
+/// role ends the socket: its context was decided once, at `connection_init`.
+async fn unchanged(services: &Services, (session_id, role): (Uuid, Role)) -> bool {
+    match services.sessions.check(&services.db, session_id).await {
+        Ok(Some(active)) => active.role == role,
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+/// Resolves when the socket's session (once `connection_init` named one) has ended.
+async fn session_ended(services: Arc<Services>, signed_in: Arc<std::sync::OnceLock<(Uuid, Role)>>) {
+    loop {
+        tokio::time::sleep(SESSION_RECHECK).await;
+        if let Some(signed) = signed_in.get()
+            && !unchanged(&services, *signed).await
+        {
+            return;
+        }
+    }
+}
+
 /// The session's context: the principal named by `connection_init`'s `Authorization` entry
-/// (anonymous without one).
-fn connection_data(
+/// (anonymous without one), checked like an HTTP request's.
+async fn connection_data(
     services: &Arc<Services>,
     meta: RequestMeta,
     payload: &serde_json::Value,
+    signed_in: &std::sync::OnceLock<(Uuid, Role)>,
 ) -> async_graphql::Result<Data> {
     let mut principal = Principal::Anonymous;
     let authorization = ["Authorization", "authorization"]
@@ -86,8 +133,15 @@ fn connection_data(
             Error::Unauthenticated("the Authorization entry is not valid text".into()).to_string()
         })?;
         headers.insert(http::header::AUTHORIZATION, value);
-        principal =
-            Principal::from_headers(&headers, &services.jwt).map_err(|e| e.public_message())?;
+        principal = crate::auth::caller::principal_now(&headers, services)
+            .await
+            .map_err(|e| e.public_message())?;
+        if let Principal::User {
+            session_id, role, ..
+        } = &principal
+        {
+            let _ = signed_in.set((*session_id, *role));
+        }
     }
     let mut data = Data::default();
     data.insert(RequestContext::new(services.clone(), principal, meta));

@@ -7,6 +7,7 @@
 //! Errors are problem+json with the status of the one mapping in `crate::http::problem`.
 //! Nothing here decides who may do what or what is valid beyond the wire format.
 
+pub mod cookie;
 pub mod etag;
 pub mod input;
 pub mod openapi;
@@ -316,9 +317,18 @@ async fn handle(
         None => None,
     };
     let id = id.as_deref();
-    let json = match spec.input {
+    let mut json = match spec.input {
         Input::Body { .. } => Some(read_json(headers, body)?),
         _ => None,
+    };
+    let cookie_plan = match routes::cookie_use(spec) {
+        Some(usage) => Some(cookie::before(
+            usage,
+            headers,
+            json.as_mut(),
+            &state.settings.cors_origins,
+        )?),
+        None => None,
     };
     let version = precondition(spec, headers, id, state.settings.require_if_match)?;
     let mapped = input::map(&spec.input, id, &query_pairs(query), json.as_ref())?;
@@ -367,11 +377,22 @@ async fn handle(
         return Err(problem::from_graphql(err, source(&spec.input)));
     }
     let replayed = response.http_headers.contains_key(&REPLAYED);
-    let data = response
+    let mut data = response
         .data
         .into_json()
         .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?;
-    respond(spec, headers, &data, mapped.page, replayed)
+    let set_cookie = cookie_plan.and_then(|plan| {
+        let item = match &spec.output {
+            Output::Item { path, .. } => output::at_mut(&mut data, path),
+            _ => None,
+        };
+        cookie::after(plan, item, state.settings.refresh_token_ttl)
+    });
+    let mut response = respond(spec, headers, &data, mapped.page, replayed)?;
+    if let Some(value) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 /// A request for the persisted executor: a parsed document, its variables and the caller.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::input::{DEFAULT_PAGE_SIZE, MAX_PAGE};
 use super::routes::TABLE;
-use super::spec::{Conv, Input, Kind, Output, RouteSpec, Scalar, Shape};
+use super::spec::{Conv, CookieUse, Input, Kind, Output, RouteSpec, Scalar, Shape};
 use crate::bounds::{self as b, MAX_PAGE_SIZE};
 
 fn reference(name: &str) -> Value {
@@ -28,6 +28,7 @@ fn shape_schema(shape: &Shape, schemas: &mut BTreeMap<String, Value>) -> Value {
                 Conv::Same(Scalar::Str) => json!({ "type": "string" }),
                 Conv::Same(Scalar::Int) => json!({ "type": "integer" }),
                 Conv::Same(Scalar::DateTime) => json!({ "type": "string", "format": "date-time" }),
+                Conv::Same(Scalar::Bool) => json!({ "type": "boolean" }),
                 Conv::Lower(values) => json!({ "type": "string", "enum": values }),
                 Conv::Object(inner) => shape_schema(inner, schemas),
                 Conv::List(inner) => {
@@ -162,6 +163,12 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
         params.push(json!({ "name": "If-Match", "in": "header", "required": false,
             "description": "The resource's ETag: the write happens only at that version.", "schema": { "type": "string" } }));
     }
+    let cookie = super::routes::cookie_use(route);
+    if cookie == Some(CookieUse::Rotate) {
+        params.push(json!({ "name": super::cookie::NAME, "in": "cookie", "required": false,
+            "description": "The browser's refresh token (HttpOnly), used when the body has no refresh_token.",
+            "schema": { "type": "string" } }));
+    }
     let read = route.method == Method::GET;
     if read {
         params.push(json!({ "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }));
@@ -198,6 +205,15 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
         );
     }
     headers.insert("Cache-Control".into(), header("Caching policy."));
+    if let Some(usage) = cookie {
+        headers.insert(
+            "Set-Cookie".into(),
+            header(match usage {
+                CookieUse::Clear => "Clears the refresh cookie.",
+                _ => "Browsers (requests with Origin): `neoforge_refresh=<refresh token>; Path=/api/v1/auth/refresh; HttpOnly; Secure; SameSite=Strict`, and `refresh_token` is null in the body.",
+            }),
+        );
+    }
     let mut success = json!({ "description": route.summary, "headers": headers });
     if let Some(schema) = body_schema {
         success["content"] = json!({ "application/json": { "schema": schema } });

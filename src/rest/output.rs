@@ -50,6 +50,11 @@ pub fn at<'a>(data: &'a Value, path: &[&str]) -> &'a Value {
         .fold(data, |v, k| v.get(k).unwrap_or(&Value::Null))
 }
 
+/// The value at `path` below `data`, to change it; `None` when absent.
+pub fn at_mut<'a>(data: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(data, |v, k| v.get_mut(*k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

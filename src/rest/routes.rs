@@ -123,7 +123,22 @@ pub static TOKENS: Shape = Shape {
         field("access_token", "accessToken", STR),
         field("token_type", "tokenType", STR),
         field("expires_in", "expiresIn", INT),
+        nullable("refresh_token", "refreshToken", STR),
+        field("session_id", "sessionId", STR),
         field("user", "user", Conv::Object(&USER)),
+    ],
+};
+
+pub static SESSION: Shape = Shape {
+    name: "Session",
+    fields: &[
+        field("id", "id", STR),
+        nullable("device_label", "deviceLabel", STR),
+        nullable("user_agent", "userAgent", STR),
+        nullable("ip", "ip", STR),
+        field("created_at", "createdAt", TIME),
+        field("last_seen_at", "lastSeenAt", TIME),
+        field("current", "current", Conv::Same(Scalar::Bool)),
     ],
 };
 
@@ -717,9 +732,9 @@ pub static TABLE: &[RouteSpec] = &[
     RouteSpec {
         method: Method::POST,
         path: "/auth/login",
-        summary: "Sign in; returns a short-lived bearer access token.",
+        summary: "Sign in; returns a short-lived bearer access token and a refresh token (browsers: the HttpOnly refresh cookie).",
         operation: concat!(
-            "mutation Login($input: LoginInput!) { login(input: $input) { accessToken tokenType expiresIn user { ...U } } } ",
+            "mutation Login($input: LoginInput!) { login(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
             "fragment U on User { id email displayName role createdAt }"
         ),
         input: Input::Body {
@@ -787,7 +802,102 @@ pub static TABLE: &[RouteSpec] = &[
         headers: NO_HEADERS,
         errors: &[],
     },
+    RouteSpec {
+        method: Method::POST,
+        path: "/auth/refresh",
+        summary: "Exchange a refresh token (body, or the browser's refresh cookie with an empty JSON body `{}`) for new tokens; each refresh token works once, and presenting a used one ends its session.",
+        operation: concat!(
+            "mutation Refresh($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
+            "fragment U on User { id email displayName role createdAt }"
+        ),
+        input: Input::Body {
+            fields: &[body(
+                "refresh_token",
+                "refreshToken",
+                Kind::Str,
+                false,
+                "The refresh token from sign-in or the previous refresh; omit it to use the refresh cookie.",
+            )],
+        },
+        output: Output::Item {
+            path: &["refreshToken"],
+            shape: &TOKENS,
+            etag: None,
+            location: None,
+            null: NullMeans::NotFound,
+        },
+        success: StatusCode::OK,
+        cache: Cache::NoStore,
+        headers: NO_HEADERS,
+        errors: &[403, 422],
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/auth/sessions",
+        summary: "The caller's open sessions (signed-in devices), newest first; `current` marks this request's.",
+        operation: "query Sessions($first: Int!, $offset: Int!) { sessions(first: $first, offset: $offset) { totalCount nodes { id deviceLabel userAgent ip createdAt lastSeenAt current } } }",
+        input: Input::List { filters: &[] },
+        output: Output::Page {
+            path: &["sessions"],
+            shape: &SESSION,
+        },
+        success: StatusCode::OK,
+        cache: Cache::Private,
+        headers: NO_HEADERS,
+        errors: PAGE_ERRORS,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/auth/sessions/{id}",
+        summary: "End one of the caller's sessions (404 for anyone else's).",
+        operation: "mutation RevokeSession($input: RevokeSessionInput!) { revokeSession(input: $input) { sessionId } }",
+        input: Input::IdInput,
+        output: Output::Empty,
+        success: StatusCode::NO_CONTENT,
+        cache: Cache::NoStore,
+        headers: NO_HEADERS,
+        errors: &[404],
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/auth/sessions",
+        summary: "End every session of the caller except the current one.",
+        operation: "mutation RevokeOtherSessions { revokeOtherSessions { revokedCount } }",
+        input: Input::None,
+        output: Output::Empty,
+        success: StatusCode::NO_CONTENT,
+        cache: Cache::NoStore,
+        headers: NO_HEADERS,
+        errors: &[],
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/auth/logout",
+        summary: "Sign out: end the caller's session and clear the refresh cookie.",
+        operation: "mutation Logout { logout { revoked } }",
+        input: Input::None,
+        output: Output::Empty,
+        success: StatusCode::NO_CONTENT,
+        cache: Cache::NoStore,
+        headers: NO_HEADERS,
+        errors: &[],
+    },
 ];
+
+/// The auth routes that use the browser's refresh-token cookie (`super::cookie`).
+pub static COOKIE_ROUTES: &[(&str, CookieUse)] = &[
+    ("/auth/login", CookieUse::Issue),
+    ("/auth/refresh", CookieUse::Rotate),
+    ("/auth/logout", CookieUse::Clear),
+];
+
+/// How `route` uses the refresh cookie, if at all.
+pub fn cookie_use(route: &RouteSpec) -> Option<CookieUse> {
+    COOKIE_ROUTES
+        .iter()
+        .find(|(path, _)| *path == route.path)
+        .map(|(_, usage)| *usage)
+}
 
 // The fragments above are spelled out in each operation so that every entry reads on its own;
 // these constants keep them checked against each other (see the tests in `super`).

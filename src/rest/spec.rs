@@ -139,6 +139,7 @@ pub enum Scalar {
     Str,
     Int,
     DateTime,
+    Bool,
 }
 
 /// The `Cache-Control` policy of a successful read.
@@ -208,4 +209,15 @@ pub const fn param(name: &'static str, gql: &'static str, kind: Kind, doc: &'sta
         kind,
         doc,
     }
+}
+
+/// How an auth route uses the browser's refresh-token cookie (see `super::cookie`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieUse {
+    /// Sign-in: a browser gets the new refresh token as the cookie instead of in the body.
+    Issue,
+    /// Refresh: the token may come from the cookie; a browser gets the next one the same way.
+    Rotate,
+    /// Sign-out: the cookie is cleared.
+    Clear,
 }

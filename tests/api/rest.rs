@@ -1130,7 +1130,14 @@ async fn locations_resolve_and_odd_inputs_get_clear_answers() {
     );
     assert_eq!(
         keys(&login.json()),
-        ["access_token", "expires_in", "token_type", "user"]
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "session_id",
+            "token_type",
+            "user"
+        ]
     );
     let bad_code = call(&app, Method::POST, "/auth/login")
         .json(json!({ "email": "ada@example.com", "password": "a test password", "totp_code": "12ab" }))

@@ -1,12 +1,16 @@
 //! Accounts: registration, login and the identity behind a [`Principal`].
 
+pub mod devices;
 mod input;
+pub mod session_state;
+pub mod tokens;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 pub use input::{DisplayName, Email, Password};
+pub use tokens::{logout, refresh};
 
 use crate::auth::{Principal, password};
 use crate::db::Db;
@@ -35,11 +39,14 @@ pub struct LoginInput {
     pub device: Option<String>,
 }
 
-/// A successful login: a short-lived access token for `user`.
+/// A successful login or refresh: a short-lived access token for `user` and the session's
+/// current refresh token.
 #[derive(Debug)]
 pub struct Login {
     pub access_token: String,
     pub expires_in: u64,
+    pub refresh_token: String,
+    pub session_id: Uuid,
     pub user: users::Model,
 }
 
@@ -93,6 +100,7 @@ pub async fn create_user(
         totp_enabled: Set(false),
         recovery_codes: Set(None),
         email_verified_at: Set(None),
+        disabled_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -153,6 +161,10 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
         return Err(rejected());
     };
 
+    if user.disabled_at.is_some() {
+        return Err(Error::Unauthenticated("this account is disabled".into()));
+    }
+
     let now = Utc::now();
     let device = input
         .device
@@ -168,9 +180,11 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
         created_at: Set(now),
         last_seen_at: Set(now),
         revoked_at: Set(None),
+        revoked_reason: Set(None),
     }
     .insert(&*tx)
     .await?;
+    let refresh_token = tokens::issue(&*tx, cx, session.id).await?;
     audit::record(
         &*tx,
         meta,
@@ -186,6 +200,8 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
     Ok(Login {
         access_token,
         expires_in: keys.ttl.as_secs(),
+        refresh_token,
+        session_id: session.id,
         user,
     })
 }

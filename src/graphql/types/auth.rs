@@ -42,6 +42,26 @@ pub struct AuthPayload {
     pub token_type: String,
     /// Seconds until `accessToken` expires.
     pub expires_in: u64,
+    /// An opaque refresh token for `refreshToken`: single use (each refresh returns the next
+    /// one); presenting a used one again ends the session. Keep it secret. Null in the REST
+    /// shim's browser mode, which sets it as an HttpOnly cookie instead.
+    pub refresh_token: Option<String>,
+    /// The session this sign-in opened (see `sessions`).
+    pub session_id: async_graphql::ID,
     /// The signed-in account.
     pub user: User,
+}
+
+/// Exchange a refresh token for new tokens.
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    /// The refresh token from `login` or the previous refresh.
+    pub refresh_token: String,
+}
+
+/// Result of `logout`.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// False when the session had already ended.
+    pub revoked: bool,
 }

@@ -4,11 +4,14 @@ mod auth;
 mod common;
 mod post;
 mod project;
+mod session;
 mod status;
 mod ticket;
 mod user;
 
-pub use auth::{AuthPayload, LoginInput, RegisterInput, RegisterPayload};
+pub use auth::{
+    AuthPayload, LoginInput, LogoutPayload, RefreshTokenInput, RegisterInput, RegisterPayload,
+};
 pub use common::OrderDirection;
 pub use post::{
     CommunityPost, CommunityPostFilter, CommunityPostOrder, CommunityPostOrderBy,
@@ -19,6 +22,9 @@ pub use project::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
     ProjectFilter, ProjectOrder, ProjectOrderBy, UpdateProjectInput, UpdateProjectPayload,
     Visibility,
+};
+pub use session::{
+    RevokeOtherSessionsPayload, RevokeSessionInput, RevokeSessionPayload, Session, SessionList,
 };
 pub use status::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceState, ServiceStatusLevel,
