@@ -18,11 +18,9 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement,
@@ -47,8 +45,6 @@ const REMEMBERED: usize = 4096;
 const CATCH_UP_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 /// Most events one catch-up delivers.
 const CATCH_UP_LIMIT: u64 = 1_000;
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Recently delivered event ids, oldest evicted first.
 #[derive(Default)]
@@ -199,28 +195,14 @@ impl StatusFeed {
     /// until the feed closes. Reconnects with exponential backoff when the session fails.
     pub async fn listen(self, db: Db, database_url: String) {
         let closed = self.inner.closed.clone();
-        let mut backoff = MIN_BACKOFF;
         // The last moment this process is sure it missed no notification.
         let mut watermark = Utc::now();
         loop {
-            let connected = tokio::select! {
-                () = closed.cancelled() => return,
-                connected = subscribe_channel(&database_url) => connected,
+            let Some(mut listener) =
+                super::listener::connect(&database_url, CHANNEL, &closed).await
+            else {
+                return;
             };
-            let mut listener = match connected {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "status listener cannot connect");
-                    tokio::select! {
-                        () = closed.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    continue;
-                }
-            };
-            tracing::info!(channel = CHANNEL, "status listener connected");
-            backoff = MIN_BACKOFF;
             let listening_since = Utc::now();
             self.catch_up(&db, watermark).await;
             watermark = listening_since;
@@ -294,14 +276,6 @@ impl StatusFeed {
             Err(err) => tracing::warn!(error = %err, "status listener cannot catch up"),
         }
     }
-}
-
-async fn subscribe_channel(
-    database_url: &str,
-) -> std::result::Result<PgListener, sea_orm::sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
 }
 
 #[cfg(test)]

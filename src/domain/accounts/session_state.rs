@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -36,8 +35,6 @@ use crate::error::Result;
 pub const CHANNEL: &str = "neoforge_sessions";
 /// Entries kept at most; beyond it the cache starts over (a miss costs one indexed read).
 const CAPACITY: usize = 100_000;
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// An active session: whose it is and the user's role now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,25 +205,12 @@ impl SessionStates {
     /// every (re)connection starts from an empty cache, since notifications sent while the
     /// session was down are lost.
     pub async fn listen(self, database_url: String, closed: CancellationToken) {
-        let mut backoff = MIN_BACKOFF;
         loop {
-            let connected = tokio::select! {
-                () = closed.cancelled() => return,
-                connected = subscribe(&database_url) => connected,
+            let Some(mut listener) =
+                crate::domain::listener::connect(&database_url, CHANNEL, &closed).await
+            else {
+                return;
             };
-            let mut listener = match connected {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "session listener cannot connect");
-                    tokio::select! {
-                        () = closed.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    continue;
-                }
-            };
-            backoff = MIN_BACKOFF;
             self.evict_all();
             loop {
                 let next = tokio::select! {
@@ -276,12 +260,6 @@ fn touch(db: &Db, session: &sessions::Model) {
             tracing::warn!(error = %err, "cannot record a session's last use");
         }
     });
-}
-
-async fn subscribe(database_url: &str) -> std::result::Result<PgListener, sea_orm::sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
 }
 
 #[cfg(test)]
