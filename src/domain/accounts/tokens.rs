@@ -110,7 +110,7 @@ pub(crate) fn evicted(cx: &RequestContext, scope: Scope) {
 
 /// What a refresh found, decided inside its transaction.
 enum Refreshed {
-    Rotated(Login),
+    Rotated(Box<Login>),
     Reused { session_id: Uuid, user_id: Uuid },
     Refused(&'static str),
 }
@@ -146,7 +146,7 @@ pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
     }
     tx.commit().await?;
     match outcome {
-        Refreshed::Rotated(login) => Ok(login),
+        Refreshed::Rotated(login) => Ok(*login),
         Refreshed::Reused { session_id, .. } => {
             evicted(cx, Scope::Session(session_id));
             metrics::counter!("threats_detected_total", "kind" => "refresh_token_reuse")
@@ -205,13 +205,13 @@ async fn rotate(conn: &impl ConnectionTrait, cx: &RequestContext, hash: &str) ->
         .exec(conn)
         .await?;
     let keys = cx.jwt();
-    Ok(Refreshed::Rotated(Login {
+    Ok(Refreshed::Rotated(Box::new(Login {
         access_token: keys.issue(user.id, user.role, session.id)?,
         expires_in: keys.ttl.as_secs(),
         refresh_token,
         session_id: session.id,
         user,
-    }))
+    })))
 }
 
 /// Ends the caller's session. Answers whether it was still open.
