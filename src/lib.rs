@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod rest;
 pub mod security;
+pub mod server;
 pub mod state;
 pub mod telemetry;
 
@@ -115,25 +116,24 @@ impl Application {
             std::time::Duration::from_secs(state.settings.idempotency_cleanup_interval),
         );
         security::spawn_housekeeping(&tasks, shutdown.clone(), state.rate_limits.clone());
-        let stop = shutdown.clone();
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        // A child token: the server stops on the signal or on `shutdown`, and background jobs
+        // keep running until the server has drained.
+        let stop = shutdown.child_token();
+        let serving = server::serve(listener, router, state.settings.transport(), stop.clone());
+        let stopping = async move {
             tokio::select! {
                 () = signal => {}
                 () = stop.cancelled() => {}
             }
-            tracing::info!("shutting down: draining in-flight requests");
-        })
-        .await;
+            stop.cancel();
+        };
+        tokio::join!(serving, stopping);
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
         state.db.close().await;
         tracing::info!("stopped");
-        served
+        Ok(())
     }
 }
 
