@@ -10,10 +10,10 @@
 //! - deadlines for a request's head and for idle keep-alive connections ([`conn`]);
 //! - a floor on request-body rate ([`body`]).
 //!
-//! hyper's own `header_read_timeout` is not used: its timer restarts whenever an HTTP/1
-//! connection goes idle, so it is the keep-alive limit too (10 s head and 75 s idle cannot both
-//! hold); it closes without a 408; and the auto builder's protocol sniff runs before it starts,
-//! so a connection that sends nothing is never timed out.
+//! hyper's own `header_read_timeout` is not enough on its own: its timer starts whenever an
+//! HTTP/1 connection goes idle, so it is the keep-alive limit too (10 s head and 75 s idle
+//! cannot both hold); it closes without a 408; and the auto builder's protocol sniff runs
+//! before it starts, so a connection that sends nothing is never timed out.
 
 pub mod body;
 mod conn;
@@ -22,7 +22,7 @@ pub mod limits;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -120,8 +120,16 @@ pub async fn serve(
 
 fn builder(transport: &Transport) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // hyper's head timer, set later than any of ours, is only a backstop. What it buys: with
+    // one set, hyper reads an HTTP/1 connection as soon as it goes idle (without, it waits for
+    // the socket to become readable), and that read is what arms the idle deadline in `conn`.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(transport.header_timeout + transport.keepalive_timeout);
     builder
         .http2()
+        .timer(TokioTimer::new())
         .max_concurrent_streams(transport.http2_max_streams)
         .max_header_list_size(HTTP2_MAX_HEADER_LIST)
         // hyper's defaults, stated: the CVE-2023-44487 (rapid reset) and CVE-2024-27316-style
