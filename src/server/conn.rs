@@ -28,6 +28,9 @@ use super::Transport;
 use super::body::{BodyPolicy, BodyWatch, RatedBody, timeout_response};
 use super::limits::Slot;
 
+/// How long a stopping server waits for a request head that has started to arrive.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
 /// The HTTP/2 connection preface a prior-knowledge client opens with.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -74,6 +77,8 @@ struct State {
     /// HTTP/1: bytes of the awaited head have arrived.
     head_started: bool,
     going_away: bool,
+    /// The server is stopping since this instant.
+    draining: Option<Instant>,
 }
 
 /// A connection's state, shared by its socket wrapper and its service.
@@ -137,6 +142,12 @@ impl Shared {
             // The request timeout and the body rate floor govern a request in progress.
             return None;
         }
+        if state.protocol == Protocol::Upgraded {
+            return None;
+        }
+        if let Some(since) = state.draining {
+            return Some((since + DRAIN_GRACE, Expiry::Close));
+        }
         let first = state.served == 0;
         match state.protocol {
             Protocol::Upgraded => None,
@@ -163,6 +174,13 @@ impl Shared {
                 Some((state.since + self.keepalive_timeout, Expiry::Close))
             }
         }
+    }
+
+    /// The server is stopping: a request head still arriving gets [`DRAIN_GRACE`] to finish,
+    /// not the whole header timeout. (hyper closes idle connections itself, but waits for a
+    /// connection's first request as if it were in flight.)
+    pub(super) fn drain(&self) {
+        self.state().draining = Some(Instant::now());
     }
 
     /// Resolves when the connection, idle too long, should shut down gracefully.
@@ -201,6 +219,7 @@ impl Connection {
                     since: now,
                     head_started: false,
                     going_away: false,
+                    draining: None,
                 }),
                 expired: Notify::new(),
             }),

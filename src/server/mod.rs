@@ -161,6 +161,7 @@ async fn serve_connection(
             }
             () = &mut stopping, if !shutting_down => {
                 shutting_down = true;
+                shared.drain();
                 conn.as_mut().graceful_shutdown();
             }
             () = &mut expiring, if !shutting_down => {

@@ -314,6 +314,8 @@ async fn beyond_the_per_address_cap_a_connection_gets_503_and_is_closed() {
 /// byte as Envoy and service meshes do upstream.
 struct H2 {
     sender: hyper::client::conn::http2::SendRequest<Full<Bytes>>,
+    /// Ends when the server closes the connection.
+    conn: tokio::task::JoinHandle<Result<(), hyper::Error>>,
 }
 
 impl H2 {
@@ -322,8 +324,8 @@ impl H2 {
         let (sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
             .await
             .expect("HTTP/2 handshake");
-        tokio::spawn(conn);
-        Self { sender }
+        let conn = tokio::spawn(conn);
+        Self { sender, conn }
     }
 
     async fn send(&mut self, req: http::Request<Full<Bytes>>) -> (u16, Value) {
@@ -391,4 +393,66 @@ async fn http2_prior_knowledge_gets_the_same_answers_as_http1() {
     assert_eq!(h2_rest, h1_rest);
     assert_eq!(h2_rest.0, 200);
     assert_eq!(h2_rest.1["name"], "Over h2");
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|s| s.keepalive_timeout = 1).await;
+    let mut h2 = H2::connect(&app).await;
+    let req = http::Request::get(app.url("/health/live"))
+        .body(Full::default())
+        .expect("request");
+    assert_eq!(h2.send(req).await.0, 200);
+    let idle = Instant::now();
+    let ended = tokio::time::timeout(Duration::from_secs(4), h2.conn).await;
+    let ended = ended.expect("closed within the idle timeout").expect("task");
+    assert!(ended.is_ok(), "closed in good order (GOAWAY): {ended:?}");
+    assert!(idle.elapsed() >= Duration::from_millis(900), "{:?}", idle.elapsed());
+}
+
+#[tokio::test]
+async fn stopping_closes_idle_and_half_open_connections_at_once_and_finishes_requests() {
+    let app = spawn_app_with(|s| {
+        s.keepalive_timeout = 60;
+        s.header_timeout = 60;
+    })
+    .await;
+    let mut idle = connect(&app).await;
+    idle.write_all(LIVE).await.expect("write");
+    read_response(&mut idle).await;
+    let mut half_sent = connect(&app).await;
+    half_sent.write_all(HALF_SENT).await.expect("write");
+    let mut silent = connect(&app).await;
+    let mut h2 = H2::connect(&app).await;
+    let req = http::Request::get(app.url("/health/live"))
+        .body(Full::default())
+        .expect("request");
+    assert_eq!(h2.send(req).await.0, 200);
+    // A request whose body is still on its way when the stop arrives is answered.
+    let body = json!({ "query": "{ __typename }" }).to_string();
+    let (first, rest) = body.as_bytes().split_at(5);
+    let mut in_flight = start_post(&app, body.len(), first).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let stopping = Instant::now();
+    let stop = tokio::spawn(app.stop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    in_flight.write_all(rest).await.expect("rest of the body");
+    let (head, answer) = read_response(&mut in_flight).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(String::from_utf8_lossy(&answer).contains("Query"));
+
+    for (name, stream) in [
+        ("idle", &mut idle),
+        ("half-sent", &mut half_sent),
+        ("silent", &mut silent),
+    ] {
+        let closed = read_until_closed(stream, Duration::from_secs(2)).await;
+        assert!(closed.is_some(), "{name} connection closed on stop");
+    }
+    let h2_closed = tokio::time::timeout(Duration::from_secs(2), h2.conn).await;
+    assert!(h2_closed.is_ok(), "HTTP/2 connection closed on stop");
+    stop.await.expect("task").expect("clean stop");
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(3), "stop took {took:?}");
 }
