@@ -103,7 +103,10 @@ async fn deadline(
         Ok(response) => response,
         // The client, not the server, was slow: its body had not arrived.
         Err(_) if body.is_some_and(|b| !b.is_complete()) => {
-            tracing::info!(timeout_s = limit.as_secs(), "request body not received in time");
+            tracing::info!(
+                timeout_s = limit.as_secs(),
+                "request body not received in time"
+            );
             crate::server::body::timeout_response(version, &path)
         }
         Err(_) => {

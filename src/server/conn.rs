@@ -376,8 +376,7 @@ impl Drop for InFlight {
 impl hyper::service::Service<Request<Incoming>> for ConnService {
     type Response = Response;
     type Error = Infallible;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send + 'static>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send + 'static>>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let in_flight = InFlight::begin(self.shared.clone());

@@ -102,9 +102,10 @@ async fn half_sent_requests_do_not_stop_others_and_are_dropped_at_the_header_dea
     );
 
     // Each half-sent request is answered 408 and closed once its head is overdue.
-    let closed = join_all(slow.iter_mut().map(|stream| async {
-        read_until_closed(stream, Duration::from_secs(6)).await
-    }))
+    let closed = join_all(
+        slow.iter_mut()
+            .map(|stream| async { read_until_closed(stream, Duration::from_secs(6)).await }),
+    )
     .await;
     let dropped_after = started.elapsed();
     for bytes in &closed {
@@ -169,7 +170,10 @@ async fn start_post(app: &TestApp, length: usize, first: &[u8]) -> TcpStream {
 
 fn assert_request_timeout(head: &str, body: &[u8]) {
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
-    assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
     let problem: Value = serde_json::from_slice(body).expect("problem+json");
     assert_eq!(problem["code"], "REQUEST_TIMEOUT", "{problem}");
     assert_eq!(problem["instance"], "/graphql", "{problem}");
@@ -329,7 +333,11 @@ impl H2 {
     }
 
     async fn send(&mut self, req: http::Request<Full<Bytes>>) -> (u16, Value) {
-        let res = self.sender.send_request(req).await.expect("HTTP/2 response");
+        let res = self
+            .sender
+            .send_request(req)
+            .await
+            .expect("HTTP/2 response");
         assert_eq!(res.version(), http::Version::HTTP_2);
         let status = res.status().as_u16();
         let body = res.into_body().collect().await.expect("body").to_bytes();
@@ -378,7 +386,10 @@ async fn http2_prior_knowledge_gets_the_same_answers_as_http1() {
         .await
         .expect("HTTP/1.1 request");
     assert_eq!(h1_gql.version(), http::Version::HTTP_11);
-    let h1_gql = (h1_gql.status().as_u16(), h1_gql.json::<Value>().await.unwrap());
+    let h1_gql = (
+        h1_gql.status().as_u16(),
+        h1_gql.json::<Value>().await.unwrap(),
+    );
     let h1_rest = app
         .client
         .get(app.url(&rest_path))
@@ -386,7 +397,10 @@ async fn http2_prior_knowledge_gets_the_same_answers_as_http1() {
         .send()
         .await
         .expect("HTTP/1.1 request");
-    let h1_rest = (h1_rest.status().as_u16(), h1_rest.json::<Value>().await.unwrap());
+    let h1_rest = (
+        h1_rest.status().as_u16(),
+        h1_rest.json::<Value>().await.unwrap(),
+    );
 
     assert_eq!(h2_gql, h1_gql);
     assert_eq!(h2_gql.1["data"]["projects"]["nodes"][0]["name"], "Over h2");
@@ -405,9 +419,15 @@ async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(h2.send(req).await.0, 200);
     let idle = Instant::now();
     let ended = tokio::time::timeout(Duration::from_secs(4), h2.conn).await;
-    let ended = ended.expect("closed within the idle timeout").expect("task");
+    let ended = ended
+        .expect("closed within the idle timeout")
+        .expect("task");
     assert!(ended.is_ok(), "closed in good order (GOAWAY): {ended:?}");
-    assert!(idle.elapsed() >= Duration::from_millis(900), "{:?}", idle.elapsed());
+    assert!(
+        idle.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        idle.elapsed()
+    );
 }
 
 #[tokio::test]
