@@ -69,6 +69,19 @@ async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.addr).await.expect("connect")
 }
 
+/// `n` connections that have each been answered once and are kept alive.
+async fn kept_alive(app: &TestApp, n: usize) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let mut stream = connect(app).await;
+        stream.write_all(LIVE).await.expect("write");
+        let (head, _) = read_response(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        held.push(stream);
+    }
+    held
+}
+
 #[tokio::test]
 async fn half_sent_requests_do_not_stop_others_and_are_dropped_at_the_header_deadline() {
     const SLOW: usize = 2_000;
@@ -245,14 +258,7 @@ async fn a_body_unfinished_at_the_request_timeout_gets_408() {
 #[tokio::test]
 async fn at_the_connection_cap_health_answers_once_a_connection_frees() {
     let app = spawn_app_with(|s| s.max_connections = Some(3)).await;
-    let mut held = Vec::new();
-    for _ in 0..3 {
-        let mut stream = connect(&app).await;
-        stream.write_all(LIVE).await.expect("write");
-        let (head, _) = read_response(&mut stream).await;
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        held.push(stream);
-    }
+    let mut held = kept_alive(&app, 3).await;
     // The fourth waits in the kernel's backlog: connected, but not accepted or answered.
     let mut waiting = connect(&app).await;
     waiting.write_all(LIVE).await.expect("write");
@@ -280,14 +286,7 @@ async fn at_the_connection_cap_health_answers_once_a_connection_frees() {
 #[tokio::test]
 async fn beyond_the_per_address_cap_a_connection_gets_503_and_is_closed() {
     let app = spawn_app_with(|s| s.max_connections_per_ip = 2).await;
-    let mut held = Vec::new();
-    for _ in 0..2 {
-        let mut stream = connect(&app).await;
-        stream.write_all(LIVE).await.expect("write");
-        let (head, _) = read_response(&mut stream).await;
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        held.push(stream);
-    }
+    let mut held = kept_alive(&app, 2).await;
     let mut third = connect(&app).await;
     let said = read_until_closed(&mut third, Duration::from_secs(2))
         .await
