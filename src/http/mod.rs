@@ -102,7 +102,7 @@ async fn deadline(
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         // The client, not the server, was slow: its body had not arrived.
-        Err(_) if body.is_some_and(|b| !b.is_complete()) => {
+        Err(_) if body.is_some_and(|b| b.is_awaited()) => {
             tracing::info!(
                 timeout_s = limit.as_secs(),
                 "request body not received in time"

@@ -22,13 +22,17 @@ pub struct BodyWatch(Arc<Flags>);
 
 #[derive(Debug, Default)]
 struct Flags {
+    /// Someone has started reading the body.
+    read: AtomicBool,
     complete: AtomicBool,
     too_slow: AtomicBool,
 }
 
 impl BodyWatch {
-    pub fn is_complete(&self) -> bool {
-        self.0.complete.load(Ordering::Relaxed)
+    /// The body was being read, and had not all arrived: the client is the one keeping the
+    /// request waiting.
+    pub fn is_awaited(&self) -> bool {
+        self.0.read.load(Ordering::Relaxed) && !self.0.complete.load(Ordering::Relaxed)
     }
 
     pub fn was_too_slow(&self) -> bool {
@@ -74,8 +78,14 @@ impl RatedBody {
     }
 
     fn deadline(&self) -> Instant {
-        let earned = Duration::from_secs_f64(self.received as f64 / self.policy.min_rate as f64);
-        self.start + self.policy.grace + earned
+        let earned_ms = self.received.saturating_mul(1000) / self.policy.min_rate.max(1);
+        let allowed = self
+            .policy
+            .grace
+            .saturating_add(Duration::from_millis(earned_ms));
+        self.start
+            .checked_add(allowed)
+            .unwrap_or_else(|| self.start + Duration::from_secs(86_400 * 365))
     }
 
     fn finished(&self) {
@@ -92,6 +102,7 @@ impl Body for RatedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
+        this.watch.0.read.store(true, Ordering::Relaxed);
         if this.watch.was_too_slow() {
             return Poll::Ready(Some(Err(BodyTooSlow.into())));
         }

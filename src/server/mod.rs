@@ -47,9 +47,9 @@ pub struct Transport {
     pub http2_max_streams: u32,
 }
 
-/// Largest HTTP/2 header block accepted (HTTP/1's limit is hyper's default 100 headers in a
-/// ~400 KiB buffer; real requests need a few KiB).
-const HTTP2_MAX_HEADER_LIST: u32 = 64 * 1024;
+/// Largest HTTP/2 header block accepted (hyper's default, stated: a bearer token and the usual
+/// headers need a few KiB).
+const HTTP2_MAX_HEADER_LIST: u32 = 16 * 1024;
 /// How often at most the "connection cap reached" warning is logged.
 const CAP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
