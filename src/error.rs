@@ -26,10 +26,11 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ServiceUnavailable,
     InternalServerError,
+    RequestTimeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::BadUserInput,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -46,6 +47,7 @@ impl ErrorCode {
         Self::MethodNotAllowed,
         Self::ServiceUnavailable,
         Self::InternalServerError,
+        Self::RequestTimeout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 }

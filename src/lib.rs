@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod rest;
 pub mod security;
+pub mod server;
 pub mod state;
 pub mod telemetry;
 
@@ -121,25 +122,29 @@ impl Application {
         );
         let limits = state.services.rate_limits.clone();
         security::spawn_housekeeping(&tasks, shutdown.clone(), limits);
-        let stop = shutdown.clone();
-        let served = axum::serve(
+        // A child token: the server stops on the signal or on `shutdown`, and background jobs
+        // keep running until the server has drained.
+        let stop = shutdown.child_token();
+        let serving = server::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+            router,
+            server::Transport::from_settings(&state.settings),
+            stop.clone(),
+        );
+        let stopping = async move {
             tokio::select! {
                 () = signal => {}
                 () = stop.cancelled() => {}
             }
-            tracing::info!("shutting down: draining in-flight requests");
-        })
-        .await;
+            stop.cancel();
+        };
+        tokio::join!(serving, stopping);
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
         state.db().clone().close().await;
         tracing::info!("stopped");
-        served
+        Ok(())
     }
 }
 

@@ -17,3 +17,4 @@ mod protection;
 mod rest;
 mod status;
 mod tickets;
+mod transport;
