@@ -176,6 +176,16 @@ pub struct Settings {
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,
+
+    /// Seconds `serve` waits for an unreachable PostgreSQL at start, answering 503 meanwhile,
+    /// before it exits (default: waits for ever; 0: exits at once).
+    #[arg(
+        long,
+        env = "NEOFORGE_DB_WAIT",
+        value_name = "NEOFORGE_DB_WAIT",
+        global = true
+    )]
+    pub db_wait: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

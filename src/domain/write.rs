@@ -30,6 +30,8 @@ impl Tx<'_> {
 /// Runs `work` in one write transaction, exactly once per idempotency key: `operation` and
 /// `input` (the canonical input, without the key) scope and fingerprint the key. Without a key it
 /// simply runs; with `NEOFORGE_IDEMPOTENCY_REQUIRED` a missing key is refused first.
+/// `work` is `Clone` because a transaction that loses a race (serialization failure, deadlock)
+/// is run again from the start, with a fresh copy of what the work captured.
 pub async fn keyed<T, I, F>(
     cx: &RequestContext,
     operation: &str,
@@ -40,7 +42,7 @@ pub async fn keyed<T, I, F>(
 where
     T: Serialize + DeserializeOwned,
     I: Serialize,
-    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
+    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone,
 {
     let engine = cx.idempotency();
     let key = options.idempotency_key.as_deref();
@@ -54,7 +56,7 @@ where
 pub async fn transaction<T, F>(cx: &RequestContext, work: F) -> Result<T>
 where
     T: Serialize + DeserializeOwned,
-    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
+    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone,
 {
     let (value, _) = cx
         .idempotency()
