@@ -128,9 +128,7 @@ impl Db {
         });
         Self {
             conn,
-            sqlite_writer: settings
-                .is_sqlite()
-                .then(|| Arc::new(Mutex::new(()))),
+            sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
             unavailable: Arc::default(),
         }

@@ -331,7 +331,11 @@ mod tests {
         for code in ["5", "517", "6", "262"] {
             assert_eq!(DbFault::of_sqlite(code), Unavailable, "SQLite {code}");
         }
-        assert_eq!(DbFault::of_sqlite("2067"), Other, "a unique violation is not transient");
+        assert_eq!(
+            DbFault::of_sqlite("2067"),
+            Other,
+            "a unique violation is not transient"
+        );
         let pool = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
         let err = Error::from(pool);
         assert_eq!(err.code(), ErrorCode::ServiceUnavailable);

@@ -18,7 +18,8 @@ pub async fn live() -> Json<serde_json::Value> {
 pub async fn ready(State(state): State<AppState>) -> Response {
     let unavailable = |reason: String| {
         tracing::warn!(%reason, "not ready");
-        let body = Json(json!({ "status": "unavailable", "dependency": "database", "reason": reason }));
+        let body =
+            Json(json!({ "status": "unavailable", "dependency": "database", "reason": reason }));
         (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],

@@ -86,7 +86,11 @@ async fn create(app: &TestApp, token: &str, key: &str) -> Answer {
 fn assert_retryable(key: &str, answer: &Answer) {
     match answer.status {
         200..=299 => {}
-        503 | 409 => assert!(answer.retry_after, "{key}: {} without Retry-After", answer.status),
+        503 | 409 => assert!(
+            answer.retry_after,
+            "{key}: {} without Retry-After",
+            answer.status
+        ),
         other => panic!("{key}: answered {other}: {}", answer.body),
     }
 }
@@ -100,10 +104,22 @@ async fn keyed_load_across(
     round: &str,
     fault: impl Future<Output = ()>,
 ) -> (usize, usize) {
+    // Clients keep sending until the fault has come and gone, so writes land before, during
+    // and after it.
+    let over = std::sync::atomic::AtomicBool::new(false);
+    let fault = async {
+        fault.await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        over.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
     let clients = (0..4).map(|c| {
+        let over = &over;
         async move {
             let mut answers = Vec::new();
-            for i in 0..12 {
+            for i in 0..60 {
+                if i >= 8 && over.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
                 let key = format!("{round}-{c}-{i}");
                 let answer = create(app, token, &key).await;
                 assert_retryable(&key, &answer);
@@ -119,7 +135,10 @@ async fn keyed_load_across(
     let mut ids: HashMap<String, String> = HashMap::new();
     for (key, answer) in &answers {
         if answer.status < 300 {
-            ids.insert(key.clone(), answer.body["id"].as_str().unwrap_or("").to_owned());
+            ids.insert(
+                key.clone(),
+                answer.body["id"].as_str().unwrap_or("").to_owned(),
+            );
         }
     }
     // Retried after the fault, every key lands, and an acknowledged one replays its first result.
@@ -134,7 +153,11 @@ async fn keyed_load_across(
                 }
                 break;
             }
-            assert!(Instant::now() < deadline, "{key} never landed: {}", again.body);
+            assert!(
+                Instant::now() < deadline,
+                "{key} never landed: {}",
+                again.body
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -150,7 +173,9 @@ async fn keyed_load_across(
     for (key, id) in &ids {
         let n = count(
             &direct,
-            format!("SELECT COUNT(*) AS n FROM projects WHERE id::text = '{id}' AND name = '{key}'"),
+            format!(
+                "SELECT COUNT(*) AS n FROM projects WHERE id::text = '{id}' AND name = '{key}'"
+            ),
         )
         .await;
         assert_eq!(n, 1, "acknowledged {key} ({id}) is present");
@@ -176,7 +201,7 @@ async fn keyed_writes_ride_out_a_restart_and_an_admin_shutdown() {
         proxy.set(Mode::Pass);
     };
     let (sent, refused) = keyed_load_across(&app, &db, &token, "restart", restart).await;
-    eprintln!("restart: {sent} keyed creates, {refused} refused with 503/409 during the fault");
+    eprintln!("restart: {sent} keyed creates, {refused} refused with 503/409");
     assert!(refused > 0, "the fault was felt");
 
     // `pg_terminate_backend`, what `pg_ctl stop -m fast` does to each session (57P01), on this
@@ -222,13 +247,11 @@ async fn a_black_hole_is_a_prompt_503_and_the_pool_recovers() {
 
     proxy.set(Mode::BlackHole);
     let started = Instant::now();
-    let answers = futures::future::join_all(
-        (0..6).map(|i| {
-            let token = token.clone();
-            let app = &app;
-            async move { create(app, &token, &format!("hole-{i}")).await }
-        }),
-    )
+    let answers = futures::future::join_all((0..6).map(|i| {
+        let token = token.clone();
+        let app = &app;
+        async move { create(app, &token, &format!("hole-{i}")).await }
+    }))
     .await;
     let took = started.elapsed();
     for answer in &answers {
@@ -236,7 +259,10 @@ async fn a_black_hole_is_a_prompt_503_and_the_pool_recovers() {
         assert!(answer.retry_after);
     }
     // NEOFORGE_REQUEST_TIMEOUT is 3 s here.
-    assert!(took < Duration::from_secs(5), "answered within the request timeout: {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "answered within the request timeout: {took:?}"
+    );
 
     proxy.set(Mode::Pass);
     let restored = Instant::now();
@@ -246,10 +272,16 @@ async fn a_black_hole_is_a_prompt_503_and_the_pool_recovers() {
         if answer.status == 201 {
             break;
         }
-        assert!(restored.elapsed() < Duration::from_secs(10), "pool never recovered");
+        assert!(
+            restored.elapsed() < Duration::from_secs(10),
+            "pool never recovered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("black hole: 6 requests answered 503 in {took:?}; recovered {:?} after restore", restored.elapsed());
+    eprintln!(
+        "black hole: 6 requests answered 503 in {took:?}; recovered {:?} after restore",
+        restored.elapsed()
+    );
     // No connection leaked: the pool (5) plus the status listener at most.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let open = proxy.open_connections();
@@ -267,8 +299,12 @@ async fn serve_starts_without_the_database_and_becomes_ready_by_itself() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
         probe.local_addr().expect("addr").port()
     };
-    let down = format!("127.0.0.1:{port}").parse::<SocketAddr>().expect("addr");
-    let with_password = db.url.replacen("postgres://postgres@", "postgres://postgres:sekret@", 1);
+    let down = format!("127.0.0.1:{port}")
+        .parse::<SocketAddr>()
+        .expect("addr");
+    let with_password = db
+        .url
+        .replacen("postgres://postgres@", "postgres://postgres:sekret@", 1);
     let url = crate::common::fault::with_host(&with_password, down);
 
     // NEOFORGE_DB_WAIT=0: fail fast, naming where and why, never the password.
@@ -286,31 +322,67 @@ async fn serve_starts_without_the_database_and_becomes_ready_by_itself() {
 
     // Default: serve, say why not ready, refuse API requests with 503.
     let app = spawn_app_on(TestDatabase::shared(&url), |s| s.db_connect_timeout = 1).await;
-    let live = app.client.get(app.url("/health/live")).send().await.expect("live");
+    let live = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .expect("live");
     assert_eq!(live.status(), 200);
-    let ready = app.client.get(app.url("/health/ready")).send().await.expect("ready");
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("ready");
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().await.expect("json");
     assert_eq!(body["dependency"], "database", "{body}");
-    assert!(body["reason"].as_str().unwrap_or("").contains("refused"), "{body}");
-    let rest = app.client.get(app.url("/api/v1/projects")).send().await.expect("rest");
+    assert!(
+        body["reason"].as_str().unwrap_or("").contains("refused"),
+        "{body}"
+    );
+    let rest = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .expect("rest");
     assert_eq!(rest.status(), 503);
     assert!(rest.headers().contains_key("retry-after"));
     assert_eq!(rest.headers()["content-type"], "application/problem+json");
-    let gql = app.graphql("{ projects(first: 1) { edges { node { id } } } }", json!({}), None).await;
+    let gql = app
+        .graphql(
+            "{ projects(first: 1) { edges { node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await;
     assert_eq!(gql.status(), 503);
     let gql: Value = gql.json().await.expect("json");
-    assert_eq!(crate::common::error_code(&gql), "SERVICE_UNAVAILABLE", "{gql}");
+    assert_eq!(
+        crate::common::error_code(&gql),
+        "SERVICE_UNAVAILABLE",
+        "{gql}"
+    );
 
     // The database appears: ready without a restart, schema migrated.
     let proxy = FaultProxy::start_on(down, upstream).await;
     let appeared = Instant::now();
     loop {
-        let ready = app.client.get(app.url("/health/ready")).send().await.expect("ready");
+        let ready = app
+            .client
+            .get(app.url("/health/ready"))
+            .send()
+            .await
+            .expect("ready");
         if ready.status() == 200 {
             break;
         }
-        assert!(appeared.elapsed() < Duration::from_secs(20), "never became ready");
+        assert!(
+            appeared.elapsed() < Duration::from_secs(20),
+            "never became ready"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     eprintln!("ready {:?} after the database appeared", appeared.elapsed());
@@ -345,11 +417,22 @@ async fn serialization_failures_are_retried_with_their_idempotency_record() {
         .expect("install the trigger");
 
     let first = create(&app, &token, "raced").await;
-    assert_eq!(first.status, 201, "two lost races are retried away: {}", first.body);
+    assert_eq!(
+        first.status, 201,
+        "two lost races are retried away: {}",
+        first.body
+    );
     let replay = create(&app, &token, "raced").await;
     assert_eq!(replay.status, 201);
-    assert_eq!(replay.body["id"], first.body["id"], "the idempotency record committed too");
-    let n = count(&direct, "SELECT COUNT(*) AS n FROM projects WHERE name = 'raced'".into()).await;
+    assert_eq!(
+        replay.body["id"], first.body["id"],
+        "the idempotency record committed too"
+    );
+    let n = count(
+        &direct,
+        "SELECT COUNT(*) AS n FROM projects WHERE name = 'raced'".into(),
+    )
+    .await;
     assert_eq!(n, 1);
 
     // A race lost every time: 503 with Retry-After, nothing stored, and the key still usable.
@@ -397,4 +480,59 @@ async fn a_sqlite_writer_locked_out_beyond_the_busy_timeout_gets_503() {
     other.close().await.ok();
     assert_eq!(create(&app, &token, "locked-out").await.status, 201);
     app.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn stopping_under_load_cuts_no_request_off() {
+    let app = spawn_app_with(|_| {}).await;
+    let token = app.user("drain@example.com").await;
+    let url = app.url("/api/v1/projects");
+    let stopping = std::sync::atomic::AtomicBool::new(false);
+    let clients = (0..4).map(|c| {
+        let (url, token, stopping) = (&url, &token, &stopping);
+        async move {
+            // A connection per request: an idle keep-alive connection closed by the server is
+            // the client's to retry, not a request cut off.
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("client");
+            let (mut answered, mut refused) = (0, 0);
+            for i in 0..200 {
+                let sent = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("drain-{c}-{i}"))
+                    .json(&json!({ "name": format!("drain-{c}-{i}") }))
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(res) => {
+                        let status = res.status().as_u16();
+                        assert!(matches!(status, 201 | 503), "answered {status}");
+                        res.bytes().await.expect("a whole body, never cut off");
+                        answered += 1;
+                    }
+                    Err(err) => {
+                        assert!(err.is_connect(), "cut off mid-request: {err:?}");
+                        refused += 1;
+                        if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                            break;
+                        }
+                    }
+                }
+            }
+            (answered, refused)
+        }
+    });
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        app.stop().await.expect("clean stop");
+    };
+    let (counts, ()) = tokio::join!(futures::future::join_all(clients), stop);
+    let answered: usize = counts.iter().map(|c| c.0).sum();
+    eprintln!("stop under load: {answered} requests answered whole, then refused at connect");
+    assert!(answered > 0);
 }

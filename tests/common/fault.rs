@@ -84,7 +84,11 @@ pub fn with_host(url: &str, addr: SocketAddr) -> String {
     let rest = &url[scheme_end..];
     let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let userinfo = rest[..host_end].rfind('@').map_or("", |at| &rest[..=at]);
-    format!("{}{userinfo}{addr}{}", &url[..scheme_end], &rest[host_end..])
+    format!(
+        "{}{userinfo}{addr}{}",
+        &url[..scheme_end],
+        &rest[host_end..]
+    )
 }
 
 impl Drop for FaultProxy {
@@ -137,19 +141,20 @@ async fn relay(mut client: TcpStream, upstream: SocketAddr, mut mode: watch::Rec
             },
             changed = mode.changed() => {
                 if changed.is_err() { break; }
-                match *mode.borrow_and_update() {
-                    Mode::Cut => {
-                        reset(server);
-                        return reset(client);
-                    }
-                    Mode::BlackHole => {
-                        let _ = mode.wait_for(|m| *m != Mode::BlackHole).await;
-                        reset(server);
-                        return reset(client);
-                    }
-                    Mode::Pass | Mode::Slow(_) => {}
-                }
             }
+        }
+        let now = *mode.borrow_and_update();
+        match now {
+            Mode::Cut => {
+                reset(server);
+                return reset(client);
+            }
+            Mode::BlackHole => {
+                let _ = mode.wait_for(|m| *m != Mode::BlackHole).await;
+                reset(server);
+                return reset(client);
+            }
+            Mode::Pass | Mode::Slow(_) => {}
         }
     }
     let _ = client.shutdown().await;
