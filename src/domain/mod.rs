@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod batch;
 pub mod context;
+pub mod listing;
 pub mod pagination;
 pub mod patch;
 pub mod posts;

@@ -63,6 +63,21 @@ pub struct Idempotency {
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
+/// A result the engine can store with its key and replay.
+pub trait Stored: Serialize + DeserializeOwned {}
+impl<T: Serialize + DeserializeOwned> Stored for T {}
+
+/// The work of one write transaction: given the transaction and the caller's context.
+/// `Clone`, so that a transaction that lost a race can be run again from the start.
+pub trait TxWork<C: ?Sized, T>:
+    for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>> + Clone
+{
+}
+impl<C: ?Sized, T, F> TxWork<C, T> for F where
+    F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>> + Clone
+{
+}
+
 /// One keyed request: who, what, and the hash of its canonical input.
 pub struct Keyed {
     scope: String,
@@ -125,18 +140,13 @@ impl Idempotency {
     /// `with` is handed to `work` beside the transaction (the caller's request context), so the
     /// work can borrow it rather than clone it.
     #[tracing::instrument(skip_all, fields(idempotency.outcome = tracing::field::Empty))]
-    pub async fn run<T, C, F>(
+    pub async fn run<T: Stored, C: Sync + ?Sized>(
         &self,
         db: &Db,
         keyed: Option<Keyed>,
         with: &C,
-        work: F,
-    ) -> Result<(T, Outcome)>
-    where
-        T: Serialize + DeserializeOwned,
-        C: Sync + ?Sized,
-        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>> + Clone,
-    {
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
         let span = tracing::Span::current();
         let mut attempt = 1;
         // A serialization failure or deadlock rolled the whole transaction back, idempotency
@@ -171,29 +181,24 @@ impl Idempotency {
         result
     }
 
-    async fn run_once<T, C, F>(db: &Db, with: &C, work: F) -> Result<(T, Outcome)>
-    where
-        C: Sync + ?Sized,
-        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
-    {
+    async fn run_once<T, C: Sync + ?Sized>(
+        db: &Db,
+        with: &C,
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
         let tx = db.begin_write().await?;
         let value = work(&tx, with).await?;
         tx.commit().await?;
         Ok((value, Outcome::Stored))
     }
 
-    async fn run_keyed<T, C, F>(
+    async fn run_keyed<T: Stored, C: Sync + ?Sized>(
         &self,
         db: &Db,
         keyed: &Keyed,
         with: &C,
-        work: F,
-    ) -> Result<(T, Outcome)>
-    where
-        T: Serialize + DeserializeOwned,
-        C: Sync + ?Sized,
-        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
-    {
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
         // A completed key never changes until it expires: replay it without a transaction, a
         // lock or the in-flight check, so concurrent retries of a finished request all replay.
         if let Some(replay) = completed(db.conn(), keyed).await? {
