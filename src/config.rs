@@ -208,6 +208,16 @@ pub struct Settings {
     /// Most concurrent streams (requests) on one HTTP/2 connection.
     #[arg(long, env = "NEOFORGE_HTTP2_MAX_STREAMS", value_name = "NEOFORGE_HTTP2_MAX_STREAMS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
     pub http2_max_streams: u32,
+
+    /// Seconds `serve` waits for an unreachable PostgreSQL at start, answering 503 meanwhile,
+    /// before it exits (default: waits for ever; 0: exits at once).
+    #[arg(
+        long,
+        env = "NEOFORGE_DB_WAIT",
+        value_name = "NEOFORGE_DB_WAIT",
+        global = true
+    )]
+    pub db_wait: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod rest;
 pub mod security;
 pub mod server;
+pub mod startup;
 pub mod state;
 pub mod telemetry;
 
@@ -30,7 +31,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
-use crate::db::Db;
 use crate::domain::context::Services;
 use crate::domain::status_feed::StatusFeed;
 use crate::idempotency::Idempotency;
@@ -46,17 +46,18 @@ pub struct Application {
     tasks: TaskTracker,
     /// Delivers status events to subscribers; on PostgreSQL its listener runs as a background job.
     status_feed: StatusFeed,
+    /// When the database was unreachable at start: the job that brings it up.
+    bring_up: Option<startup::BringUp>,
 }
 
 impl Application {
     /// Validates settings, connects, applies migrations (if enabled) and binds the listener.
+    /// A PostgreSQL that cannot be reached yet is waited for in the background (see
+    /// [`startup`]) unless `NEOFORGE_DB_WAIT=0`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         metrics::handle();
-        let db = Db::connect(&settings).await?;
-        if settings.auto_migrate {
-            db.migrate_up(&settings).await?;
-        }
+        let (db, bring_up) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();
         let status_feed = StatusFeed::new(db.backend(), shutdown.child_token());
@@ -84,6 +85,7 @@ impl Application {
             shutdown,
             tasks: TaskTracker::new(),
             status_feed,
+            bring_up,
         })
     }
 
@@ -108,7 +110,12 @@ impl Application {
             shutdown,
             tasks,
             status_feed,
+            bring_up,
         } = self;
+        let gave_up = bring_up.as_ref().map(startup::BringUp::gave_up);
+        if let Some(bring_up) = bring_up {
+            tasks.spawn(bring_up.run(state.db().clone(), shutdown.clone()));
+        }
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
             let url = state.settings.database_url.clone();
@@ -144,7 +151,10 @@ impl Application {
         tasks.wait().await;
         state.db().clone().close().await;
         tracing::info!("stopped");
-        Ok(())
+        match gave_up.and_then(|g| g.get().cloned()) {
+            Some(message) => Err(std::io::Error::other(message)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -26,9 +26,10 @@ impl Tx<'_> {
     }
 }
 
-/// What a write does inside its transaction.
-pub trait Work<T>: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> {}
-impl<T, F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>> Work<T> for F {}
+/// What a write does inside its transaction. `Clone`, so that a transaction that lost a race
+/// can be run again from the start.
+pub trait Work<T>: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone {}
+impl<T, F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone> Work<T> for F {}
 
 /// Runs `work` in one write transaction, exactly once per idempotency key: `operation` and
 /// `input` (the canonical input, without the key) scope and fingerprint the key. Without a key it

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::rest::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::startup::gate,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::security::enforce,
         ))
         // Outermost of the two: the caller is decided once, before the budgets that use it.

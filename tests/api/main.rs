@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod cli;
 mod docs;
+mod faults;
 mod graphql_http;
 mod health;
 mod idempotency;
