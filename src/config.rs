@@ -186,6 +186,48 @@ pub struct Settings {
     /// delay when a notification is lost. 0 reads the database on every request.
     #[arg(long, env = "NEOFORGE_SESSION_CACHE_TTL", value_name = "NEOFORGE_SESSION_CACHE_TTL", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=5), global = true)]
     pub session_cache_ttl: u64,
+
+    /// Seconds a client has to send a request's headers, counted from the connection's accept
+    /// or from the request's first byte (408 and close beyond). It is also the grace period
+    /// before the body rate floor applies.
+    #[arg(long, env = "NEOFORGE_HEADER_TIMEOUT", value_name = "NEOFORGE_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub header_timeout: u64,
+
+    /// Seconds an idle keep-alive connection stays open (longer than a load balancer's usual 60,
+    /// so the balancer closes first).
+    #[arg(long, env = "NEOFORGE_KEEPALIVE_TIMEOUT", value_name = "NEOFORGE_KEEPALIVE_TIMEOUT", default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub keepalive_timeout: u64,
+
+    /// Slowest accepted request body, in bytes per second averaged from the request's start
+    /// (after `NEOFORGE_HEADER_TIMEOUT` seconds of grace); slower bodies get 408 and the
+    /// connection closes. 0: no floor (the request timeout still applies).
+    #[arg(long, env = "NEOFORGE_BODY_MIN_RATE", value_name = "NEOFORGE_BODY_MIN_RATE", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(0..=1_073_741_824), global = true)]
+    pub body_min_rate: u64,
+
+    /// Most client connections open at once; beyond it the server stops accepting and the
+    /// kernel's backlog holds the rest (default: the descriptor limit less room for the
+    /// database pool, logs and telemetry).
+    #[arg(long, env = "NEOFORGE_MAX_CONNECTIONS", value_name = "NEOFORGE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub max_connections: Option<u32>,
+
+    /// Most connections open at once from one client address (an IPv6 /64 counts as one);
+    /// further ones get 503 and are closed. 0: no per-address cap.
+    #[arg(long, env = "NEOFORGE_MAX_CONNECTIONS_PER_IP", value_name = "NEOFORGE_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1_000_000), global = true)]
+    pub max_connections_per_ip: u32,
+
+    /// Most concurrent streams (requests) on one HTTP/2 connection.
+    #[arg(long, env = "NEOFORGE_HTTP2_MAX_STREAMS", value_name = "NEOFORGE_HTTP2_MAX_STREAMS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
+    pub http2_max_streams: u32,
+
+    /// Seconds `serve` waits for an unreachable PostgreSQL at start, answering 503 meanwhile,
+    /// before it exits (default: waits for ever; 0: exits at once).
+    #[arg(
+        long,
+        env = "NEOFORGE_DB_WAIT",
+        value_name = "NEOFORGE_DB_WAIT",
+        global = true
+    )]
+    pub db_wait: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -27,6 +27,9 @@ pub struct Db {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// SQL statements executed through this pool (tests assert DataLoader batching with it).
     statements: Arc<AtomicU64>,
+    /// Why the database cannot serve yet (unreachable at start, migrations not applied);
+    /// `None` once it can. See [`crate::startup`].
+    unavailable: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 /// A write transaction. On SQLite it holds the writer gate until commit or drop.
@@ -74,6 +77,20 @@ impl Migration {
 impl Db {
     #[tracing::instrument(skip_all, fields(db.url = %redact_url(&settings.database_url)))]
     pub async fn connect(settings: &Settings) -> Result<Self, DbErr> {
+        let conn = Database::connect(Self::options(settings)).await?;
+        Ok(Self::around(conn, settings))
+    }
+
+    /// A pool that opens its connections on first use: for starting while the database is
+    /// unreachable ([`crate::startup`]).
+    pub async fn connect_lazily(settings: &Settings) -> Result<Self, DbErr> {
+        let mut opts = Self::options(settings);
+        opts.connect_lazy(true);
+        let conn = Database::connect(opts).await?;
+        Ok(Self::around(conn, settings))
+    }
+
+    fn options(settings: &Settings) -> ConnectOptions {
         let mut opts = ConnectOptions::new(settings.database_url.clone());
         let connect_timeout = Duration::from_secs(settings.db_connect_timeout);
         opts.max_connections(settings.db_max_connections)
@@ -85,8 +102,7 @@ impl Db {
             // connection that sat idle may have been dropped by the server or a proxy.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
-        let sqlite = settings.is_sqlite();
-        if sqlite {
+        if settings.is_sqlite() {
             // WAL lets readers proceed while the single writer writes; the busy timeout covers the
             // brief moments another process (e.g. `neoforge migrate`) holds the lock.
             opts.map_sqlx_sqlite_opts(|o| {
@@ -99,7 +115,10 @@ impl Db {
         } else {
             opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout));
         }
-        let mut conn = Database::connect(opts).await?;
+        opts
+    }
+
+    fn around(mut conn: DatabaseConnection, settings: &Settings) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         let exported = metrics::counter!("db_statements_total");
@@ -107,11 +126,27 @@ impl Db {
             counter.fetch_add(1, AtomicOrdering::Relaxed);
             exported.increment(1);
         });
-        Ok(Self {
+        Self {
             conn,
-            sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))),
+            sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
-        })
+            unavailable: Arc::default(),
+        }
+    }
+
+    /// Why the database cannot serve yet, if it cannot.
+    pub fn unavailable(&self) -> Option<String> {
+        self.unavailable
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn set_unavailable(&self, reason: Option<String>) {
+        *self
+            .unavailable
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = reason;
     }
 
     pub fn statements_executed(&self) -> u64 {

@@ -26,10 +26,11 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ServiceUnavailable,
     InternalServerError,
+    RequestTimeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::BadUserInput,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -46,6 +47,7 @@ impl ErrorCode {
         Self::MethodNotAllowed,
         Self::ServiceUnavailable,
         Self::InternalServerError,
+        Self::RequestTimeout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 }
@@ -172,9 +175,16 @@ impl Error {
             Self::IdempotencyKeyInUse { retry_after } | Self::RateLimited { retry_after } => {
                 Some(*retry_after)
             }
+            // Lost races clear at once; an outage takes a few seconds to notice and fix.
+            Self::Unavailable(_) if self.is_contention() => Some(Duration::from_secs(1)),
             Self::Unavailable(_) => Some(Duration::from_secs(5)),
             _ => None,
         }
+    }
+
+    /// A serialization failure or deadlock: the transaction helper runs the work again.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, Self::Unavailable(err) if DbFault::of(err) == DbFault::Contention)
     }
 
     /// Logs server-side failures once, with the full cause chain, inside the current request span
@@ -182,7 +192,8 @@ impl Error {
     pub fn log(&self) {
         match self {
             Self::Internal(err) => tracing::error!(error = format!("{err:#}"), "internal error"),
-            Self::Unavailable(err) => tracing::error!(error = %err, "database unavailable"),
+            // Transient by definition: worth a warning, not a page.
+            Self::Unavailable(err) => tracing::warn!(error = %err, "database unavailable"),
             _ => {}
         }
     }
@@ -208,11 +219,84 @@ impl From<DbErr> for Error {
             // PostgreSQL text cannot hold NUL; whatever field carried one, it is bad input.
             return Self::BadRequest("text must not contain NUL characters".into());
         }
-        match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
-                Self::Unavailable(err)
+        match DbFault::of(&err) {
+            DbFault::Unavailable | DbFault::Contention => Self::Unavailable(err),
+            DbFault::Other => Self::Internal(err.into()),
+        }
+    }
+}
+
+/// What a database failure means for the request that met it. Decided here and nowhere else:
+/// the transaction helper retries [`DbFault::Contention`], the HTTP and GraphQL mappings answer
+/// 503 for the transient kinds, and only [`DbFault::Other`] is a bug (500).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbFault {
+    /// The database, or the way to it, is down, restarting, overloaded, read-only after a
+    /// failover, or busy beyond its timeouts: worth retrying later, not a bug.
+    Unavailable,
+    /// The transaction lost a race (serialization failure, deadlock): running the whole
+    /// transaction again is expected to succeed.
+    Contention,
+    /// Anything else: a bug or a schema problem.
+    Other,
+}
+
+impl DbFault {
+    pub fn of(err: &DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                Self::of_sqlx(e)
             }
-            _ => Self::Internal(err.into()),
+            _ => Self::Other,
+        }
+    }
+
+    fn of_sqlx(err: &sea_orm::sqlx::Error) -> Self {
+        use sea_orm::sqlx::Error as E;
+        match err {
+            E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed => {
+                Self::Unavailable
+            }
+            E::WorkerCrashed => Self::Unavailable,
+            E::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db
+                    .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                    .is_some()
+                {
+                    Self::of_sqlite(&code)
+                } else {
+                    Self::of_sqlstate(&code)
+                }
+            }
+            _ => Self::Other,
+        }
+    }
+
+    /// PostgreSQL SQLSTATE codes (appendix A of its manual).
+    pub fn of_sqlstate(code: &str) -> Self {
+        match code {
+            "40001" | "40P01" => Self::Contention,
+            // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 57014
+            // statement timeout / cancel, 25006 read-only transaction (we reached a replica
+            // after a failover), 53300 too many connections, 55P03 lock timeout.
+            "57P01" | "57P02" | "57P03" | "57014" | "25006" | "53300" | "55P03" => {
+                Self::Unavailable
+            }
+            // Class 08: connection exception.
+            c if c.starts_with("08") => Self::Unavailable,
+            _ => Self::Other,
+        }
+    }
+
+    /// SQLite (extended) result codes: BUSY and LOCKED mean the busy timeout ran out.
+    pub fn of_sqlite(code: &str) -> Self {
+        const SQLITE_BUSY: i32 = 5;
+        const SQLITE_LOCKED: i32 = 6;
+        match code.parse::<i32>().map(|c| c & 0xff) {
+            Ok(SQLITE_BUSY | SQLITE_LOCKED) => Self::Unavailable,
+            _ => Self::Other,
         }
     }
 }
@@ -226,6 +310,45 @@ mod tests {
         let err = Error::internal(anyhow::anyhow!("password=hunter2 at db.internal"));
         assert_eq!(err.public_message(), "internal server error");
         assert_eq!(err.code().as_str(), "INTERNAL_SERVER_ERROR");
+    }
+
+    #[test]
+    fn database_faults_are_classified_once() {
+        use DbFault::{Contention, Other, Unavailable};
+        for (code, fault) in [
+            ("57P01", Unavailable),
+            ("57P02", Unavailable),
+            ("57P03", Unavailable),
+            ("08006", Unavailable),
+            ("08001", Unavailable),
+            ("25006", Unavailable),
+            ("57014", Unavailable),
+            ("40001", Contention),
+            ("40P01", Contention),
+            ("23505", Other),
+            ("42P01", Other),
+        ] {
+            assert_eq!(DbFault::of_sqlstate(code), fault, "SQLSTATE {code}");
+        }
+        // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED, SQLITE_LOCKED_SHAREDCACHE.
+        for code in ["5", "517", "6", "262"] {
+            assert_eq!(DbFault::of_sqlite(code), Unavailable, "SQLite {code}");
+        }
+        assert_eq!(
+            DbFault::of_sqlite("2067"),
+            Other,
+            "a unique violation is not transient"
+        );
+        let pool = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        let err = Error::from(pool);
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
+        assert!(!err.is_contention());
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let err = Error::from(DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::Io(io),
+        ))));
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub mod idempotency;
 pub mod metrics;
 pub mod rest;
 pub mod security;
+pub mod server;
+pub mod startup;
 pub mod state;
 pub mod telemetry;
 
@@ -46,17 +48,18 @@ pub struct Application {
     tasks: TaskTracker,
     /// Delivers status events to subscribers; on PostgreSQL its listener runs as a background job.
     status_feed: StatusFeed,
+    /// When the database was unreachable at start: the job that brings it up.
+    bring_up: Option<startup::BringUp>,
 }
 
 impl Application {
     /// Validates settings, connects, applies migrations (if enabled) and binds the listener.
+    /// A PostgreSQL that cannot be reached yet is waited for in the background (see
+    /// [`startup`]) unless `NEOFORGE_DB_WAIT=0`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         metrics::handle();
-        let db = Db::connect(&settings).await?;
-        if settings.auto_migrate {
-            db.migrate_up(&settings).await?;
-        }
+        let (db, bring_up) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();
         let backend = db.backend();
@@ -90,6 +93,7 @@ impl Application {
             shutdown,
             tasks: TaskTracker::new(),
             status_feed,
+            bring_up,
         })
     }
 
@@ -114,7 +118,12 @@ impl Application {
             shutdown,
             tasks,
             status_feed,
+            bring_up,
         } = self;
+        let gave_up = bring_up.as_ref().map(startup::BringUp::gave_up);
+        if let Some(bring_up) = bring_up {
+            tasks.spawn(bring_up.run(state.db().clone(), shutdown.clone()));
+        }
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
             let url = state.settings.database_url.clone();
@@ -133,25 +142,32 @@ impl Application {
         );
         let limits = state.services.rate_limits.clone();
         security::spawn_housekeeping(&tasks, shutdown.clone(), limits);
-        let stop = shutdown.clone();
-        let served = axum::serve(
+        // A child token: the server stops on the signal or on `shutdown`, and background jobs
+        // keep running until the server has drained.
+        let stop = shutdown.child_token();
+        let serving = server::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+            router,
+            server::Transport::from_settings(&state.settings),
+            stop.clone(),
+        );
+        let stopping = async move {
             tokio::select! {
                 () = signal => {}
                 () = stop.cancelled() => {}
             }
-            tracing::info!("shutting down: draining in-flight requests");
-        })
-        .await;
+            stop.cancel();
+        };
+        tokio::join!(serving, stopping);
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
         state.db().clone().close().await;
         tracing::info!("stopped");
-        served
+        match gave_up.and_then(|g| g.get().cloned()) {
+            Some(message) => Err(std::io::Error::other(message)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -31,6 +31,8 @@ impl Launch<'_> {
             .env("NEOFORGE_RATE_LIMIT_ANONYMOUS", "off")
             .env("NEOFORGE_RATE_LIMIT_API", "off")
             .env("NEOFORGE_RATE_LIMIT_AUTH", "off")
+            // Every load connection comes from loopback, and the memory run opens 256 of them.
+            .env("NEOFORGE_MAX_CONNECTIONS_PER_IP", "0")
             .env("NEOFORGE_DB_MAX_CONNECTIONS", self.pool.to_string())
             .env("RUST_LOG", "warn")
             // Tokens from seeding must outlive the whole run, which restarts the server.

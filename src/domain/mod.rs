@@ -11,6 +11,7 @@ pub mod audit;
 pub mod batch;
 pub mod context;
 pub(crate) mod listener;
+pub mod listing;
 pub mod pagination;
 pub mod patch;
 pub mod posts;

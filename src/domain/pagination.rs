@@ -78,6 +78,78 @@ pub struct Ordering<E: EntityTrait> {
     pub is_time: bool,
 }
 
+/// A table whose rows carry an `id` and a creation time (and, if they change, an update time).
+pub trait Chronological: EntityTrait {
+    const ID: Self::Column;
+    const CREATED_AT: Self::Column;
+    /// Rows that never change name their creation time again.
+    const UPDATED_AT: Self::Column;
+    fn id(row: &Self::Model) -> Uuid;
+    fn created_at(row: &Self::Model) -> DateTime<Utc>;
+    fn updated_at(row: &Self::Model) -> DateTime<Utc>;
+}
+
+/// Implements [`Chronological`] for an entity module with `id`, `created_at` and the named
+/// update-time column.
+macro_rules! chronological {
+    ($module:path, $updated:ident, $Updated:ident) => {
+        const _: () = {
+            use $module as m;
+            impl $crate::domain::pagination::Chronological for m::Entity {
+                const ID: m::Column = m::Column::Id;
+                const CREATED_AT: m::Column = m::Column::CreatedAt;
+                const UPDATED_AT: m::Column = m::Column::$Updated;
+                fn id(row: &m::Model) -> Uuid {
+                    row.id
+                }
+                fn created_at(row: &m::Model) -> DateTime<Utc> {
+                    row.created_at
+                }
+                fn updated_at(row: &m::Model) -> DateTime<Utc> {
+                    row.$updated
+                }
+            }
+        };
+    };
+}
+chronological!(crate::entity::projects, updated_at, UpdatedAt);
+chronological!(crate::entity::support_tickets, updated_at, UpdatedAt);
+chronological!(crate::entity::community_posts, updated_at, UpdatedAt);
+chronological!(crate::entity::status_events, created_at, CreatedAt);
+
+impl<E: Chronological> Ordering<E> {
+    /// By creation time, ties broken by id.
+    pub fn created(direction: Direction) -> Self {
+        let key = |m: &E::Model| SortValue::Time(E::created_at(m));
+        Self::with_key("created_at", E::CREATED_AT, key, true, direction)
+    }
+
+    /// By last update, ties broken by id.
+    pub fn updated(direction: Direction) -> Self {
+        let key = |m: &E::Model| SortValue::Time(E::updated_at(m));
+        Self::with_key("updated_at", E::UPDATED_AT, key, true, direction)
+    }
+
+    /// By `column` (named `name` in cursors, its value `key`), ties broken by id.
+    pub fn with_key(
+        name: &'static str,
+        column: E::Column,
+        key: fn(&E::Model) -> SortValue,
+        is_time: bool,
+        direction: Direction,
+    ) -> Self {
+        Self {
+            name,
+            column,
+            id_column: E::ID,
+            direction,
+            key,
+            id: E::id,
+            is_time,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct CursorData {
     o: String,

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Select, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Select, Set,
     Statement, Value,
 };
 use std::collections::HashMap;
@@ -17,17 +17,20 @@ use uuid::Uuid;
 
 use super::batch;
 use super::context::{RequestContext, WriteOptions};
-use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
+use super::listing::Listed;
+use super::pagination::{Direction, Ordering};
 use super::patch::Patch;
+use super::projects;
 use super::text::{bounded, slug};
+use super::versioned::{self, Guarded};
 use super::write::{self, Tx};
-use super::{projects, versioned};
 use crate::auth::Principal;
 use crate::bounds::{BODY, TITLE};
 use crate::entity::community_post_tags as post_tags;
-use crate::entity::community_posts::{self, Column, Entity, Model};
+use crate::entity::community_posts::{Column, Entity, Model};
 use crate::error::{Error, FieldError, Result};
 use crate::idempotency::Outcome;
+use futures::future::BoxFuture;
 
 pub use crate::bounds::{MAX_TAGS, TAG_MAX as MAX_TAG_LEN};
 
@@ -47,28 +50,43 @@ pub enum PostOrderField {
 }
 
 pub fn ordering(field: PostOrderField, direction: Direction) -> Ordering<Entity> {
-    let (name, column, key): (_, _, fn(&Model) -> SortValue) = match field {
-        PostOrderField::CreatedAt => ("created_at", Column::CreatedAt, |m| {
-            SortValue::Time(m.created_at)
-        }),
-        PostOrderField::UpdatedAt => ("updated_at", Column::UpdatedAt, |m| {
-            SortValue::Time(m.updated_at)
-        }),
-    };
-    Ordering {
-        name,
-        column,
-        id_column: Column::Id,
-        direction,
-        key,
-        id: |m| m.id,
-        is_time: true,
+    match field {
+        PostOrderField::CreatedAt => Ordering::created(direction),
+        PostOrderField::UpdatedAt => Ordering::updated(direction),
     }
 }
 
 /// The author, staff and admins may change or delete a post.
 pub fn can_write(principal: &Principal, post: &Model) -> bool {
     principal.is_staff() || principal.user_id() == Some(post.author_id)
+}
+
+impl Guarded for Entity {
+    /// Posts are public.
+    fn readable(_: &Principal, _: &Model) -> bool {
+        true
+    }
+
+    fn writable(principal: &Principal, row: &Model) -> Result<()> {
+        match can_write(principal, row) {
+            true => Ok(()),
+            false => Err(Error::Forbidden(
+                "only the author, staff or an admin may change this post".into(),
+            )),
+        }
+    }
+
+    /// The tag rows would also go by ON DELETE CASCADE; deleting them here keeps the two
+    /// copies in step whatever the connection's foreign-key settings.
+    fn on_delete<'t>(tx: Tx<'t>, row: &'t Model) -> BoxFuture<'t, Result<()>> {
+        Box::pin(async move {
+            post_tags::Entity::delete_many()
+                .filter(post_tags::Column::PostId.eq(row.id))
+                .exec(tx.conn)
+                .await?;
+            Ok(())
+        })
+    }
 }
 
 /// The post's tags, in the order the author gave them.
@@ -113,6 +131,17 @@ pub fn normalize_tags(raw: &[String]) -> Result<Vec<String>, Vec<FieldError>> {
     }
 }
 
+impl Listed for Entity {
+    type Filter = PostFilter;
+    const NOUN: &'static str = "community post";
+    const ID: Column = Column::Id;
+
+    /// Posts are public.
+    fn visible(_: &RequestContext, filter: &PostFilter) -> Result<Select<Entity>> {
+        filtered(filter)
+    }
+}
+
 fn filtered(filter: &PostFilter) -> Result<Select<Entity>> {
     let mut select = Entity::find();
     if let Some(raw) = &filter.tag {
@@ -124,37 +153,11 @@ fn filtered(filter: &PostFilter) -> Result<Select<Entity>> {
             .to_owned();
         select = select.filter(Column::Id.in_subquery(tagged));
     }
-    if let Some(project) = filter.project_id {
-        select = select.filter(Column::ProjectId.eq(project));
-    }
-    if let Some(author) = filter.author_id {
-        select = select.filter(Column::AuthorId.eq(author));
-    }
-    Ok(select)
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    cx: &RequestContext,
-    filter: &PostFilter,
-    order: &Ordering<Entity>,
-    args: &PageArgs,
-) -> Result<Page<Model>> {
-    pagination::paginate(cx.db().conn(), filtered(filter)?, order, args).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn count(cx: &RequestContext, filter: &PostFilter) -> Result<u64> {
-    Ok(filtered(filter)?.count(cx.db().conn()).await?)
-}
-
-/// One post (posts are public).
-#[tracing::instrument(skip(cx))]
-pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
-    Entity::find_by_id(id)
-        .one(cx.db().conn())
-        .await?
-        .ok_or_else(|| Error::NotFound("community post".into()))
+    Ok(select
+        .apply_if(filter.project_id, |q, id| {
+            q.filter(Column::ProjectId.eq(id))
+        })
+        .apply_if(filter.author_id, |q, id| q.filter(Column::AuthorId.eq(id))))
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -240,12 +243,8 @@ pub async fn create(
     write::keyed(cx, "createCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
             projects::check_reference(tx, model.project_id).await?;
-            Entity::insert(community_posts::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx.conn)
-                .await?;
+            let model = versioned::insert::<Entity>(tx, model).await?;
             write_tag_rows(tx.conn, model.id, model.created_at, &tags, false).await?;
-            tx.audit("post.created", format!("post:{}", model.id))
-                .await?;
             Ok(model)
         })
     })
@@ -294,7 +293,7 @@ pub async fn update(
     let input = (id, &patch, expected);
     write::keyed(cx, "updateCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
-            let current = lock_for_write(tx, id, expected).await?;
+            let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(t)) = new_title {
                 next.title = t;
@@ -313,45 +312,6 @@ pub async fn update(
             Ok(next)
         })
     })
-    .await
-}
-
-#[tracing::instrument(skip(cx, options))]
-pub async fn delete(cx: &RequestContext, id: Uuid, options: &WriteOptions) -> Result<Model> {
-    cx.principal.require_user()?;
-    let expected = options.expected_version;
-    write::transaction(cx, move |tx| {
-        Box::pin(async move {
-            let current = lock_for_write(tx, id, expected).await?;
-            // The tag rows would also go by ON DELETE CASCADE; deleting them here keeps the two
-            // copies in step whatever the connection's foreign-key settings.
-            post_tags::Entity::delete_many()
-                .filter(post_tags::Column::PostId.eq(id))
-                .exec(tx.conn)
-                .await?;
-            versioned::remove::<Entity>(tx, &current).await?;
-            Ok(current)
-        })
-    })
-    .await
-}
-
-/// The row for a write: it must exist (posts are public) and be the caller's to change, at the
-/// version they expect.
-async fn lock_for_write(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<Model> {
-    let principal = &tx.cx.principal;
-    versioned::lock::<Entity>(
-        tx,
-        id,
-        expected,
-        |_| true,
-        |p| match can_write(principal, p) {
-            true => Ok(()),
-            false => Err(Error::Forbidden(
-                "only the author, staff or an admin may change this post".into(),
-            )),
-        },
-    )
     .await
 }
 

@@ -2,21 +2,22 @@
 //! anyone, private ones by their owner and admins; only the owner or an admin changes them.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
 use super::batch;
 use super::context::{RequestContext, WriteOptions};
-use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
+use super::listing::Listed;
+use super::pagination::{Direction, Ordering, SortValue};
 use super::patch::Patch;
 use super::text::{Checks, bounded};
-use super::versioned;
+use super::versioned::{self, Guarded};
 use super::write::{self, Tx};
 use crate::auth::Principal;
 use crate::bounds::{PROJECT_DESCRIPTION as DESC, PROJECT_NAME};
-use crate::entity::projects::{self, Column, Entity, Model, Visibility};
+use crate::entity::projects::{Column, Entity, Model, Visibility};
 use crate::error::{Error, Result};
 use crate::idempotency::Outcome;
 
@@ -37,34 +38,16 @@ pub enum ProjectOrderField {
 }
 
 pub fn ordering(field: ProjectOrderField, direction: Direction) -> Ordering<Entity> {
-    let (name, column, key, is_time): (_, _, fn(&Model) -> SortValue, _) = match field {
-        ProjectOrderField::CreatedAt => (
-            "created_at",
-            Column::CreatedAt,
-            |m| SortValue::Time(m.created_at),
-            true,
-        ),
-        ProjectOrderField::UpdatedAt => (
-            "updated_at",
-            Column::UpdatedAt,
-            |m| SortValue::Time(m.updated_at),
-            true,
-        ),
-        ProjectOrderField::Name => (
+    match field {
+        ProjectOrderField::CreatedAt => Ordering::created(direction),
+        ProjectOrderField::UpdatedAt => Ordering::updated(direction),
+        ProjectOrderField::Name => Ordering::with_key(
             "name",
             Column::Name,
-            |m| SortValue::Text(m.name.clone()),
+            |m: &Model| SortValue::Text(m.name.clone()),
             false,
+            direction,
         ),
-    };
-    Ordering {
-        name,
-        column,
-        id_column: Column::Id,
-        direction,
-        key,
-        id: |m| m.id,
-        is_time,
     }
 }
 
@@ -90,6 +73,21 @@ fn can_write(principal: &Principal, project: &Model) -> bool {
     principal.is_admin() || principal.user_id() == Some(project.owner_id)
 }
 
+impl Guarded for Entity {
+    fn readable(principal: &Principal, row: &Model) -> bool {
+        can_read(principal, row)
+    }
+
+    fn writable(principal: &Principal, row: &Model) -> Result<()> {
+        match can_write(principal, row) {
+            true => Ok(()),
+            false => Err(Error::Forbidden(
+                "only the owner or an admin may change this project".into(),
+            )),
+        }
+    }
+}
+
 /// `%`, `_` and `\` in user input match themselves.
 pub fn like_pattern(q: &str) -> String {
     let escaped = q
@@ -100,47 +98,26 @@ pub fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
+impl Listed for Entity {
+    type Filter = ProjectFilter;
+    const NOUN: &'static str = "project";
+    const ID: Column = Column::Id;
+
+    /// Public projects, and the caller's own private ones (admins: all).
+    fn visible(cx: &RequestContext, filter: &ProjectFilter) -> Result<Select<Entity>> {
+        Ok(filtered(&cx.principal, filter))
+    }
+}
+
 fn filtered(principal: &Principal, filter: &ProjectFilter) -> Select<Entity> {
     let mut select = Entity::find().filter(readable(principal));
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let name = Expr::expr(Func::lower(Expr::col((Entity, Column::Name))));
         select = select.filter(name.like(LikeExpr::new(like_pattern(q)).escape('\\')));
     }
-    if let Some(v) = filter.visibility {
-        select = select.filter(Column::Visibility.eq(v));
-    }
-    if let Some(owner) = filter.owner_id {
-        select = select.filter(Column::OwnerId.eq(owner));
-    }
     select
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    cx: &RequestContext,
-    filter: &ProjectFilter,
-    order: &Ordering<Entity>,
-    args: &PageArgs,
-) -> Result<Page<Model>> {
-    let select = filtered(&cx.principal, filter);
-    pagination::paginate(cx.db().conn(), select, order, args).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn count(cx: &RequestContext, filter: &ProjectFilter) -> Result<u64> {
-    Ok(filtered(&cx.principal, filter)
-        .count(cx.db().conn())
-        .await?)
-}
-
-/// One project; `NotFound` also when it exists but is not readable (no existence leak).
-#[tracing::instrument(skip(cx))]
-pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
-    Entity::find_by_id(id)
-        .filter(readable(&cx.principal))
-        .one(cx.db().conn())
-        .await?
-        .ok_or_else(|| Error::NotFound("project".into()))
+        .apply_if(filter.visibility, |q, v| q.filter(Column::Visibility.eq(v)))
+        .apply_if(filter.owner_id, |q, id| q.filter(Column::OwnerId.eq(id)))
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -190,14 +167,7 @@ pub async fn create(
         version: 1,
     };
     write::keyed(cx, "createProject", options, &input, move |tx| {
-        Box::pin(async move {
-            Entity::insert(projects::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx.conn)
-                .await?;
-            tx.audit("project.created", format!("project:{}", model.id))
-                .await?;
-            Ok(model)
-        })
+        Box::pin(async move { versioned::insert::<Entity>(tx, model).await })
     })
     .await
 }
@@ -231,7 +201,7 @@ pub async fn update(
     let input = (id, &patch, expected);
     write::keyed(cx, "updateProject", options, &input, move |tx| {
         Box::pin(async move {
-            let current = lock_for_write(tx, id, expected).await?;
+            let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(n)) = new_name {
                 next.name = n;
@@ -245,39 +215,6 @@ pub async fn update(
             versioned::save::<Entity>(tx, &current, next).await
         })
     })
-    .await
-}
-
-#[tracing::instrument(skip(cx, options))]
-pub async fn delete(cx: &RequestContext, id: Uuid, options: &WriteOptions) -> Result<Model> {
-    cx.principal.require_user()?;
-    let expected = options.expected_version;
-    write::transaction(cx, move |tx| {
-        Box::pin(async move {
-            let current = lock_for_write(tx, id, expected).await?;
-            versioned::remove::<Entity>(tx, &current).await?;
-            Ok(current)
-        })
-    })
-    .await
-}
-
-/// The row for a write: readable by the caller (else not found), writable by them (else
-/// forbidden), at the version they expect.
-async fn lock_for_write(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<Model> {
-    let principal = &tx.cx.principal;
-    versioned::lock::<Entity>(
-        tx,
-        id,
-        expected,
-        |p| can_read(principal, p),
-        |p| match can_write(principal, p) {
-            true => Ok(()),
-            false => Err(Error::Forbidden(
-                "only the owner or an admin may change this project".into(),
-            )),
-        },
-    )
     .await
 }
 

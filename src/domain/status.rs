@@ -12,8 +12,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +20,8 @@ use uuid::Uuid;
 use super::audit;
 use super::batch;
 use super::context::{RequestContext, RequestMeta, WriteOptions};
-use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
+use super::listing::Listed;
+use super::pagination::{Direction, Ordering};
 use super::status_feed::StatusFeed;
 use super::text::{Checks, bounded, slug};
 use super::write;
@@ -45,15 +45,7 @@ pub struct StatusEventFilter {
 
 /// Events are listed by time (ties broken by id).
 pub fn ordering(direction: Direction) -> Ordering<Entity> {
-    Ordering {
-        name: "created_at",
-        column: Column::CreatedAt,
-        id_column: Column::Id,
-        direction,
-        key: |m| SortValue::Time(m.created_at),
-        id: |m| m.id,
-        is_time: true,
-    }
+    Ordering::created(direction)
 }
 
 fn service(raw: &str) -> Result<String, FieldError> {
@@ -74,37 +66,23 @@ pub fn service_argument(field: &str, raw: &str) -> Result<String> {
     })
 }
 
+impl Listed for Entity {
+    type Filter = StatusEventFilter;
+    const NOUN: &'static str = "status event";
+    const ID: Column = Column::Id;
+
+    /// Status events are public.
+    fn visible(_: &RequestContext, filter: &StatusEventFilter) -> Result<Select<Entity>> {
+        filtered(filter)
+    }
+}
+
 fn filtered(filter: &StatusEventFilter) -> Result<Select<Entity>> {
     let mut select = Entity::find();
     if let Some(s) = &filter.service {
         select = select.filter(Column::Service.eq(service_argument("filter.service", s)?));
     }
     Ok(select)
-}
-
-/// Status events, readable by anyone.
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    cx: &RequestContext,
-    filter: &StatusEventFilter,
-    order: &Ordering<Entity>,
-    args: &PageArgs,
-) -> Result<Page<Model>> {
-    pagination::paginate(cx.db().conn(), filtered(filter)?, order, args).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn count(cx: &RequestContext, filter: &StatusEventFilter) -> Result<u64> {
-    Ok(filtered(filter)?.count(cx.db().conn()).await?)
-}
-
-/// One status event.
-#[tracing::instrument(skip(cx))]
-pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
-    Entity::find_by_id(id)
-        .one(cx.db().conn())
-        .await?
-        .ok_or_else(|| Error::NotFound("status event".into()))
 }
 
 /// The status page: every service's current state and the worst of them.

@@ -3,21 +3,23 @@
 //! requester only the subject and body while the ticket is open, and may close it.
 
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Select};
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
 use super::batch;
 use super::context::{RequestContext, WriteOptions};
-use super::pagination::{self, Direction, Ordering, Page, PageArgs, SortValue};
+use super::listing::Listed;
+use super::pagination::{Direction, Ordering};
 use super::patch::Patch;
+use super::projects;
 use super::text::{Checks, bounded};
+use super::versioned::{self, Guarded};
 use super::write::{self, Tx};
-use super::{projects, versioned};
 use crate::auth::Principal;
 use crate::bounds::{BODY, TITLE};
-use crate::entity::support_tickets::{self, Column, Entity, Model, TicketPriority, TicketStatus};
+use crate::entity::support_tickets::{Column, Entity, Model, TicketPriority, TicketStatus};
 use crate::entity::users;
 use crate::error::{Error, FieldError, Result};
 use crate::idempotency::Outcome;
@@ -39,22 +41,9 @@ pub enum TicketOrderField {
 }
 
 pub fn ordering(field: TicketOrderField, direction: Direction) -> Ordering<Entity> {
-    let (name, column, key): (_, _, fn(&Model) -> SortValue) = match field {
-        TicketOrderField::CreatedAt => ("created_at", Column::CreatedAt, |m| {
-            SortValue::Time(m.created_at)
-        }),
-        TicketOrderField::UpdatedAt => ("updated_at", Column::UpdatedAt, |m| {
-            SortValue::Time(m.updated_at)
-        }),
-    };
-    Ordering {
-        name,
-        column,
-        id_column: Column::Id,
-        direction,
-        key,
-        id: |m| m.id,
-        is_time: true,
+    match field {
+        TicketOrderField::CreatedAt => Ordering::created(direction),
+        TicketOrderField::UpdatedAt => Ordering::updated(direction),
     }
 }
 
@@ -71,6 +60,17 @@ pub fn can_read(principal: &Principal, ticket: &Model) -> bool {
     principal.is_staff() || principal.user_id() == Some(ticket.requester_id)
 }
 
+impl Guarded for Entity {
+    fn readable(principal: &Principal, row: &Model) -> bool {
+        can_read(principal, row)
+    }
+
+    /// Whether a change is allowed depends on what changes: see [`authorize_update`].
+    fn writable(_: &Principal, _: &Model) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Status changes staff may make. Staying in the same status is always allowed (a no-op).
 pub fn transition_allowed(from: TicketStatus, to: TicketStatus) -> bool {
     use TicketStatus::{Closed, InProgress, Open, Resolved};
@@ -84,56 +84,32 @@ pub fn transition_allowed(from: TicketStatus, to: TicketStatus) -> bool {
         )
 }
 
+impl Listed for Entity {
+    type Filter = TicketFilter;
+    const NOUN: &'static str = "support ticket";
+    const ID: Column = Column::Id;
+
+    /// The caller's own tickets (staff and admins: all); anonymous callers are refused.
+    fn visible(cx: &RequestContext, filter: &TicketFilter) -> Result<Select<Entity>> {
+        cx.principal.require_user()?;
+        Ok(filtered(&cx.principal, filter))
+    }
+}
+
 fn filtered(principal: &Principal, filter: &TicketFilter) -> Select<Entity> {
-    let mut select = Entity::find().filter(readable(principal));
-    if let Some(s) = filter.status {
-        select = select.filter(Column::Status.eq(s));
-    }
-    if let Some(p) = filter.priority {
-        select = select.filter(Column::Priority.eq(p));
-    }
-    if let Some(id) = filter.project_id {
-        select = select.filter(Column::ProjectId.eq(id));
-    }
-    if let Some(id) = filter.requester_id {
-        select = select.filter(Column::RequesterId.eq(id));
-    }
-    if let Some(id) = filter.assignee_id {
-        select = select.filter(Column::AssigneeId.eq(id));
-    }
-    select
-}
-
-/// Tickets the caller may read. Anonymous callers are `Unauthenticated`.
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    cx: &RequestContext,
-    filter: &TicketFilter,
-    order: &Ordering<Entity>,
-    args: &PageArgs,
-) -> Result<Page<Model>> {
-    cx.principal.require_user()?;
-    let select = filtered(&cx.principal, filter);
-    pagination::paginate(cx.db().conn(), select, order, args).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn count(cx: &RequestContext, filter: &TicketFilter) -> Result<u64> {
-    cx.principal.require_user()?;
-    Ok(filtered(&cx.principal, filter)
-        .count(cx.db().conn())
-        .await?)
-}
-
-/// One ticket; `NotFound` also when it exists but is not readable (no existence leak).
-#[tracing::instrument(skip(cx))]
-pub async fn get(cx: &RequestContext, id: Uuid) -> Result<Model> {
-    cx.principal.require_user()?;
-    Entity::find_by_id(id)
-        .filter(readable(&cx.principal))
-        .one(cx.db().conn())
-        .await?
-        .ok_or_else(|| Error::NotFound("support ticket".into()))
+    Entity::find()
+        .filter(readable(principal))
+        .apply_if(filter.status, |q, s| q.filter(Column::Status.eq(s)))
+        .apply_if(filter.priority, |q, p| q.filter(Column::Priority.eq(p)))
+        .apply_if(filter.project_id, |q, id| {
+            q.filter(Column::ProjectId.eq(id))
+        })
+        .apply_if(filter.requester_id, |q, id| {
+            q.filter(Column::RequesterId.eq(id))
+        })
+        .apply_if(filter.assignee_id, |q, id| {
+            q.filter(Column::AssigneeId.eq(id))
+        })
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -190,12 +166,7 @@ pub async fn create(
     write::keyed(cx, "createSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
             projects::check_reference(tx, model.project_id).await?;
-            Entity::insert(support_tickets::ActiveModel::from(model.clone()))
-                .exec_without_returning(tx.conn)
-                .await?;
-            tx.audit("ticket.created", format!("support_ticket:{}", model.id))
-                .await?;
-            Ok(model)
+            versioned::insert::<Entity>(tx, model).await
         })
     })
     .await
@@ -235,9 +206,7 @@ pub async fn update(
     write::keyed(cx, "updateSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
             let principal = &tx.cx.principal;
-            let current =
-                versioned::lock::<Entity>(tx, id, expected, |t| can_read(principal, t), |_| Ok(()))
-                    .await?;
+            let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(s)) = new_subject {
                 next.subject = s;

@@ -13,11 +13,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::write::Tx;
+use super::context::{RequestContext, WriteOptions};
+use super::pagination::Chronological;
+use super::write::{self, Tx};
+use crate::auth::Principal;
 use crate::error::{Error, Result};
+use futures::future::BoxFuture;
 
 /// A table whose rows carry `id`, `updated_at` and `version`.
-pub trait Versioned: EntityTrait<Model = Self::Row> {
+pub trait Versioned: Chronological + EntityTrait<Model = Self::Row> {
     type Row: Clone
         + Send
         + Sync
@@ -30,9 +34,7 @@ pub trait Versioned: EntityTrait<Model = Self::Row> {
     /// How audit events name it: `{AUDIT}.updated`, target `{TARGET}:{id}`.
     const AUDIT: &'static str;
     const TARGET: &'static str;
-    const ID: Self::Column;
     const VERSION: Self::Column;
-    fn id(row: &Self::Row) -> Uuid;
     fn version(row: &Self::Row) -> i32;
     fn touch(row: &mut Self::Row, version: i32, at: DateTime<Utc>);
 }
@@ -47,11 +49,7 @@ macro_rules! versioned {
                 const NOUN: &'static str = $noun;
                 const AUDIT: &'static str = $audit;
                 const TARGET: &'static str = $target;
-                const ID: m::Column = m::Column::Id;
                 const VERSION: m::Column = m::Column::Version;
-                fn id(row: &m::Model) -> uuid::Uuid {
-                    row.id
-                }
                 fn version(row: &m::Model) -> i32 {
                     row.version
                 }
@@ -77,6 +75,18 @@ versioned!(
     "post"
 );
 
+/// Who may see and change the rows of a [`Versioned`] table (DESIGN §8).
+pub trait Guarded: Versioned {
+    /// Rows the caller may not read do not exist for them (no existence leak).
+    fn readable(principal: &Principal, row: &Self::Row) -> bool;
+    /// Whether the caller may change or delete the row; `Forbidden` with the reason if not.
+    fn writable(principal: &Principal, row: &Self::Row) -> Result<()>;
+    /// Rows that hang off this one and go with it.
+    fn on_delete<'t>(_tx: Tx<'t>, _row: &'t Self::Row) -> BoxFuture<'t, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// `expectedVersion` / `If-Match`: the caller's view must be the current one.
 pub fn expect(expected: Option<i32>, current: i32) -> Result<()> {
     match expected {
@@ -91,26 +101,54 @@ fn not_found<E: Versioned>() -> Error {
     Error::NotFound(E::NOUN.into())
 }
 
-/// Reads the row inside the write transaction, locked: `NotFound` unless `readable` (no
-/// existence leak), then `writable` decides, then the caller's expected version must hold.
+/// Reads the row inside the write transaction, locked: `NotFound` unless readable by the
+/// caller, then `Forbidden` unless writable, then the caller's expected version must hold.
 /// The write itself is still conditional on that version.
-pub async fn lock<E: Versioned>(
-    tx: Tx<'_>,
-    id: Uuid,
-    expected_version: Option<i32>,
-    readable: impl FnOnce(&E::Row) -> bool,
-    writable: impl FnOnce(&E::Row) -> Result<()>,
-) -> Result<E::Row> {
+pub async fn lock<E: Guarded>(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<E::Row> {
+    let principal = &tx.cx.principal;
     let current = E::find()
         .filter(E::ID.eq(id))
         .lock_exclusive()
         .one(tx.conn)
         .await?
-        .filter(readable)
+        .filter(|row| E::readable(principal, row))
         .ok_or_else(not_found::<E>)?;
-    writable(&current)?;
-    expect(expected_version, E::version(&current))?;
+    E::writable(principal, &current)?;
+    expect(expected, E::version(&current))?;
     Ok(current)
+}
+
+/// Deletes a row the caller may change, at the version they expect, with what hangs off it.
+pub async fn delete<E: Guarded>(
+    cx: &RequestContext,
+    id: Uuid,
+    options: &WriteOptions,
+) -> Result<E::Row> {
+    cx.principal.require_user()?;
+    let expected = options.expected_version;
+    write::transaction(cx, move |tx| {
+        Box::pin(async move {
+            let current = lock::<E>(tx, id, expected).await?;
+            E::on_delete(tx, &current).await?;
+            remove::<E>(tx, &current).await?;
+            Ok(current)
+        })
+    })
+    .await
+}
+
+/// Inserts a new row (version 1) and audits `{AUDIT}.created`.
+pub async fn insert<E: Versioned>(tx: Tx<'_>, row: E::Row) -> Result<E::Row>
+where
+    E::ActiveModel: ActiveModelBehavior + Send,
+{
+    E::insert(row.clone().into_active_model())
+        .exec_without_returning(tx.conn)
+        .await?;
+    let action = format!("{}.created", E::AUDIT);
+    tx.audit(&action, format!("{}:{}", E::TARGET, E::id(&row)))
+        .await?;
+    Ok(row)
 }
 
 /// Writes `next` over `current` as its next version, conditional on `current`'s version, and
@@ -128,11 +166,7 @@ where
         .filter(E::VERSION.eq(version))
         .exec(tx.conn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(Error::PreconditionFailed { current: None });
-    }
-    let action = format!("{}.updated", E::AUDIT);
-    tx.audit(&action, format!("{}:{id}", E::TARGET)).await?;
+    applied::<E>(tx, result.rows_affected, id, "updated").await?;
     Ok(next)
 }
 
@@ -144,9 +178,15 @@ pub async fn remove<E: Versioned>(tx: Tx<'_>, current: &E::Row) -> Result<()> {
         .filter(E::VERSION.eq(version))
         .exec(tx.conn)
         .await?;
-    if result.rows_affected == 0 {
+    applied::<E>(tx, result.rows_affected, id, "deleted").await
+}
+
+/// A conditional write that matched no row lost to a concurrent one; one that matched is
+/// audited as `{AUDIT}.{what}`.
+async fn applied<E: Versioned>(tx: Tx<'_>, rows: u64, id: Uuid, what: &str) -> Result<()> {
+    if rows == 0 {
         return Err(Error::PreconditionFailed { current: None });
     }
-    let action = format!("{}.deleted", E::AUDIT);
+    let action = format!("{}.{what}", E::AUDIT);
     tx.audit(&action, format!("{}:{id}", E::TARGET)).await
 }

@@ -5,12 +5,11 @@
 use futures::future::BoxFuture;
 use sea_orm::DatabaseTransaction;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::audit;
 use super::context::{RequestContext, WriteOptions};
 use crate::error::Result;
-use crate::idempotency::Outcome;
+use crate::idempotency::{Outcome, Stored};
 
 /// A write transaction and the request it serves.
 #[derive(Clone, Copy)]
@@ -27,21 +26,21 @@ impl Tx<'_> {
     }
 }
 
+/// What a write does inside its transaction. `Clone`, so that a transaction that lost a race
+/// can be run again from the start.
+pub trait Work<T>: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone {}
+impl<T, F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone> Work<T> for F {}
+
 /// Runs `work` in one write transaction, exactly once per idempotency key: `operation` and
 /// `input` (the canonical input, without the key) scope and fingerprint the key. Without a key it
 /// simply runs; with `NEOFORGE_IDEMPOTENCY_REQUIRED` a missing key is refused first.
-pub async fn keyed<T, I, F>(
+pub async fn keyed<T: Stored>(
     cx: &RequestContext,
     operation: &str,
     options: &WriteOptions,
-    input: &I,
-    work: F,
-) -> Result<(T, Outcome)>
-where
-    T: Serialize + DeserializeOwned,
-    I: Serialize,
-    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
-{
+    input: &impl Serialize,
+    work: impl Work<T>,
+) -> Result<(T, Outcome)> {
     let engine = cx.idempotency();
     let key = options.idempotency_key.as_deref();
     let keyed = engine.prepare(&cx.principal, &cx.meta, operation, key, input)?;
@@ -51,11 +50,7 @@ where
 }
 
 /// Runs `work` in one write transaction, for writes that take no idempotency key (deletes).
-pub async fn transaction<T, F>(cx: &RequestContext, work: F) -> Result<T>
-where
-    T: Serialize + DeserializeOwned,
-    F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>>,
-{
+pub async fn transaction<T: Stored>(cx: &RequestContext, work: impl Work<T>) -> Result<T> {
     let (value, _) = cx
         .idempotency()
         .run(cx.db(), None, cx, |conn, cx| work(Tx { conn, cx }))

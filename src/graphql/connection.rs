@@ -5,7 +5,8 @@ use async_graphql::{Object, OutputType};
 use futures::future::BoxFuture;
 
 use crate::domain::context::RequestContext;
-use crate::domain::pagination::{Page, PageArgs};
+use crate::domain::listing::{self, Listed};
+use crate::domain::pagination::{Ordering, Page, PageArgs};
 use crate::error::Result;
 
 use super::IntoGql;
@@ -46,15 +47,20 @@ pub fn connection<M, N: OutputType>(
     conn
 }
 
-/// `totalCount` of a filtered list: `count(cx, filter)`, run only when the field is selected.
-pub fn counter<Fl, F, Fut>(cx: &RequestContext, filter: Fl, count: F) -> CountFn
-where
-    Fl: Clone + Send + Sync + 'static,
-    F: Fn(RequestContext, Fl) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<u64>> + Send + 'static,
-{
+/// One page of `E` for the caller, and its `totalCount`, counted only when selected.
+pub async fn page<E: Listed>(
+    cx: &RequestContext,
+    filter: E::Filter,
+    ordering: &Ordering<E>,
+    args: &PageArgs,
+) -> Result<(Page<E::Model>, CountFn)> {
+    let page = listing::list(cx, &filter, ordering, args).await?;
     let cx = cx.clone();
-    Box::new(move || Box::pin(count(cx.clone(), filter.clone())))
+    let count: CountFn = Box::new(move || {
+        let (cx, filter) = (cx.clone(), filter.clone());
+        Box::pin(async move { listing::count::<E>(&cx, &filter).await })
+    });
+    Ok((page, count))
 }
 
 /// The Relay arguments of a connection field, for the domain.

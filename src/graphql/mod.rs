@@ -87,6 +87,20 @@ pub fn build(settings: &Settings) -> Schemas {
     }
 }
 
+/// A request of a fixed, already parsed document (the REST shim's persisted operations) with
+/// its variables, run as `cx`'s caller.
+pub fn persisted(
+    document: async_graphql::parser::types::ExecutableDocument,
+    variables: &serde_json::Map<String, serde_json::Value>,
+    cx: &crate::domain::context::RequestContext,
+) -> async_graphql::Request {
+    let mut request = async_graphql::Request::new("");
+    request.set_parsed_query(document);
+    let variables = serde_json::Value::Object(variables.clone());
+    request.variables = async_graphql::Variables::from_json(variables);
+    request.data(cx.clone())
+}
+
 /// The SDL that `neoforge schema` prints and `schema.graphql` must equal.
 pub fn sdl() -> String {
     Schema::build(

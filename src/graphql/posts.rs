@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::connection::{Conn, connection, counter, page_args};
+use super::connection::{self, Conn, connection, page_args};
 use super::context::{cx, options, parse_id};
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
@@ -16,6 +16,8 @@ use super::types::{
 use super::{Found, IntoGql};
 use crate::domain::pagination::Direction;
 use crate::domain::posts as domain;
+use crate::domain::{listing, versioned};
+use crate::entity::community_posts;
 use crate::error::Error;
 
 fn filter_to_domain(filter: Option<CommunityPostFilter>) -> Result<domain::PostFilter, Error> {
@@ -65,7 +67,7 @@ impl PostQuery {
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
         let authors = page.items.iter().map(|p| p.author_id);
         let projects = page.items.iter().filter_map(|p| p.project_id);
         futures::try_join!(
@@ -78,11 +80,6 @@ impl PostQuery {
                 projects.filter(|_| loaders::selects(ctx, "project"))
             ),
         )?;
-        let count = counter(
-            cx,
-            filter,
-            |cx, f| async move { domain::count(&cx, &f).await },
-        );
         Ok(connection(page, CommunityPost::from, count))
     }
 
@@ -93,7 +90,9 @@ impl PostQuery {
         #[graphql(desc = "The post's id.")] id: ID,
     ) -> async_graphql::Result<Option<CommunityPost>> {
         let id = parse_id("id", &id).gql()?;
-        domain::get(cx(ctx)?, id).await.found()
+        listing::get::<community_posts::Entity>(cx(ctx)?, id)
+            .await
+            .found()
     }
 }
 
@@ -122,8 +121,7 @@ impl PostMutation {
                 .gql()?,
         };
         let options = options(None, idempotency_key);
-        let written = domain::create(cx(ctx)?, input, &options).await;
-        let post = replay::outcome(ctx, written)?;
+        let post = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
         Ok(CreateCommunityPostPayload {
             community_post: post.into(),
         })
@@ -141,8 +139,11 @@ impl PostMutation {
     ) -> async_graphql::Result<UpdateCommunityPostPayload> {
         let id = parse_id("id", &input.id).gql()?;
         let options = options(expected_version, idempotency_key);
-        let written = domain::update(cx(ctx)?, id, input.into_domain(), &options).await;
-        let post = replay::outcome(ctx, written)?;
+        let post = replay::outcome(
+            ctx,
+            domain::update(cx(ctx)?, id, input.into_domain(), &options),
+        )
+        .await?;
         Ok(UpdateCommunityPostPayload {
             community_post: post.into(),
         })
@@ -158,7 +159,9 @@ impl PostMutation {
     ) -> async_graphql::Result<DeleteCommunityPostPayload> {
         let id = parse_id("id", &input.id).gql()?;
         let options = options(expected_version, None);
-        let deleted = domain::delete(cx(ctx)?, id, &options).await.gql()?;
+        let deleted = versioned::delete::<community_posts::Entity>(cx(ctx)?, id, &options)
+            .await
+            .gql()?;
         Ok(DeleteCommunityPostPayload {
             deleted_id: ID(deleted.id.to_string()),
         })

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::connection::{Conn, connection, counter, page_args};
+use super::connection::{self, Conn, connection, page_args};
 use super::context::{cx, options, parse_id};
 use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
 use super::replay;
@@ -14,6 +14,8 @@ use super::{Found, IntoGql};
 use crate::bounds::DEFAULT_PAGE_SIZE;
 use crate::domain::pagination::Direction;
 use crate::domain::projects as domain;
+use crate::domain::{listing, versioned};
+use crate::entity::projects;
 use crate::error::Error;
 
 /// Cost of a connection field for the complexity limit: each item costs its selection.
@@ -61,7 +63,7 @@ impl ProjectQuery {
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
         let owners = page.items.iter().map(|p| p.owner_id);
         let ids = || page.items.iter().map(|p| p.id);
         let when = |field: &str| loaders::selects(ctx, field);
@@ -74,18 +76,13 @@ impl ProjectQuery {
             loaders::prefetch::<PostCountLoader, _>(ctx, ids().filter(|_| when("postCount"))),
             loaders::prefetch::<LatestPostsLoader, _>(ctx, ids().filter(|_| when("latestPosts"))),
         )?;
-        let count = counter(
-            cx,
-            filter,
-            |cx, f| async move { domain::count(&cx, &f).await },
-        );
         Ok(connection(page, Project::from, count))
     }
 
     /// One project, or null when it does not exist or is not readable by the caller.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
         let id = parse_id("id", &id).gql()?;
-        domain::get(cx(ctx)?, id).await.found()
+        listing::get::<projects::Entity>(cx(ctx)?, id).await.found()
     }
 }
 
@@ -108,8 +105,7 @@ impl ProjectMutation {
             visibility: input.visibility.map(Into::into),
         };
         let options = options(None, idempotency_key);
-        let written = domain::create(cx(ctx)?, input, &options).await;
-        let project = replay::outcome(ctx, written)?;
+        let project = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
         Ok(CreateProjectPayload {
             project: project.into(),
         })
@@ -127,8 +123,11 @@ impl ProjectMutation {
     ) -> async_graphql::Result<UpdateProjectPayload> {
         let id = parse_id("id", &input.id).gql()?;
         let options = options(expected_version, idempotency_key);
-        let written = domain::update(cx(ctx)?, id, input.into_domain(), &options).await;
-        let project = replay::outcome(ctx, written)?;
+        let project = replay::outcome(
+            ctx,
+            domain::update(cx(ctx)?, id, input.into_domain(), &options),
+        )
+        .await?;
         Ok(UpdateProjectPayload {
             project: project.into(),
         })
@@ -144,7 +143,9 @@ impl ProjectMutation {
     ) -> async_graphql::Result<DeleteProjectPayload> {
         let id = parse_id("id", &input.id).gql()?;
         let options = options(expected_version, None);
-        let deleted = domain::delete(cx(ctx)?, id, &options).await.gql()?;
+        let deleted = versioned::delete::<projects::Entity>(cx(ctx)?, id, &options)
+            .await
+            .gql()?;
         Ok(DeleteProjectPayload {
             deleted_id: ID(deleted.id.to_string()),
         })

@@ -19,8 +19,11 @@ pub const HEADER: &str = "idempotent-replayed";
 struct Replayed(AtomicBool);
 
 /// A keyed mutation's result: marks a replay and keeps the error code of a failure.
-pub fn outcome<T>(ctx: &Context<'_>, written: Result<(T, Outcome)>) -> async_graphql::Result<T> {
-    let (value, outcome) = written.gql()?;
+pub async fn outcome<T>(
+    ctx: &Context<'_>,
+    write: impl Future<Output = Result<(T, Outcome)>>,
+) -> async_graphql::Result<T> {
+    let (value, outcome) = write.await.gql()?;
     note(ctx, outcome);
     Ok(value)
 }

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 
-use super::connection::{Conn, connection, counter, page_args};
+use super::connection::{self, Conn, connection, page_args};
 use super::context::{cx, options, parse_id};
 use super::loaders::{self, UserLoader};
 use super::projects::page_cost;
@@ -14,8 +14,10 @@ use super::types::{
     StatusEventFilter, StatusEventOrder,
 };
 use super::{Found, IntoGql};
+use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::status as domain;
+use crate::entity::status_events;
 
 #[derive(Default)]
 pub struct StatusQuery;
@@ -48,16 +50,11 @@ impl StatusQuery {
         let direction = order_by.map_or(Direction::Desc, |o| o.direction.into());
         let ordering = domain::ordering(direction);
         let args = page_args(first, after, last, before, offset);
-        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
         if loaders::selects(ctx, "createdBy") {
             loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
                 .await?;
         }
-        let count = counter(
-            cx,
-            filter,
-            |cx, f| async move { domain::count(&cx, &f).await },
-        );
         Ok(connection(page, StatusEvent::from, count))
     }
 
@@ -68,7 +65,9 @@ impl StatusQuery {
         id: ID,
     ) -> async_graphql::Result<Option<StatusEvent>> {
         let id = parse_id("id", &id).gql()?;
-        domain::get(cx(ctx)?, id).await.found()
+        listing::get::<status_events::Entity>(cx(ctx)?, id)
+            .await
+            .found()
     }
 }
 
@@ -91,8 +90,7 @@ impl StatusMutation {
             message: input.message,
         };
         let options = options(None, idempotency_key);
-        let written = domain::create(cx(ctx)?, input, &options).await;
-        let event = replay::outcome(ctx, written)?;
+        let event = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
         Ok(CreateStatusEventPayload {
             status_event: event.into(),
         })

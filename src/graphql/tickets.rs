@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 
-use super::connection::{Conn, connection, counter, page_args};
+use super::connection::{self, Conn, connection, page_args};
 use super::context::{cx, options, parse_id};
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
@@ -13,9 +13,11 @@ use super::types::{
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
 use super::{Found, IntoGql};
+use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::patch::Patch;
 use crate::domain::tickets as domain;
+use crate::entity::support_tickets;
 use crate::error::Error;
 
 fn optional_id(field: &str, id: Option<&ID>) -> Result<Option<uuid::Uuid>, Error> {
@@ -61,7 +63,7 @@ impl TicketQuery {
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let page = domain::list(cx, &filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
         // One statement per relation for the whole page; the items' resolvers hit the cache.
         let (requesters, assignees, projects) = (
             loaders::selects(ctx, "requester"),
@@ -82,11 +84,6 @@ impl TicketQuery {
             loaders::prefetch::<UserLoader, _>(ctx, users),
             loaders::prefetch::<ProjectLoader, _>(ctx, projects),
         )?;
-        let count = counter(
-            cx,
-            filter,
-            |cx, f| async move { domain::count(&cx, &f).await },
-        );
         Ok(connection(page, SupportTicket::from, count))
     }
 
@@ -98,7 +95,9 @@ impl TicketQuery {
         #[graphql(desc = "The ticket's id.")] id: ID,
     ) -> async_graphql::Result<Option<SupportTicket>> {
         let id = parse_id("id", &id).gql()?;
-        domain::get(cx(ctx)?, id).await.found()
+        listing::get::<support_tickets::Entity>(cx(ctx)?, id)
+            .await
+            .found()
     }
 }
 
@@ -122,8 +121,7 @@ impl TicketMutation {
             priority: input.priority.map(Into::into),
         };
         let options = options(None, idempotency_key);
-        let written = domain::create(cx(ctx)?, input, &options).await;
-        let ticket = replay::outcome(ctx, written)?;
+        let ticket = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
         Ok(CreateSupportTicketPayload {
             ticket: ticket.into(),
         })
@@ -148,8 +146,7 @@ impl TicketMutation {
         };
         let patch = input.into_domain(assignee);
         let options = options(expected_version, idempotency_key);
-        let written = domain::update(cx(ctx)?, id, patch, &options).await;
-        let ticket = replay::outcome(ctx, written)?;
+        let ticket = replay::outcome(ctx, domain::update(cx(ctx)?, id, patch, &options)).await?;
         Ok(UpdateSupportTicketPayload {
             ticket: ticket.into(),
         })

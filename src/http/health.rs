@@ -18,7 +18,8 @@ pub async fn live() -> Json<serde_json::Value> {
 pub async fn ready(State(state): State<AppState>) -> Response {
     let unavailable = |reason: String| {
         tracing::warn!(%reason, "not ready");
-        let body = Json(json!({ "status": "unavailable", "reason": reason }));
+        let body =
+            Json(json!({ "status": "unavailable", "dependency": "database", "reason": reason }));
         (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -26,6 +27,9 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         )
             .into_response()
     };
+    if let Some(reason) = state.db().unavailable() {
+        return unavailable(format!("database not ready: {reason}"));
+    }
     if let Err(err) = state.db().ping().await {
         return unavailable(format!(
             "database unreachable: {}",

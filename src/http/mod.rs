@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::rest::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::startup::gate,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::security::enforce,
         ))
         // Outermost of the two: the caller is decided once, before the budgets that use it.
@@ -94,15 +98,26 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// A request that outlives the configured timeout is dropped (its transaction rolls back) and
-/// answered 503 + `Retry-After` as problem+json, like a database outage.
+/// answered 503 + `Retry-After` as problem+json, like a database outage; or 408 if its body
+/// has not all arrived yet.
 async fn deadline(
     limit: Duration,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path().to_owned();
+    let version = req.version();
+    let body = req.extensions().get::<crate::server::BodyWatch>().cloned();
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
+        // The client, not the server, was slow: its body had not arrived.
+        Err(_) if body.is_some_and(|b| b.is_awaited()) => {
+            tracing::info!(
+                timeout_s = limit.as_secs(),
+                "request body not received in time"
+            );
+            crate::server::body::timeout_response(version, &path)
+        }
         Err(_) => {
             tracing::warn!(timeout_s = limit.as_secs(), "request timed out");
             let mut problem = crate::rest::problem::Problem::new(

@@ -33,6 +33,16 @@ use futures::future::BoxFuture;
 /// How long a duplicate that arrived mid-flight should wait before retrying.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// How many times a transaction that lost a race (serialization failure, deadlock) is run in
+/// all before the caller is told 503.
+const CONTENTION_ATTEMPTS: u32 = 4;
+
+/// 10, 20, 40 ms plus up to as much again at random, so the racers do not meet again.
+fn contention_backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(10u64 << attempt.saturating_sub(1).min(6));
+    base + base.mul_f64(rand::random::<f64>())
+}
+
 /// Whether a result was produced now or replayed from the key's record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -51,6 +61,21 @@ pub struct IdempotencyConfig {
 pub struct Idempotency {
     pub config: IdempotencyConfig,
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
+}
+
+/// A result the engine can store with its key and replay.
+pub trait Stored: Serialize + DeserializeOwned {}
+impl<T: Serialize + DeserializeOwned> Stored for T {}
+
+/// The work of one write transaction: given the transaction and the caller's context.
+/// `Clone`, so that a transaction that lost a race can be run again from the start.
+pub trait TxWork<C: ?Sized, T>:
+    for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>> + Clone
+{
+}
+impl<C: ?Sized, T, F> TxWork<C, T> for F where
+    F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>> + Clone
+{
 }
 
 /// One keyed request: who, what, and the hash of its canonical input.
@@ -115,26 +140,35 @@ impl Idempotency {
     /// `with` is handed to `work` beside the transaction (the caller's request context), so the
     /// work can borrow it rather than clone it.
     #[tracing::instrument(skip_all, fields(idempotency.outcome = tracing::field::Empty))]
-    pub async fn run<T, C, F>(
+    pub async fn run<T: Stored, C: Sync + ?Sized>(
         &self,
         db: &Db,
         keyed: Option<Keyed>,
         with: &C,
-        work: F,
-    ) -> Result<(T, Outcome)>
-    where
-        T: Serialize + DeserializeOwned,
-        C: Sync + ?Sized,
-        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
-    {
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
         let span = tracing::Span::current();
-        let Some(keyed) = keyed else {
-            let tx = db.begin_write().await?;
-            let value = work(&tx, with).await?;
-            tx.commit().await?;
-            return Ok((value, Outcome::Stored));
+        let mut attempt = 1;
+        // A serialization failure or deadlock rolled the whole transaction back, idempotency
+        // record included: run all of it again, a bounded number of times, then answer 503.
+        let result = loop {
+            let result = match &keyed {
+                None => Self::run_once(db, with, work.clone()).await,
+                Some(keyed) => self.run_keyed(db, keyed, with, work.clone()).await,
+            };
+            match result {
+                Err(err) if err.is_contention() && attempt < CONTENTION_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "transaction lost a race; retrying");
+                    metrics::counter!("db_transaction_retries_total").increment(1);
+                    tokio::time::sleep(contention_backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => break result,
+            }
         };
-        let result = self.run_keyed(db, &keyed, with, work).await;
+        if keyed.is_none() {
+            return result;
+        }
         let outcome = match &result {
             Ok((_, Outcome::Stored)) => "stored",
             Ok((_, Outcome::Replayed)) => "replayed",
@@ -147,18 +181,24 @@ impl Idempotency {
         result
     }
 
-    async fn run_keyed<T, C, F>(
+    async fn run_once<T, C: Sync + ?Sized>(
+        db: &Db,
+        with: &C,
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
+        let tx = db.begin_write().await?;
+        let value = work(&tx, with).await?;
+        tx.commit().await?;
+        Ok((value, Outcome::Stored))
+    }
+
+    async fn run_keyed<T: Stored, C: Sync + ?Sized>(
         &self,
         db: &Db,
         keyed: &Keyed,
         with: &C,
-        work: F,
-    ) -> Result<(T, Outcome)>
-    where
-        T: Serialize + DeserializeOwned,
-        C: Sync + ?Sized,
-        F: for<'t> FnOnce(&'t DatabaseTransaction, &'t C) -> BoxFuture<'t, Result<T>>,
-    {
+        work: impl TxWork<C, T>,
+    ) -> Result<(T, Outcome)> {
         // A completed key never changes until it expires: replay it without a transaction, a
         // lock or the in-flight check, so concurrent retries of a finished request all replay.
         if let Some(replay) = completed(db.conn(), keyed).await? {

@@ -26,10 +26,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::domain::context::RequestContext;
 use crate::error::ErrorCode;
 use crate::state::AppState;
 
@@ -350,7 +349,7 @@ async fn handle(
     }
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
-        let request = persisted(probe.clone(), &variables, &cx);
+        let request = crate::graphql::persisted(probe.clone(), &variables, &cx);
         let data = state.persisted.execute(request).await.data.into_json();
         if let (
             Ok(data),
@@ -371,7 +370,7 @@ async fn handle(
             }
         }
     }
-    let request = persisted(route.document.clone(), &variables, &cx);
+    let request = crate::graphql::persisted(route.document.clone(), &variables, &cx);
     let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
         return Err(problem::from_graphql(err, source(&spec.input)));
@@ -393,18 +392,6 @@ async fn handle(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
-}
-
-/// A request for the persisted executor: a parsed document, its variables and the caller.
-fn persisted(
-    document: ExecutableDocument,
-    variables: &Map<String, Value>,
-    cx: &RequestContext,
-) -> async_graphql::Request {
-    let mut request = async_graphql::Request::new("");
-    request.set_parsed_query(document);
-    request.variables = async_graphql::Variables::from_json(Value::Object(variables.clone()));
-    request.data(cx.clone())
 }
 
 /// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.

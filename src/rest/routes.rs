@@ -17,6 +17,33 @@ const SERVICE_STATUS: &[&str] = &[
 ];
 const ROLE: &[&str] = &["user", "staff", "admin"];
 
+// Each operation selects its type's fields through one fragment, spelled once here.
+macro_rules! project_fields {
+    () => {
+        "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
+    };
+}
+macro_rules! ticket_fields {
+    () => {
+        "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
+    };
+}
+macro_rules! post_fields {
+    () => {
+        "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
+    };
+}
+macro_rules! status_event_fields {
+    () => {
+        "fragment E on StatusEvent { id service status message createdById createdAt }"
+    };
+}
+macro_rules! user_fields {
+    () => {
+        "fragment U on User { id email displayName role createdAt }"
+    };
+}
+
 const STR: Conv = Conv::Same(Scalar::Str);
 const INT: Conv = Conv::Same(Scalar::Int);
 const TIME: Conv = Conv::Same(Scalar::DateTime);
@@ -34,8 +61,7 @@ pub static PROJECT: Shape = Shape {
         field("version", "version", INT),
     ],
 };
-const PROJECT_FIELDS: &str =
-    "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }";
+const PROJECT_FIELDS: &str = project_fields!();
 
 pub static TICKET: Shape = Shape {
     name: "SupportTicket",
@@ -53,7 +79,7 @@ pub static TICKET: Shape = Shape {
         field("version", "version", INT),
     ],
 };
-const TICKET_FIELDS: &str = "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }";
+const TICKET_FIELDS: &str = ticket_fields!();
 
 pub static POST: Shape = Shape {
     name: "CommunityPost",
@@ -69,7 +95,7 @@ pub static POST: Shape = Shape {
         field("version", "version", INT),
     ],
 };
-const POST_FIELDS: &str = "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }";
+const POST_FIELDS: &str = post_fields!();
 
 pub static STATUS_EVENT: Shape = Shape {
     name: "StatusEvent",
@@ -82,8 +108,7 @@ pub static STATUS_EVENT: Shape = Shape {
         field("created_at", "createdAt", TIME),
     ],
 };
-const STATUS_EVENT_FIELDS: &str =
-    "fragment E on StatusEvent { id service status message createdById createdAt }";
+const STATUS_EVENT_FIELDS: &str = status_event_fields!();
 
 pub static SERVICE_STATE: Shape = Shape {
     name: "ServiceState",
@@ -115,7 +140,7 @@ pub static USER: Shape = Shape {
         field("created_at", "createdAt", TIME),
     ],
 };
-const USER_FIELDS: &str = "fragment U on User { id email displayName role createdAt }";
+const USER_FIELDS: &str = user_fields!();
 
 pub static TOKENS: Shape = Shape {
     name: "Tokens",
@@ -147,661 +172,225 @@ const PAGE_ERRORS: &[u16] = &[422];
 /// Every route, in the order of DESIGN §5.
 pub static TABLE: &[RouteSpec] = &[
     // ---- projects ----------------------------------------------------------------------
-    RouteSpec {
-        method: Method::GET,
-        path: "/projects",
-        summary: "List projects the caller may read (public ones, plus their own private ones).",
-        operation: concat!(
-            "query ListProjects($first: Int!, $offset: Int!, $filter: ProjectFilter) { projects(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...P } } } ",
-            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
-        ),
-        input: Input::List {
-            filters: &[
-                param(
-                    "q",
-                    "q",
-                    Kind::Str,
-                    "Case-insensitive substring of the name.",
-                ),
-                param(
-                    "visibility",
-                    "visibility",
-                    Kind::Enum(VISIBILITY),
-                    "Only projects with this visibility.",
-                ),
-                param(
-                    "owner_id",
-                    "ownerId",
-                    Kind::Id,
-                    "Only projects owned by this user.",
-                ),
-            ],
-        },
-        output: Output::Page {
-            path: &["projects"],
-            shape: &PROJECT,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: PAGE_ERRORS,
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/projects",
-        summary: "Create a project owned by the caller.",
-        operation: concat!(
-            "mutation CreateProject($input: CreateProjectInput!, $key: String) { createProject(input: $input, idempotencyKey: $key) { project { ...P } } } ",
-            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body("name", "name", Kind::Str, true, "1–120 characters."),
-                body(
-                    "description",
-                    "description",
-                    Kind::Str,
-                    false,
-                    "Up to 5,000 characters. Default: empty.",
-                ),
-                body(
-                    "visibility",
-                    "visibility",
-                    Kind::Enum(VISIBILITY),
-                    false,
-                    "Default: private.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["createProject", "project"],
-            shape: &PROJECT,
-            etag: Some("project"),
-            location: Some("/projects"),
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::CREATED,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: None,
-        },
-        errors: &[409, 422],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/projects/{id}",
-        summary: "Fetch one project (404 when it does not exist or the caller may not read it).",
-        operation: concat!(
-            "query GetProject($id: ID!) { project(id: $id) { ...P } } ",
-            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
-        ),
-        input: Input::Id,
-        output: Output::Item {
-            path: &["project"],
-            shape: &PROJECT,
-            etag: Some("project"),
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: &[404],
-    },
-    RouteSpec {
-        method: Method::PATCH,
-        path: "/projects/{id}",
-        summary: "Change a project (owner or admin). Omitted fields stay as they are.",
-        operation: concat!(
-            "mutation UpdateProject($input: UpdateProjectInput!, $version: Int, $key: String) { updateProject(input: $input, expectedVersion: $version, idempotencyKey: $key) { project { ...P } } } ",
-            "fragment P on Project { id ownerId name description visibility createdAt updatedAt version }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body("name", "name", Kind::Str, false, "1–120 characters."),
-                body(
-                    "description",
-                    "description",
-                    Kind::Str,
-                    false,
-                    "Up to 5,000 characters.",
-                ),
-                body(
-                    "visibility",
-                    "visibility",
-                    Kind::Enum(VISIBILITY),
-                    false,
-                    "public or private.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["updateProject", "project"],
-            shape: &PROJECT,
-            etag: Some("project"),
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: Some("project"),
-        },
-        errors: &[403, 404, 409, 412, 422, 428],
-    },
-    RouteSpec {
-        method: Method::DELETE,
-        path: "/projects/{id}",
-        summary: "Delete a project (owner or admin).",
-        operation: "mutation DeleteProject($input: DeleteProjectInput!, $version: Int) { deleteProject(input: $input, expectedVersion: $version) { deletedId } }",
-        input: Input::IdInput,
-        output: Output::Empty,
-        success: StatusCode::NO_CONTENT,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: false,
-            if_match: Some("project"),
-        },
-        errors: &[403, 404, 412, 428],
-    },
+    RouteSpec::list(
+        "/projects",
+        "List projects the caller may read (public ones, plus their own private ones).",
+        &[
+            param("q", "q", Kind::Str, "Case-insensitive substring of the name."),
+            param("visibility", "visibility", Kind::Enum(VISIBILITY), "Only projects with this visibility."),
+            param("owner_id", "ownerId", Kind::Id, "Only projects owned by this user."),
+        ],
+    )
+    .run(concat!(
+        "query ListProjects($first: Int!, $offset: Int!, $filter: ProjectFilter) { projects(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...P } } } ",
+        project_fields!()
+    ))
+    .page(&["projects"], &PROJECT),
+    RouteSpec::create(
+        "/projects",
+        "Create a project owned by the caller.",
+        &[
+            body("name", "name", Kind::Str, true, "1–120 characters."),
+            body("description", "description", Kind::Str, false, "Up to 5,000 characters. Default: empty."),
+            body("visibility", "visibility", Kind::Enum(VISIBILITY), false, "Default: private."),
+        ],
+    )
+    .run(concat!(
+        "mutation CreateProject($input: CreateProjectInput!, $key: String) { createProject(input: $input, idempotencyKey: $key) { project { ...P } } } ",
+        project_fields!()
+    ))
+    .item(&["createProject", "project"], &PROJECT)
+    .etag("project"),
+    RouteSpec::fetch(
+        "/projects/{id}",
+        "Fetch one project (404 when it does not exist or the caller may not read it).",
+    )
+    .run(concat!("query GetProject($id: ID!) { project(id: $id) { ...P } } ", project_fields!()))
+    .item(&["project"], &PROJECT)
+    .etag("project"),
+    RouteSpec::update(
+        "/projects/{id}",
+        "Change a project (owner or admin). Omitted fields stay as they are.",
+        &[
+            body("name", "name", Kind::Str, false, "1–120 characters."),
+            body("description", "description", Kind::Str, false, "Up to 5,000 characters."),
+            body("visibility", "visibility", Kind::Enum(VISIBILITY), false, "public or private."),
+        ],
+    )
+    .run(concat!(
+        "mutation UpdateProject($input: UpdateProjectInput!, $version: Int, $key: String) { updateProject(input: $input, expectedVersion: $version, idempotencyKey: $key) { project { ...P } } } ",
+        project_fields!()
+    ))
+    .item(&["updateProject", "project"], &PROJECT)
+    .etag("project"),
+    RouteSpec::delete("/projects/{id}", "Delete a project (owner or admin).")
+        .run("mutation DeleteProject($input: DeleteProjectInput!, $version: Int) { deleteProject(input: $input, expectedVersion: $version) { deletedId } }")
+        .etag("project"),
     // ---- support tickets ---------------------------------------------------------------
-    RouteSpec {
-        method: Method::GET,
-        path: "/support/tickets",
-        summary: "List the caller's support tickets (staff and admins: all). Requires sign-in.",
-        operation: concat!(
-            "query ListTickets($first: Int!, $offset: Int!, $filter: SupportTicketFilter) { supportTickets(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...T } } } ",
-            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
-        ),
-        input: Input::List {
-            filters: &[
-                param(
-                    "status",
-                    "status",
-                    Kind::Enum(TICKET_STATUS),
-                    "Only tickets in this status.",
-                ),
-                param(
-                    "priority",
-                    "priority",
-                    Kind::Enum(TICKET_PRIORITY),
-                    "Only tickets with this priority.",
-                ),
-                param(
-                    "project_id",
-                    "projectId",
-                    Kind::Id,
-                    "Only tickets about this project.",
-                ),
-            ],
-        },
-        output: Output::Page {
-            path: &["supportTickets"],
-            shape: &TICKET,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: PAGE_ERRORS,
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/support/tickets",
-        summary: "Open a support ticket as the caller.",
-        operation: concat!(
-            "mutation CreateTicket($input: CreateSupportTicketInput!, $key: String) { createSupportTicket(input: $input, idempotencyKey: $key) { ticket { ...T } } } ",
-            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "subject",
-                    "subject",
-                    Kind::Str,
-                    true,
-                    "One line, 1–200 characters.",
-                ),
-                body("body", "body", Kind::Str, true, "1–20,000 characters."),
-                body(
-                    "priority",
-                    "priority",
-                    Kind::Enum(TICKET_PRIORITY),
-                    false,
-                    "Default: normal.",
-                ),
-                body(
-                    "project_id",
-                    "projectId",
-                    Kind::Id,
-                    false,
-                    "A project the caller can read.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["createSupportTicket", "ticket"],
-            shape: &TICKET,
-            etag: Some("ticket"),
-            location: Some("/support/tickets"),
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::CREATED,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: None,
-        },
-        errors: &[409, 422],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/support/tickets/{id}",
-        summary: "Fetch one ticket (its requester, staff and admins; 404 for anyone else).",
-        operation: concat!(
-            "query GetTicket($id: ID!) { supportTicket(id: $id) { ...T } } ",
-            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
-        ),
-        input: Input::Id,
-        output: Output::Item {
-            path: &["supportTicket"],
-            shape: &TICKET,
-            etag: Some("ticket"),
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: &[401, 404],
-    },
-    RouteSpec {
-        method: Method::PATCH,
-        path: "/support/tickets/{id}",
-        summary: "Change a ticket: staff any field; the requester subject/body while open, or close it.",
-        operation: concat!(
-            "mutation UpdateTicket($input: UpdateSupportTicketInput!, $version: Int, $key: String) { updateSupportTicket(input: $input, expectedVersion: $version, idempotencyKey: $key) { ticket { ...T } } } ",
-            "fragment T on SupportTicket { id requesterId projectId subject body status priority assigneeId createdAt updatedAt version }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "status",
-                    "status",
-                    Kind::Enum(TICKET_STATUS),
-                    false,
-                    "The new status.",
-                ),
-                body(
-                    "priority",
-                    "priority",
-                    Kind::Enum(TICKET_PRIORITY),
-                    false,
-                    "The new priority (staff only).",
-                ),
-                nullable_body(
-                    "assignee_id",
-                    "assigneeId",
-                    Kind::Id,
-                    "A staff member or admin; null unassigns (staff only).",
-                ),
-                body(
-                    "subject",
-                    "subject",
-                    Kind::Str,
-                    false,
-                    "One line, 1–200 characters.",
-                ),
-                body("body", "body", Kind::Str, false, "1–20,000 characters."),
-            ],
-        },
-        output: Output::Item {
-            path: &["updateSupportTicket", "ticket"],
-            shape: &TICKET,
-            etag: Some("ticket"),
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: Some("ticket"),
-        },
-        errors: &[403, 404, 409, 412, 422, 428],
-    },
+    RouteSpec::list(
+        "/support/tickets",
+        "List the caller's support tickets (staff and admins: all). Requires sign-in.",
+        &[
+            param("status", "status", Kind::Enum(TICKET_STATUS), "Only tickets in this status."),
+            param("priority", "priority", Kind::Enum(TICKET_PRIORITY), "Only tickets with this priority."),
+            param("project_id", "projectId", Kind::Id, "Only tickets about this project."),
+        ],
+    )
+    .run(concat!(
+        "query ListTickets($first: Int!, $offset: Int!, $filter: SupportTicketFilter) { supportTickets(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...T } } } ",
+        ticket_fields!()
+    ))
+    .page(&["supportTickets"], &TICKET),
+    RouteSpec::create(
+        "/support/tickets",
+        "Open a support ticket as the caller.",
+        &[
+            body("subject", "subject", Kind::Str, true, "One line, 1–200 characters."),
+            body("body", "body", Kind::Str, true, "1–20,000 characters."),
+            body("priority", "priority", Kind::Enum(TICKET_PRIORITY), false, "Default: normal."),
+            body("project_id", "projectId", Kind::Id, false, "A project the caller can read."),
+        ],
+    )
+    .run(concat!(
+        "mutation CreateTicket($input: CreateSupportTicketInput!, $key: String) { createSupportTicket(input: $input, idempotencyKey: $key) { ticket { ...T } } } ",
+        ticket_fields!()
+    ))
+    .item(&["createSupportTicket", "ticket"], &TICKET)
+    .etag("ticket"),
+    RouteSpec::fetch(
+        "/support/tickets/{id}",
+        "Fetch one ticket (its requester, staff and admins; 404 for anyone else).",
+    )
+    .run(concat!("query GetTicket($id: ID!) { supportTicket(id: $id) { ...T } } ", ticket_fields!()))
+    .item(&["supportTicket"], &TICKET)
+    .etag("ticket")
+    .errors(&[401, 404]),
+    RouteSpec::update(
+        "/support/tickets/{id}",
+        "Change a ticket: staff any field; the requester subject/body while open, or close it.",
+        &[
+            body("status", "status", Kind::Enum(TICKET_STATUS), false, "The new status."),
+            body("priority", "priority", Kind::Enum(TICKET_PRIORITY), false, "The new priority (staff only)."),
+            nullable_body("assignee_id", "assigneeId", Kind::Id, "A staff member or admin; null unassigns (staff only)."),
+            body("subject", "subject", Kind::Str, false, "One line, 1–200 characters."),
+            body("body", "body", Kind::Str, false, "1–20,000 characters."),
+        ],
+    )
+    .run(concat!(
+        "mutation UpdateTicket($input: UpdateSupportTicketInput!, $version: Int, $key: String) { updateSupportTicket(input: $input, expectedVersion: $version, idempotencyKey: $key) { ticket { ...T } } } ",
+        ticket_fields!()
+    ))
+    .item(&["updateSupportTicket", "ticket"], &TICKET)
+    .etag("ticket"),
     // ---- community posts ---------------------------------------------------------------
-    RouteSpec {
-        method: Method::GET,
-        path: "/community/posts",
-        summary: "List community posts, newest first.",
-        operation: concat!(
-            "query ListPosts($first: Int!, $offset: Int!, $filter: CommunityPostFilter) { communityPosts(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...C } } } ",
-            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
-        ),
-        input: Input::List {
-            filters: &[
-                param("tag", "tag", Kind::Str, "Only posts carrying this tag."),
-                param(
-                    "project_id",
-                    "projectId",
-                    Kind::Id,
-                    "Only posts about this project.",
-                ),
-                param(
-                    "author_id",
-                    "authorId",
-                    Kind::Id,
-                    "Only posts written by this user.",
-                ),
-            ],
-        },
-        output: Output::Page {
-            path: &["communityPosts"],
-            shape: &POST,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Public(15),
-        headers: NO_HEADERS,
-        errors: PAGE_ERRORS,
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/community/posts",
-        summary: "Write a community post as the caller.",
-        operation: concat!(
+    RouteSpec::list(
+        "/community/posts",
+        "List community posts, newest first.",
+        &[
+            param("tag", "tag", Kind::Str, "Only posts carrying this tag."),
+            param("project_id", "projectId", Kind::Id, "Only posts about this project."),
+            param("author_id", "authorId", Kind::Id, "Only posts written by this user."),
+        ],
+    )
+    .run(concat!(
+        "query ListPosts($first: Int!, $offset: Int!, $filter: CommunityPostFilter) { communityPosts(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...C } } } ",
+        post_fields!()
+    ))
+    .page(&["communityPosts"], &POST)
+    .cache(Cache::Public(15)),
+    RouteSpec::create(
+        "/community/posts",
+        "Write a community post as the caller.",
+        &[
+            body("title", "title", Kind::Str, true, "1–200 characters, one line."),
+            body("body", "body", Kind::Str, true, "1–20,000 characters."),
+            body("tags", "tags", Kind::StrList, false, "Up to 10 lowercase slugs. Default: []."),
+            body("project_id", "projectId", Kind::Id, false, "The project the post is about."),
+        ],
+    )
+        .run(concat!(
             "mutation CreatePost($input: CreateCommunityPostInput!, $key: String) { createCommunityPost(input: $input, idempotencyKey: $key) { communityPost { ...C } } } ",
-            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "title",
-                    "title",
-                    Kind::Str,
-                    true,
-                    "1–200 characters, one line.",
-                ),
-                body("body", "body", Kind::Str, true, "1–20,000 characters."),
-                body(
-                    "tags",
-                    "tags",
-                    Kind::StrList,
-                    false,
-                    "Up to 10 lowercase slugs. Default: [].",
-                ),
-                body(
-                    "project_id",
-                    "projectId",
-                    Kind::Id,
-                    false,
-                    "The project the post is about.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["createCommunityPost", "communityPost"],
-            shape: &POST,
-            etag: Some("post"),
-            location: Some("/community/posts"),
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::CREATED,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: None,
-        },
-        errors: &[409, 422],
-    },
+            post_fields!()
+        ))
+        .item(&["createCommunityPost", "communityPost"], &POST)
+        .etag("post"),
     // ---- status ------------------------------------------------------------------------
-    RouteSpec {
-        method: Method::GET,
-        path: "/community/posts/{id}",
-        summary: "Fetch one community post.",
-        operation: concat!(
-            "query GetPost($id: ID!) { communityPost(id: $id) { ...C } } ",
-            "fragment C on CommunityPost { id authorId projectId title body tags createdAt updatedAt version }"
-        ),
-        input: Input::Id,
-        output: Output::Item {
-            path: &["communityPost"],
-            shape: &POST,
-            etag: Some("post"),
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Public(15),
-        headers: NO_HEADERS,
-        errors: &[404],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/status",
-        summary: "Overall and per-service status.",
-        operation: "query Status { status { overall services { service status message since updatedAt } updatedAt } }",
-        input: Input::None,
-        output: Output::Item {
-            path: &["status"],
-            shape: &STATUS,
-            etag: None,
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Public(15),
-        headers: NO_HEADERS,
-        errors: &[],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/status/events",
-        summary: "The history of status events, newest first.",
-        operation: concat!(
-            "query StatusEvents($first: Int!, $offset: Int!, $filter: StatusEventFilter) { statusEvents(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...E } } } ",
-            "fragment E on StatusEvent { id service status message createdById createdAt }"
-        ),
-        input: Input::List {
-            filters: &[param(
-                "service",
-                "service",
-                Kind::Str,
-                "Only events of this service.",
-            )],
-        },
-        output: Output::Page {
-            path: &["statusEvents"],
-            shape: &STATUS_EVENT,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Public(15),
-        headers: NO_HEADERS,
-        errors: PAGE_ERRORS,
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/status/events",
-        summary: "Record a service's status (staff and admins).",
-        operation: concat!(
-            "mutation CreateStatusEvent($input: CreateStatusEventInput!, $key: String) { createStatusEvent(input: $input, idempotencyKey: $key) { statusEvent { ...E } } } ",
-            "fragment E on StatusEvent { id service status message createdById createdAt }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "service",
-                    "service",
-                    Kind::Str,
-                    true,
-                    "A lowercase slug, 1–64 characters.",
-                ),
-                body(
-                    "status",
-                    "status",
-                    Kind::Enum(SERVICE_STATUS),
-                    true,
-                    "The service's status from now on.",
-                ),
-                body(
-                    "message",
-                    "message",
-                    Kind::Str,
-                    false,
-                    "Up to 2,000 characters.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["createStatusEvent", "statusEvent"],
-            shape: &STATUS_EVENT,
-            etag: None,
-            location: Some("/status/events"),
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::CREATED,
-        cache: Cache::NoStore,
-        headers: Headers {
-            idempotency_key: true,
-            if_match: None,
-        },
-        errors: &[403, 409, 422],
-    },
+    RouteSpec::fetch("/community/posts/{id}", "Fetch one community post.")
+        .run(concat!("query GetPost($id: ID!) { communityPost(id: $id) { ...C } } ", post_fields!()))
+        .item(&["communityPost"], &POST)
+        .etag("post")
+        .cache(Cache::Public(15)),
+    RouteSpec::fetch("/status", "Overall and per-service status.")
+        .run("query Status { status { overall services { service status message since updatedAt } updatedAt } }")
+        .input(Input::None)
+        .item(&["status"], &STATUS)
+        .cache(Cache::Public(15))
+        .errors(&[]),
+    RouteSpec::list(
+        "/status/events",
+        "The history of status events, newest first.",
+        &[param("service", "service", Kind::Str, "Only events of this service.")],
+    )
+    .run(concat!(
+        "query StatusEvents($first: Int!, $offset: Int!, $filter: StatusEventFilter) { statusEvents(first: $first, offset: $offset, filter: $filter) { totalCount nodes { ...E } } } ",
+        status_event_fields!()
+    ))
+    .page(&["statusEvents"], &STATUS_EVENT)
+    .cache(Cache::Public(15)),
+    RouteSpec::create(
+        "/status/events",
+        "Record a service's status (staff and admins).",
+        &[
+            body("service", "service", Kind::Str, true, "A lowercase slug, 1–64 characters."),
+            body("status", "status", Kind::Enum(SERVICE_STATUS), true, "The service's status from now on."),
+            body("message", "message", Kind::Str, false, "Up to 2,000 characters."),
+        ],
+    )
+    .run(concat!(
+        "mutation CreateStatusEvent($input: CreateStatusEventInput!, $key: String) { createStatusEvent(input: $input, idempotencyKey: $key) { statusEvent { ...E } } } ",
+        status_event_fields!()
+    ))
+    .item(&["createStatusEvent", "statusEvent"], &STATUS_EVENT)
+    .errors(&[403, 409, 422]),
     // ---- accounts ----------------------------------------------------------------------
-    RouteSpec {
-        method: Method::GET,
-        path: "/status/events/{id}",
-        summary: "Fetch one status event.",
-        operation: concat!(
-            "query GetStatusEvent($id: ID!) { statusEvent(id: $id) { ...E } } ",
-            "fragment E on StatusEvent { id service status message createdById createdAt }"
-        ),
-        input: Input::Id,
-        output: Output::Item {
-            path: &["statusEvent"],
-            shape: &STATUS_EVENT,
-            etag: None,
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Public(15),
-        headers: NO_HEADERS,
-        errors: &[404],
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/auth/register",
-        summary: "Create an account (role user).",
-        operation: concat!(
-            "mutation Register($input: RegisterInput!) { register(input: $input) { user { ...U } } } ",
-            "fragment U on User { id email displayName role createdAt }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "email",
-                    "email",
-                    Kind::Str,
-                    true,
-                    "Compared case-insensitively, stored lowercased.",
-                ),
-                body("password", "password", Kind::Str, true, "8–128 characters."),
-                body(
-                    "display_name",
-                    "displayName",
-                    Kind::Str,
-                    true,
-                    "1–100 characters.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["register", "user"],
-            shape: &USER,
-            etag: None,
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::CREATED,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[409, 422],
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/auth/login",
-        summary: "Sign in; returns a short-lived bearer access token and a refresh token (browsers: the HttpOnly refresh cookie).",
-        operation: concat!(
-            "mutation Login($input: LoginInput!) { login(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
-            "fragment U on User { id email displayName role createdAt }"
-        ),
-        input: Input::Body {
-            fields: &[
-                body(
-                    "email",
-                    "email",
-                    Kind::Str,
-                    true,
-                    "The account's email address.",
-                ),
-                body(
-                    "password",
-                    "password",
-                    Kind::Str,
-                    true,
-                    "The account's password.",
-                ),
-                body(
-                    "totp_code",
-                    "totpCode",
-                    Kind::Str,
-                    false,
-                    "A 6–8 digit TOTP code (accounts with two-factor authentication).",
-                ),
-                body(
-                    "device",
-                    "device",
-                    Kind::Str,
-                    false,
-                    "A label for this device's session.",
-                ),
-            ],
-        },
-        output: Output::Item {
-            path: &["login"],
-            shape: &TOKENS,
-            etag: None,
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[422],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/auth/me",
-        summary: "The signed-in user (401 when anonymous).",
-        operation: concat!(
-            "query Me { viewer { ...U } } ",
-            "fragment U on User { id email displayName role createdAt }"
-        ),
-        input: Input::None,
-        output: Output::Item {
-            path: &["viewer"],
-            shape: &USER,
-            etag: None,
-            location: None,
-            null: NullMeans::Unauthenticated,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: &[],
-    },
+    RouteSpec::fetch("/status/events/{id}", "Fetch one status event.")
+        .run(concat!("query GetStatusEvent($id: ID!) { statusEvent(id: $id) { ...E } } ", status_event_fields!()))
+        .item(&["statusEvent"], &STATUS_EVENT)
+        .cache(Cache::Public(15)),
+    RouteSpec::action(
+        "/auth/register",
+        "Create an account (role user).",
+        &[
+            body("email", "email", Kind::Str, true, "Compared case-insensitively, stored lowercased."),
+            body("password", "password", Kind::Str, true, "8–128 characters."),
+            body("display_name", "displayName", Kind::Str, true, "1–100 characters."),
+        ],
+    )
+    .run(concat!("mutation Register($input: RegisterInput!) { register(input: $input) { user { ...U } } } ", user_fields!()))
+    .item(&["register", "user"], &USER)
+    .success(StatusCode::CREATED)
+    .errors(&[409, 422]),
+    RouteSpec::action(
+        "/auth/login",
+        "Sign in; returns a short-lived bearer access token and a refresh token (browsers: the HttpOnly refresh cookie).",
+        &[
+            body("email", "email", Kind::Str, true, "The account's email address."),
+            body("password", "password", Kind::Str, true, "The account's password."),
+            body("totp_code", "totpCode", Kind::Str, false, "A 6–8 digit TOTP code (accounts with two-factor authentication)."),
+            body("device", "device", Kind::Str, false, "A label for this device's session."),
+        ],
+    )
+    .run(concat!(
+        "mutation Login($input: LoginInput!) { login(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
+        user_fields!()
+    ))
+    .item(&["login"], &TOKENS),
+    RouteSpec::fetch("/auth/me", "The signed-in user (401 when anonymous).")
+        .run(concat!("query Me { viewer { ...U } } ", user_fields!()))
+        .input(Input::None)
+        .item(&["viewer"], &USER)
+        .null_means(NullMeans::Unauthenticated)
+        .errors(&[]),
     RouteSpec {
         method: Method::POST,
         path: "/auth/refresh",
@@ -899,8 +488,8 @@ pub fn cookie_use(route: &RouteSpec) -> Option<CookieUse> {
         .map(|(_, usage)| *usage)
 }
 
-// The fragments above are spelled out in each operation so that every entry reads on its own;
-// these constants keep them checked against each other (see the tests in `super`).
+
+// Every operation's fragment, for the tests in `super` that check each is used whole.
 pub const FRAGMENTS: &[&str] = &[
     PROJECT_FIELDS,
     TICKET_FIELDS,

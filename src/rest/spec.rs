@@ -220,4 +220,169 @@ pub enum CookieUse {
     Rotate,
     /// Sign-out: the cookie is cleared.
     Clear,
+type At = &'static [&'static str];
+
+/// The route kinds of the table: each sets what every route of its kind shares (method,
+/// status, cache policy, headers, errors), so an entry states only what is its own.
+impl RouteSpec {
+    const fn base(method: Method, path: &'static str, summary: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            summary,
+            operation: "",
+            input: Input::None,
+            output: Output::Empty,
+            success: StatusCode::OK,
+            cache: Cache::NoStore,
+            headers: NO_HEADERS,
+            errors: &[],
+        }
+    }
+
+    /// `GET` of a page: `?page=&page_size=` plus `filters`.
+    pub const fn list(
+        path: &'static str,
+        summary: &'static str,
+        filters: &'static [Param],
+    ) -> Self {
+        let mut route = Self::base(Method::GET, path, summary);
+        route.input = Input::List { filters };
+        route.cache = Cache::Private;
+        route.errors = &[422];
+        route
+    }
+
+    /// `GET` of one object by its `{id}`.
+    pub const fn fetch(path: &'static str, summary: &'static str) -> Self {
+        let mut route = Self::base(Method::GET, path, summary);
+        route.input = Input::Id;
+        route.cache = Cache::Private;
+        route.errors = &[404];
+        route
+    }
+
+    /// `POST` that creates: 201, `Location: /api/v1<path>/<id>`, retry-safe by
+    /// `Idempotency-Key`.
+    pub const fn create(
+        path: &'static str,
+        summary: &'static str,
+        fields: &'static [BodyField],
+    ) -> Self {
+        let mut route = Self::base(Method::POST, path, summary);
+        route.input = Input::Body { fields };
+        route.success = StatusCode::CREATED;
+        route.headers.idempotency_key = true;
+        route.errors = &[409, 422];
+        route
+    }
+
+    /// `PATCH` of one versioned object: conditional on `If-Match` (see [`Self::etag`]),
+    /// retry-safe by `Idempotency-Key`.
+    pub const fn update(
+        path: &'static str,
+        summary: &'static str,
+        fields: &'static [BodyField],
+    ) -> Self {
+        let mut route = Self::base(Method::PATCH, path, summary);
+        route.input = Input::Body { fields };
+        route.headers = Headers {
+            idempotency_key: true,
+            if_match: Some(""),
+        };
+        route.errors = &[403, 404, 409, 412, 422, 428];
+        route
+    }
+
+    /// `DELETE` of one versioned object: 204, conditional on `If-Match`.
+    pub const fn delete(path: &'static str, summary: &'static str) -> Self {
+        let mut route = Self::base(Method::DELETE, path, summary);
+        route.input = Input::IdInput;
+        route.success = StatusCode::NO_CONTENT;
+        route.headers.if_match = Some("");
+        route.errors = &[403, 404, 412, 428];
+        route
+    }
+
+    /// `POST` of an action whose JSON body maps onto the operation's `$input`.
+    pub const fn action(
+        path: &'static str,
+        summary: &'static str,
+        fields: &'static [BodyField],
+    ) -> Self {
+        let mut route = Self::base(Method::POST, path, summary);
+        route.input = Input::Body { fields };
+        route.errors = &[422];
+        route
+    }
+
+    /// The persisted GraphQL document.
+    pub const fn run(mut self, operation: &'static str) -> Self {
+        self.operation = operation;
+        self
+    }
+
+    /// A page: the connection at `at`, each item shaped by `shape`.
+    pub const fn page(mut self, at: At, shape: &'static Shape) -> Self {
+        self.output = Output::Page { path: at, shape };
+        self
+    }
+
+    /// One object at `at`, shaped by `shape`; `null` means 404. A create answers with its
+    /// `Location` under the route's path.
+    pub const fn item(mut self, at: At, shape: &'static Shape) -> Self {
+        let location = match self.success.as_u16() {
+            201 => Some(self.path),
+            _ => None,
+        };
+        self.output = Output::Item {
+            path: at,
+            shape,
+            etag: None,
+            location,
+            null: NullMeans::NotFound,
+        };
+        self
+    }
+
+    /// The resource type of the object's strong ETag (`"<kind>-<id>-v<version>"`), which
+    /// `If-Match` is compared with on conditional routes.
+    pub const fn etag(mut self, kind: &'static str) -> Self {
+        if let Output::Item { etag, .. } = &mut self.output {
+            *etag = Some(kind);
+        }
+        if self.headers.if_match.is_some() {
+            self.headers.if_match = Some(kind);
+        }
+        self
+    }
+
+    /// What `null` at the object's place means.
+    pub const fn null_means(mut self, means: NullMeans) -> Self {
+        if let Output::Item { null, .. } = &mut self.output {
+            *null = means;
+        }
+        self
+    }
+
+    pub const fn input(mut self, input: Input) -> Self {
+        self.input = input;
+        self
+    }
+
+    pub const fn cache(mut self, cache: Cache) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The error statuses the route can answer besides the common ones.
+    pub const fn errors(mut self, errors: &'static [u16]) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub const fn success(mut self, status: StatusCode) -> Self {
+        self.success = status;
+        self
+    }
 }

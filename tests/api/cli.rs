@@ -31,6 +31,12 @@ fn help_lists_every_setting_with_its_variable() {
         "NEOFORGE_DB_CONNECT_TIMEOUT",
         "NEOFORGE_DB_STATEMENT_TIMEOUT",
         "NEOFORGE_CORS_ORIGINS",
+        "NEOFORGE_HEADER_TIMEOUT",
+        "NEOFORGE_KEEPALIVE_TIMEOUT",
+        "NEOFORGE_BODY_MIN_RATE",
+        "NEOFORGE_MAX_CONNECTIONS",
+        "NEOFORGE_MAX_CONNECTIONS_PER_IP",
+        "NEOFORGE_HTTP2_MAX_STREAMS",
     ] {
         assert!(help.contains(var), "--help mentions {var}");
     }

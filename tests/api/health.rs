@@ -85,14 +85,20 @@ async fn graceful_stop_drains_and_returns_ok() {
     let addr = app.addr;
     // A request in flight when the stop arrives still completes.
     let client = app.client.clone();
+    let before = app.statements();
+    // A sign-in reads the account, then spends tens of milliseconds verifying the password:
+    // once its first statement has run, it is in flight for certain, however loaded the machine.
     let in_flight = tokio::spawn(async move {
         client
             .post(format!("http://{addr}/graphql"))
-            .json(&serde_json::json!({ "query": "mutation { register(input: {email: \"slow@example.com\", password: \"a slow password\", displayName: \"Slow\"}) { user { id } } }" }))
+            .json(&serde_json::json!({ "query": "mutation { login(input: {email: \"slow@example.com\", password: \"a slow password\"}) { accessToken } }" }))
             .send()
             .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let started = std::time::Instant::now();
+    while app.statements() == before && started.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     app.stop().await.expect("clean stop");
     let res = in_flight
         .await

@@ -3,6 +3,7 @@
 //! PostgreSQL database per test, dropped afterwards.
 #![allow(dead_code)]
 
+pub mod fault;
 pub mod process;
 
 use std::net::SocketAddr;

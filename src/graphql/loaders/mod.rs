@@ -39,8 +39,9 @@ pub trait Source: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<HashMap<Uuid, Self::Value>>>;
 }
 
-/// The DataLoader adapter of a [`Source`], bound to one request's context.
-pub struct Batch<S>(RequestContext, PhantomData<S>);
+/// The DataLoader adapter of a [`Source`], bound to one request's context (shared by all of
+/// the request's loaders).
+pub struct Batch<S>(Arc<RequestContext>, PhantomData<S>);
 
 impl<S: Source> Loader<Uuid> for Batch<S> {
     type Value = S::Value;
@@ -67,7 +68,7 @@ macro_rules! sources {
             pub type $loader = Batch<$source>;
         )*
         /// Registers every loader for one request.
-        fn register(request: Request, cx: &RequestContext, delay: Duration) -> Request {
+        fn register(request: Request, cx: &Arc<RequestContext>, delay: Duration) -> Request {
             request$(.data(cached(Batch::<$source>(cx.clone(), PhantomData), delay)))*
         }
     };
@@ -160,7 +161,8 @@ impl Extension for PerRequestExtension {
             .get(&TypeId::of::<RequestContext>())
             .and_then(|d| d.downcast_ref::<RequestContext>())
             .or_else(|| ctx.data_opt::<RequestContext>())
-            .cloned();
+            .cloned()
+            .map(Arc::new);
         let request = match cx {
             Some(cx) => register(request, &cx, self.0),
             None => request,

@@ -1,0 +1,48 @@
+//! Reading a resource the way every connection does (DESIGN §4): one page, its total, one row.
+//! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
+//! the same for all of them.
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::context::RequestContext;
+use super::pagination::{self, Ordering, Page, PageArgs};
+use crate::error::{Error, Result};
+
+/// A resource the caller lists, counts and reads one by one.
+pub trait Listed: EntityTrait<Model: Send + Sync> {
+    type Filter: Clone + Default + Send + Sync + 'static;
+    /// How errors name it (`project not found`).
+    const NOUN: &'static str;
+    const ID: Self::Column;
+    /// The rows `cx` may read that match `filter`. Authorization lives here: a caller who may
+    /// read none of them is refused (`Unauthenticated`), a row they may not read is absent.
+    fn visible(cx: &RequestContext, filter: &Self::Filter) -> Result<Select<Self>>;
+}
+
+/// One page of what the caller may read.
+#[tracing::instrument(skip_all, fields(resource = E::NOUN))]
+pub async fn list<E: Listed>(
+    cx: &RequestContext,
+    filter: &E::Filter,
+    order: &Ordering<E>,
+    args: &PageArgs,
+) -> Result<Page<E::Model>> {
+    pagination::paginate(cx.db().conn(), E::visible(cx, filter)?, order, args).await
+}
+
+/// How many rows match, across all pages.
+#[tracing::instrument(skip_all, fields(resource = E::NOUN))]
+pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result<u64> {
+    Ok(E::visible(cx, filter)?.count(cx.db().conn()).await?)
+}
+
+/// One row; `NotFound` also when it exists but is not readable (no existence leak).
+#[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
+pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
+    E::visible(cx, &E::Filter::default())?
+        .filter(E::ID.eq(id))
+        .one(cx.db().conn())
+        .await?
+        .ok_or_else(|| Error::NotFound(E::NOUN.into()))
+}
