@@ -488,7 +488,6 @@ pub fn cookie_use(route: &RouteSpec) -> Option<CookieUse> {
         .map(|(_, usage)| *usage)
 }
 
-
 // Every operation's fragment, for the tests in `super` that check each is used whole.
 pub const FRAGMENTS: &[&str] = &[
     PROJECT_FIELDS,

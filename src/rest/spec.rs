@@ -220,6 +220,8 @@ pub enum CookieUse {
     Rotate,
     /// Sign-out: the cookie is cleared.
     Clear,
+}
+
 type At = &'static [&'static str];
 
 /// The route kinds of the table: each sets what every route of its kind shares (method,
