@@ -31,7 +31,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
-use crate::db::Db;
 use crate::domain::accounts::session_state::SessionStates;
 use crate::domain::context::Services;
 use crate::domain::status_feed::StatusFeed;
