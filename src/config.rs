@@ -176,6 +176,58 @@ pub struct Settings {
     /// Apply pending migrations when `serve` starts.
     #[arg(long, env = "NEOFORGE_AUTO_MIGRATE", value_name = "NEOFORGE_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub auto_migrate: bool,
+
+    /// Comma-separated IPs/CIDRs of reverse proxies whose `X-Forwarded-For` / `Forwarded` is
+    /// believed: behind them the client is the right-most untrusted address. Empty: the peer.
+    #[arg(
+        long,
+        env = "NEOFORGE_TRUSTED_PROXIES",
+        value_name = "NEOFORGE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<crate::security::client_address::TrustedProxy>,
+
+    /// Failed sign-ins per account (normalised email), from any address (same format as the
+    /// other quotas). Refills continuously: a throttle, not a lock-out.
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_ACCOUNT",
+        value_name = "NEOFORGE_RATE_LIMIT_ACCOUNT",
+        default_value = "10/h",
+        global = true
+    )]
+    pub rate_limit_account: RateQuota,
+
+    /// CSP reports per client address to `POST /api/v1/security/csp-report` (same format).
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_CSP",
+        value_name = "NEOFORGE_RATE_LIMIT_CSP",
+        default_value = "60/min",
+        global = true
+    )]
+    pub rate_limit_csp: RateQuota,
+
+    /// Send `Content-Security-Policy-Report-Only`, `Reporting-Endpoints` and `Report-To` on
+    /// every response (default: on in development, off in production).
+    #[arg(
+        long,
+        env = "NEOFORGE_CSP_REPORT_ONLY",
+        value_name = "NEOFORGE_CSP_REPORT_ONLY",
+        global = true
+    )]
+    pub csp_report_only: Option<bool>,
+
+    /// Send `Strict-Transport-Security` (default: on in production, where TLS terminates in
+    /// front of the server, off in development).
+    #[arg(
+        long,
+        env = "NEOFORGE_HSTS",
+        value_name = "NEOFORGE_HSTS",
+        global = true
+    )]
+    pub hsts: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +236,10 @@ pub enum ConfigError {
     DefaultSecretInProduction,
     #[error("NEOFORGE_JWT_SECRET must be at least 32 bytes long in production")]
     WeakSecret,
+    #[error(
+        "NEOFORGE_JWT_SECRET is the published development secret and NEOFORGE_BIND ({0}) is not a loopback address: anyone could mint tokens; set a secret of at least 32 bytes"
+    )]
+    DefaultSecretOnPublicBind(SocketAddr),
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got `{0}`)")]
     UnsupportedDatabase(String),
     #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
@@ -219,6 +275,10 @@ impl Settings {
                 &self.database_url,
             )));
         }
+        // Whatever NEOFORGE_ENV says: a reachable server must not accept tokens anyone can mint.
+        if self.jwt_secret == DEV_JWT_SECRET && !self.bind.ip().is_loopback() {
+            return Err(ConfigError::DefaultSecretOnPublicBind(self.bind));
+        }
         if self.is_production() {
             if self.jwt_secret == DEV_JWT_SECRET {
                 return Err(ConfigError::DefaultSecretInProduction);
@@ -247,6 +307,14 @@ impl Settings {
 
     pub fn introspection_enabled(&self) -> bool {
         self.introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn csp_report_only_enabled(&self) -> bool {
+        self.csp_report_only.unwrap_or(!self.is_production())
+    }
+
+    pub fn hsts_enabled(&self) -> bool {
+        self.hsts.unwrap_or(self.is_production())
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -344,6 +412,24 @@ mod tests {
         s.jwt_secret = "x".repeat(40);
         assert!(s.validate().is_ok());
         assert!(!s.graphiql_enabled() && !s.introspection_enabled());
+    }
+
+    #[test]
+    fn the_default_secret_stays_on_loopback() {
+        let mut s = Settings::for_database("sqlite::memory:");
+        for bind in ["127.0.0.1:8080", "[::1]:8080"] {
+            s.bind = bind.parse().unwrap();
+            assert!(s.validate().is_ok(), "{bind}");
+        }
+        for bind in ["0.0.0.0:8080", "[::]:8080", "10.1.2.3:80"] {
+            s.bind = bind.parse().unwrap();
+            assert!(
+                matches!(s.validate(), Err(ConfigError::DefaultSecretOnPublicBind(_))),
+                "{bind}"
+            );
+        }
+        s.jwt_secret = "a-real-secret-of-at-least-32-bytes!".into();
+        assert!(s.validate().is_ok());
     }
 
     #[test]

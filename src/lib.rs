@@ -52,6 +52,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         metrics::handle();
+        security::threats::register();
         let db = Db::connect(&settings).await?;
         if settings.auto_migrate {
             db.migrate_up(&settings).await?;

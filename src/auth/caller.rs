@@ -4,7 +4,7 @@
 //! the domain's [`RequestContext`].
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -14,7 +14,7 @@ use http::HeaderMap;
 use http::request::Parts;
 use uuid::Uuid;
 
-use super::{JwtKeys, Principal};
+use super::Principal;
 use crate::domain::context::{RequestContext, RequestMeta, Services};
 use crate::error::Error;
 use crate::state::AppState;
@@ -25,14 +25,30 @@ pub struct Caller {
     /// A present but invalid or expired token is kept as its public reason: the handler answers
     /// 401 in its own dialect (problem+json or a GraphQL error).
     principal: Result<Principal, String>,
+    /// The client's address ([`crate::security::client_address`]); `meta.ip` is its text.
+    pub client_ip: Option<IpAddr>,
     pub meta: RequestMeta,
 }
 
 impl Caller {
-    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, jwt: &JwtKeys) -> Self {
+    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, state: &AppState) -> Self {
+        let client_ip = peer.map(|p| {
+            crate::security::client_address::client_address(
+                p.ip(),
+                headers,
+                &state.settings.trusted_proxies,
+            )
+        });
+        let mut meta = RequestMeta::from_parts(headers, peer);
+        meta.ip = client_ip.map(|ip| ip.to_string());
+        let principal = Principal::from_headers(headers, &state.services.jwt).map_err(|e| {
+            crate::security::Threat::InvalidToken.record();
+            e.public_message()
+        });
         Self {
-            principal: Principal::from_headers(headers, jwt).map_err(|e| e.public_message()),
-            meta: RequestMeta::from_parts(headers, peer),
+            principal,
+            client_ip,
+            meta,
         }
     }
 
@@ -68,7 +84,7 @@ fn peer(parts_extensions: &http::Extensions) -> Option<SocketAddr> {
 /// The layer: decides the caller and leaves it in the request's extensions.
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = peer(req.extensions());
-    let caller = Caller::from_parts(req.headers(), peer, &state.services.jwt);
+    let caller = Caller::from_parts(req.headers(), peer, &state);
     req.extensions_mut().insert(caller);
     next.run(req).await
 }
@@ -80,9 +96,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         Ok(match parts.extensions.get::<Caller>() {
             Some(caller) => caller.clone(),
-            None => {
-                Caller::from_parts(&parts.headers, peer(&parts.extensions), &state.services.jwt)
-            }
+            None => Caller::from_parts(&parts.headers, peer(&parts.extensions), state),
         })
     }
 }

@@ -88,12 +88,25 @@ impl RequestContext {
                 .rate_limits
                 .check(
                     crate::security::Tier::Auth,
-                    &crate::security::Client::Ip(ip),
+                    &crate::security::Client::ip(ip),
                 )
                 .map(|_| ())
                 .map_err(Into::into),
             None => Ok(()),
         }
+    }
+}
+
+impl RequestContext {
+    /// Refuses a sign-in to an account whose failure budget is spent (DESIGN §9), before the
+    /// password is checked; see [`crate::security::sign_in`].
+    pub fn check_account_budget(&self, email: &str) -> Result<()> {
+        self.services.rate_limits.account().check(email)
+    }
+
+    /// Spends one of the account's sign-in failures.
+    pub fn sign_in_failed(&self, email: &str) {
+        self.services.rate_limits.account().record_failure(email);
     }
 }
 

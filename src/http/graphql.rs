@@ -326,6 +326,7 @@ pub async fn post(
         Ok(body) => body,
         Err(rejection) => {
             let (status, code) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                crate::security::Threat::OversizeBody.record();
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             } else {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput)
@@ -335,7 +336,10 @@ pub async fn post(
     };
     let request = match parse_body(&body) {
         Ok(request) => request,
-        Err(msg) => return malformed(flavor, &msg),
+        Err(msg) => {
+            crate::security::Threat::MalformedJson.record();
+            return malformed(flavor, &msg);
+        }
     };
     execute(&state, flavor, &caller, request).await
 }

@@ -25,6 +25,8 @@ pub enum Tier {
     Anonymous,
     Api,
     Auth,
+    /// CSP reports per client address.
+    Csp,
 }
 
 impl Tier {
@@ -33,6 +35,7 @@ impl Tier {
             Self::Anonymous => "anonymous",
             Self::Api => "api",
             Self::Auth => "auth",
+            Self::Csp => "csp",
         }
     }
 }
@@ -41,6 +44,13 @@ impl Tier {
 pub enum Client {
     Ip(IpAddr),
     User(Uuid),
+}
+
+impl Client {
+    /// The budget of a client address (an IPv6 client's whole /64).
+    pub fn ip(ip: IpAddr) -> Self {
+        Self::Ip(super::client_address::budget_key(ip))
+    }
 }
 
 type Keyed =
@@ -72,6 +82,40 @@ pub struct Limited {
 
 const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// A budget's name and size, as the `RateLimit*` headers of its 429 describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl Budget {
+    /// The headers of a request refused for `retry_after`: nothing remains until then.
+    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
+        let t = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        [
+            (
+                RATE_LIMIT_POLICY,
+                format!(
+                    "\"{}\";q={};w={}",
+                    self.name,
+                    self.limit,
+                    self.window.as_secs()
+                ),
+            ),
+            (RATE_LIMIT, format!("\"{}\";r=0;t={t}", self.name)),
+        ]
+    }
+}
+
+/// Writes header pairs, skipping any that would not be a valid header value.
+pub fn write_pairs(headers: &mut HeaderMap, pairs: [(HeaderName, String); 2]) {
+    for (name, value) in pairs {
+        set(headers, name, value);
+    }
+}
 
 fn policy(tier: Tier, limit: u32, window: Duration) -> String {
     format!("\"{}\";q={limit};w={}", tier.as_str(), window.as_secs())
@@ -132,6 +176,11 @@ impl From<Limited> for Error {
     fn from(limited: Limited) -> Self {
         Self::RateLimited {
             retry_after: Duration::from_secs(limited.retry_after_secs()),
+            budget: Some(Budget {
+                name: limited.tier.as_str(),
+                limit: limited.limit,
+                window: limited.window,
+            }),
         }
     }
 }
@@ -147,6 +196,8 @@ struct Tiers {
     anonymous: Option<Bucket>,
     api: Option<Bucket>,
     auth: Option<Bucket>,
+    csp: Option<Bucket>,
+    account: super::sign_in::AccountBudget,
 }
 
 fn bucket(quota: RateQuota) -> Option<Bucket> {
@@ -163,11 +214,21 @@ fn bucket(quota: RateQuota) -> Option<Bucket> {
 impl RateLimits {
     /// The tiers `NEOFORGE_RATE_LIMIT_*` configure.
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        Self::new(
+        let mut limits = Self::new(
             settings.rate_limit_anonymous,
             settings.rate_limit_api,
             settings.rate_limit_auth,
-        )
+        );
+        if let Some(tiers) = Arc::get_mut(&mut limits.inner) {
+            tiers.csp = bucket(settings.rate_limit_csp);
+            tiers.account = super::sign_in::AccountBudget::new(settings.rate_limit_account);
+        }
+        limits
+    }
+
+    /// Failed sign-ins per account ([`super::sign_in`]).
+    pub fn account(&self) -> &super::sign_in::AccountBudget {
+        &self.inner.account
     }
 
     pub fn new(anonymous: RateQuota, api: RateQuota, auth: RateQuota) -> Self {
@@ -176,6 +237,8 @@ impl RateLimits {
                 anonymous: bucket(anonymous),
                 api: bucket(api),
                 auth: bucket(auth),
+                csp: None,
+                account: Default::default(),
             }),
         }
     }
@@ -192,6 +255,7 @@ impl RateLimits {
             Tier::Anonymous => &self.inner.anonymous,
             Tier::Api => &self.inner.api,
             Tier::Auth => &self.inner.auth,
+            Tier::Csp => &self.inner.csp,
         };
         let Some(bucket) = bucket else {
             return Ok(None);
@@ -218,13 +282,15 @@ impl RateLimits {
 
     /// Forgets clients whose buckets are full again, so memory follows active clients only.
     pub fn forget_idle(&self) {
-        for bucket in [&self.inner.anonymous, &self.inner.api, &self.inner.auth]
+        let t = &self.inner;
+        for bucket in [&t.anonymous, &t.api, &t.auth, &t.csp]
             .into_iter()
             .flatten()
         {
             bucket.limiter.retain_recent();
             bucket.limiter.shrink_to_fit();
         }
+        self.inner.account.forget_idle();
     }
 }
 

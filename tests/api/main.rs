@@ -15,5 +15,6 @@ mod posts;
 mod projects;
 mod protection;
 mod rest;
+mod shield;
 mod status;
 mod tickets;
