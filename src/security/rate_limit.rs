@@ -251,6 +251,17 @@ impl RateLimits {
 
     /// Draws one request from the budget of `tier` for `client`. `Ok(None)`: the tier is off.
     pub fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
+        self.check_n(tier, client, 1)
+    }
+
+    /// Draws `units` at once (a GraphQL operation's cost). More than the whole budget drains
+    /// it: such a request is allowed only with a full bucket.
+    pub fn check_n(
+        &self,
+        tier: Tier,
+        client: &Client,
+        units: u32,
+    ) -> Result<Option<Allowed>, Limited> {
         let bucket = match tier {
             Tier::Anonymous => &self.inner.anonymous,
             Tier::Api => &self.inner.api,
@@ -260,7 +271,21 @@ impl RateLimits {
         let Some(bucket) = bucket else {
             return Ok(None);
         };
-        match bucket.limiter.check_key(client) {
+        let units = std::num::NonZeroU32::new(units.clamp(1, bucket.limit))
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let outcome = match bucket.limiter.check_key_n(client, units) {
+            Ok(outcome) => outcome,
+            // Cannot happen (clamped to the burst); treat as over budget for a full window.
+            Err(_) => {
+                return Err(Limited {
+                    tier,
+                    limit: bucket.limit,
+                    window: bucket.window,
+                    retry_after: bucket.window,
+                });
+            }
+        };
+        match outcome {
             Ok(snapshot) => Ok(Some(Allowed {
                 tier,
                 limit: bucket.limit,

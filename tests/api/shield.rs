@@ -474,3 +474,50 @@ async fn report_only_policy_outside_production_and_hsts_in_production() {
         assert!(!h.contains_key(name), "{name} in production");
     }
 }
+
+/// `r` of a `RateLimit` header.
+fn remaining(res: &reqwest::Response) -> u32 {
+    let value = res.headers()["ratelimit"].to_str().unwrap();
+    let r = value
+        .split(";r=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    r.parse().unwrap()
+}
+
+const HEAVY: &str = "{ projects(first: 100) { totalCount edges { cursor node { id name description visibility createdAt updatedAt version } } } }";
+
+#[tokio::test]
+async fn graphql_requests_pay_by_complexity() {
+    let app = spawn_app_with(|s| s.rate_limit_anonymous = per_minute(60)).await;
+    let first = app.graphql("{ __typename }", json!({}), None).await;
+    assert_eq!(first.status(), 200);
+    // The header is written at the door, before the operation's cost is known: each request
+    // shows what the previous ones spent. A light query: one unit at the door, one for a
+    // complexity under 100.
+    let second = app.graphql("{ __typename }", json!({}), None).await;
+    assert_eq!(remaining(&first) - remaining(&second), 2);
+    let heavy = app.graphql(HEAVY, json!({}), None).await;
+    assert_eq!(heavy.status(), 200);
+    let after = app.graphql("{ __typename }", json!({}), None).await;
+    let spent = remaining(&heavy) - remaining(&after) - 1;
+    assert!(spent > 4, "a heavy query cost only {spent} units");
+
+    let mut last = None;
+    for _ in 0..60 {
+        let res = app.graphql(HEAVY, json!({}), None).await;
+        if res.status() == 429 {
+            last = Some(res);
+            break;
+        }
+    }
+    let limited = last.expect("the heavy queries ran out of budget");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert!(limited.headers().contains_key("ratelimit-policy"));
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(crate::common::error_code(&body), "RATE_LIMITED", "{body}");
+    assert!(body.get("data").is_none());
+}
