@@ -228,6 +228,19 @@ pub struct Settings {
         global = true
     )]
     pub hsts: Option<bool>,
+
+    /// Seconds a GraphQL WebSocket may take to send `connection_init` (closed 4408 after).
+    #[arg(long, env = "NEOFORGE_WS_INIT_TIMEOUT", value_name = "NEOFORGE_WS_INIT_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub ws_init_timeout: u64,
+
+    /// Most operations one GraphQL WebSocket may have running at once.
+    #[arg(long, env = "NEOFORGE_WS_MAX_OPERATIONS", value_name = "NEOFORGE_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub ws_max_operations: u64,
+
+    /// Seconds between pings on a quiet GraphQL WebSocket; a socket silent for two intervals
+    /// (no pong, no message) is dropped.
+    #[arg(long, env = "NEOFORGE_WS_PING_INTERVAL", value_name = "NEOFORGE_WS_PING_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub ws_ping_interval: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 //! not one unit per request: a 5,000-point query costs fifty times `{ viewer { id } }`.
 //!
 //! The unit: one budget unit per started [`POINTS_PER_UNIT`] complexity points (async-graphql's
-//! complexity: 1 per field, connections weighted by page size × selection), at least one.
+//! complexity: 1 per field, connections weighted by page size × selection), at least one; a
+//! document refused by validation (depth, complexity, syntax) costs one.
 //! Over HTTP the request has already paid one unit at the door (`security::enforce`); over the
 //! WebSocket, where there is no door per operation, this is the whole charge.
 
@@ -36,9 +37,11 @@ impl Extension for ComplexityBudget {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+        let result = next.run(ctx).await;
+        // A document that fails validation still costs a unit: refusing it was work too.
+        let cost = result.as_ref().map_or(1, |r| units(r.complexity));
         if let Some(cx) = ctx.data_opt::<RequestContext>()
-            && let Err(err) = cx.draw_budget(units(result.complexity))
+            && let Err(err) = cx.draw_budget(cost)
         {
             let extended = err.extend();
             return Err(vec![ServerError {
@@ -49,7 +52,7 @@ impl Extension for ComplexityBudget {
                 extensions: extended.extensions,
             }]);
         }
-        Ok(result)
+        result
     }
 }
 

@@ -15,6 +15,7 @@ mod status;
 pub mod subscription;
 mod tickets;
 pub mod types;
+pub mod ws_rules;
 
 use async_graphql::{MergedObject, Schema};
 

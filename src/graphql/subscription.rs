@@ -18,7 +18,10 @@ use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
 
+use tokio::time::Instant;
+
 use super::status::StatusSubscription;
+use super::ws_rules::{Rules, Session};
 use crate::auth::{Caller, Principal};
 use crate::domain::context::{RequestContext, RequestMeta, Services};
 use crate::error::Error;
@@ -28,7 +31,8 @@ use crate::state::AppState;
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(StatusSubscription);
 
-/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
+/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket. A message is capped at the HTTP body
+/// limit (axum's default would be 64 MiB).
 pub async fn websocket(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,7 +40,10 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let meta = caller.meta;
+    let max = usize::try_from(state.settings.body_limit).unwrap_or(usize::MAX);
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
@@ -47,35 +54,93 @@ async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, me
         let feed = feed.clone();
         async move { feed.closing().await }
     };
+    let session = Arc::new(Session::new(Rules::from_settings(&state.settings)));
     let (mut sink, stream) = socket.split();
+    // Everything the client receives goes through one queue: GraphQL's messages, pings,
+    // refusals and the final close.
+    let (out, mut queue) = futures::channel::mpsc::channel::<Message>(64);
+
     // The client's messages until the server shuts down: ending them ends the session.
-    let stream = stream.take_until(closing);
+    let incoming = {
+        let (session, out) = (session.clone(), out.clone());
+        stream.take_until(closing).filter_map(move |message| {
+            let mut refusal = None;
+            let admitted = session.admit(message, &mut refusal);
+            if let Some(refusal) = refusal {
+                let _ = out.clone().try_send(refusal);
+            }
+            futures::future::ready(admitted)
+        })
+    };
     let services = state.services.clone();
-    GraphQLWebSocket::new_with_pair(&mut sink, stream, state.schema.clone(), protocol)
-        .on_connection_init(
-            move |payload| async move { connection_data(&services, meta, &payload) },
-        )
-        .serve()
-        .await;
-    if feed.is_closed() {
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code: axum::extract::ws::close_code::AWAY,
-                reason: "server shutting down".into(),
-            })))
-            .await;
-    }
-    let _ = sink.close().await;
+    let init_session = session.clone();
+    let graphql = GraphQLWebSocket::new_with_pair(
+        out.clone().sink_map_err(|_| ()),
+        incoming,
+        state.schema.clone(),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let (data, expires_at) = connection_data(&services, meta, &payload)?;
+        init_session.initialised(expires_at);
+        Ok(data)
+    })
+    .serve();
+
+    let driver = {
+        let (session, mut out) = (session.clone(), out);
+        async move {
+            let mut pings = out.clone();
+            let watchdog = session.watch(move || {
+                let _ = pings.try_send(Message::Ping(Default::default()));
+            });
+            let close = tokio::select! {
+                () = graphql => session.broken(),
+                close = watchdog => Some(close),
+            };
+            let close = if feed.is_closed() {
+                Some((axum::extract::ws::close_code::AWAY, "server shutting down"))
+            } else {
+                close
+            };
+            if let Some((code, reason)) = close {
+                let _ = out
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })))
+                    .await;
+            }
+        }
+    };
+    // Owns the queue: when the peer is gone, dropping it fails every sender instead of
+    // leaving them waiting on a full queue.
+    let writer = async move {
+        while let Some(message) = queue.next().await {
+            session.sent(&message);
+            let last = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || last {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    };
+    tokio::join!(driver, writer);
 }
 
 /// The session's context: the principal named by `connection_init`'s `Authorization` entry
-/// (anonymous without one).
+/// (anonymous without one), and when its token expires.
 fn connection_data(
     services: &Arc<Services>,
     meta: RequestMeta,
     payload: &serde_json::Value,
-) -> async_graphql::Result<Data> {
+) -> async_graphql::Result<(Data, Option<Instant>)> {
+    let rejected = |message: String| {
+        crate::security::Threat::WebsocketInitRejected.record();
+        message
+    };
     let mut principal = Principal::Anonymous;
+    let mut expires_at = None;
     let authorization = ["Authorization", "authorization"]
         .iter()
         .find_map(|k| payload.get(*k))
@@ -83,13 +148,32 @@ fn connection_data(
     if let Some(value) = authorization {
         let mut headers = HeaderMap::new();
         let value = value.parse().map_err(|_| {
-            Error::Unauthenticated("the Authorization entry is not valid text".into()).to_string()
+            rejected(
+                Error::Unauthenticated("the Authorization entry is not valid text".into())
+                    .to_string(),
+            )
         })?;
         headers.insert(http::header::AUTHORIZATION, value);
-        principal =
-            Principal::from_headers(&headers, &services.jwt).map_err(|e| e.public_message())?;
+        principal = Principal::from_headers(&headers, &services.jwt)
+            .map_err(|e| rejected(e.public_message()))?;
+        expires_at = token_expiry(&headers, services);
     }
     let mut data = Data::default();
     data.insert(RequestContext::new(services.clone(), principal, meta));
-    Ok(data)
+    Ok((data, expires_at))
+}
+
+/// When the (already verified) bearer token in `headers` stops being valid, on the clock the
+/// watchdog uses.
+fn token_expiry(headers: &HeaderMap, services: &Services) -> Option<Instant> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split_once(' ')?
+        .1
+        .trim();
+    let exp = services.jwt.verify(token).ok()?.exp;
+    let left = exp.saturating_sub(chrono::Utc::now().timestamp());
+    Some(Instant::now() + std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0)))
 }

@@ -521,3 +521,252 @@ async fn graphql_requests_pay_by_complexity() {
     assert_eq!(crate::common::error_code(&body), "RATE_LIMITED", "{body}");
     assert!(body.get("data").is_none());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The WebSocket held to the HTTP rules
+
+mod ws {
+    use std::time::Duration;
+
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio::net::TcpStream;
+    use tokio::time::{Instant, timeout};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+    use crate::common::TestApp;
+
+    pub const WAIT: Duration = Duration::from_secs(10);
+
+    pub struct Ws(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+    pub enum Frame {
+        Json(Value),
+        Ping,
+        Closed(Option<u16>),
+    }
+
+    impl Ws {
+        pub async fn open(app: &TestApp) -> Self {
+            let mut request = format!("ws://{}/graphql/ws", app.addr)
+                .into_client_request()
+                .unwrap();
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                "graphql-transport-ws".parse().unwrap(),
+            );
+            let (socket, _) = timeout(WAIT, tokio_tungstenite::connect_async(request))
+                .await
+                .unwrap()
+                .unwrap();
+            Self(socket)
+        }
+
+        pub async fn connect(app: &TestApp, payload: Value) -> Self {
+            let mut ws = Self::open(app).await;
+            ws.send(json!({ "type": "connection_init", "payload": payload }))
+                .await;
+            match ws.frame(WAIT).await {
+                Some(Frame::Json(ack)) => assert_eq!(ack["type"], "connection_ack", "{ack}"),
+                _ => panic!("no connection_ack"),
+            }
+            ws
+        }
+
+        pub async fn send(&mut self, message: Value) {
+            self.0
+                .send(Message::text(message.to_string()))
+                .await
+                .unwrap();
+        }
+
+        pub async fn op(&mut self, id: &str, query: &str) {
+            self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+                .await;
+        }
+
+        /// The next frame within `wait` (`None`: nothing came).
+        pub async fn frame(&mut self, wait: Duration) -> Option<Frame> {
+            match timeout(wait, self.0.next()).await.ok()? {
+                Some(Ok(Message::Text(text))) => {
+                    Some(Frame::Json(serde_json::from_str(&text).unwrap()))
+                }
+                Some(Ok(Message::Ping(_))) => Some(Frame::Ping),
+                Some(Ok(Message::Close(frame))) => {
+                    Some(Frame::Closed(frame.map(|f| f.code.into())))
+                }
+                Some(Ok(_)) => Some(Frame::Ping),
+                Some(Err(_)) | None => Some(Frame::Closed(None)),
+            }
+        }
+
+        /// The next JSON message (pings skipped); panics if the socket closes.
+        pub async fn json(&mut self) -> Value {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                match self.frame(deadline - Instant::now()).await {
+                    Some(Frame::Json(v)) => return v,
+                    Some(Frame::Ping) => {}
+                    Some(Frame::Closed(code)) => panic!("closed: {code:?}"),
+                    None => panic!("no message"),
+                }
+            }
+        }
+
+        /// Waits for the close; its code.
+        pub async fn closed(&mut self) -> Option<u16> {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                match self.frame(deadline - Instant::now()).await {
+                    Some(Frame::Closed(code)) => return code,
+                    Some(_) => {}
+                    None => panic!("the socket stayed open"),
+                }
+            }
+        }
+    }
+}
+
+use ws::{Frame, Ws};
+
+#[tokio::test]
+async fn a_websocket_must_init_in_time() {
+    let app = spawn_app_with(|s| s.ws_init_timeout = 1).await;
+    let mut silent = Ws::open(&app).await;
+    let started = std::time::Instant::now();
+    assert_eq!(silent.closed().await, Some(4408));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(threats(&app.metrics().await, "websocket_init_rejected") >= 1);
+}
+
+#[tokio::test]
+async fn an_expired_token_ends_its_rights_on_the_socket() {
+    let app = spawn_app_with(|_| {}).await;
+    let body = app
+        .register("judy@example.com", "correct horse battery", "Judy")
+        .await;
+    let id: uuid::Uuid = body["data"]["register"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A token that lives two seconds, signed with the app's secret.
+    let keys =
+        neoforge::auth::JwtKeys::new(app.settings.jwt_secret.as_bytes(), Duration::from_secs(2));
+    let token = keys
+        .issue(
+            id,
+            neoforge::entity::users::Role::User,
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap();
+    let mut ws = Ws::connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    ws.op("q1", "{ viewer { email } }").await;
+    let answer = ws.json().await;
+    assert_eq!(
+        answer["payload"]["data"]["viewer"]["email"], "judy@example.com",
+        "{answer}"
+    );
+    let _complete = ws.json().await;
+    // At expiry the server closes with 4403 and says why; nothing runs as Judy after it.
+    assert_eq!(ws.closed().await, Some(4403));
+}
+
+#[tokio::test]
+async fn a_websocket_runs_a_bounded_number_of_operations() {
+    let app = spawn_app_with(|s| s.ws_max_operations = 2).await;
+    let mut ws = Ws::connect(&app, json!({})).await;
+    let sub = "subscription { statusChanged { id } }";
+    ws.op("s1", sub).await;
+    ws.op("s2", sub).await;
+    ws.op("s3", sub).await;
+    let refused = ws.json().await;
+    assert_eq!(refused["id"], "s3", "{refused}");
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Completing one makes room.
+    ws.send(json!({ "id": "s1", "type": "complete" })).await;
+    ws.op("q4", "{ __typename }").await;
+    let mut answer = ws.json().await;
+    if answer["id"] == "s1" {
+        assert_eq!(answer["type"], "complete");
+        answer = ws.json().await;
+    }
+    assert_eq!(answer["id"], "q4", "{answer}");
+    assert_eq!(answer["type"], "next", "{answer}");
+}
+
+#[tokio::test]
+async fn websocket_messages_are_capped_at_the_body_limit() {
+    let app = spawn_app_with(|s| s.body_limit = 2048).await;
+    let mut ws = Ws::connect(&app, json!({})).await;
+    let padding = "x".repeat(8 * 1024);
+    ws.op("big", &format!("{{ __typename }} # {padding}")).await;
+    assert_eq!(ws.closed().await, Some(1009));
+}
+
+#[tokio::test]
+async fn idle_websockets_are_pinged_then_dropped() {
+    let app = spawn_app_with(|s| s.ws_ping_interval = 1).await;
+    let mut ws = Ws::connect(&app, json!({})).await;
+    // Not reading means not answering pings.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut pinged = false;
+    let code = loop {
+        match ws.frame(ws::WAIT).await {
+            Some(Frame::Ping) => pinged = true,
+            Some(Frame::Closed(code)) => break code,
+            Some(Frame::Json(v)) => panic!("{v}"),
+            None => panic!("still open"),
+        }
+    };
+    assert!(pinged);
+    assert_eq!(code, Some(1001));
+
+    // A client that answers stays connected.
+    let mut live = Ws::connect(&app, json!({})).await;
+    let deadline = std::time::Instant::now() + Duration::from_millis(2500);
+    while std::time::Instant::now() < deadline {
+        if let Some(Frame::Closed(code)) = live.frame(Duration::from_millis(100)).await {
+            panic!("an answering client was dropped: {code:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn websocket_operations_obey_the_budgets_and_limits() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit_anonymous = per_minute(3);
+        s.graphql_max_depth = 3;
+    })
+    .await;
+    // The upgrade pays one unit at the door; each operation pays by its cost.
+    let mut ws = Ws::connect(&app, json!({})).await;
+    ws.op(
+        "deep",
+        "{ viewer { id projects { edges { node { id } } } } }",
+    )
+    .await;
+    let deep = ws.json().await;
+    assert_eq!(ws_code(&deep), "BAD_USER_INPUT", "{deep}");
+    let _ = ws.json().await; // complete
+    ws.op("q2", "{ __typename }").await;
+    let ok = ws.json().await;
+    assert_eq!(ok["type"], "next", "{ok}");
+    let _ = ws.json().await; // complete
+    ws.op("q3", "{ __typename }").await;
+    let limited = ws.json().await;
+    assert_eq!(ws_code(&limited), "RATE_LIMITED", "{limited}");
+}
+
+/// The error code of an operation's `error` or `next` message.
+fn ws_code(message: &serde_json::Value) -> &str {
+    let errors = if message["type"] == "error" {
+        &message["payload"]
+    } else {
+        &message["payload"]["errors"]
+    };
+    errors[0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
