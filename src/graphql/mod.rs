@@ -82,7 +82,12 @@ pub fn build(settings: &Settings) -> Schemas {
         }
         // The REST shim's fixed operations pay one unit per request at the door only.
         if metered {
-            builder = builder.extension(cost::ComplexityBudget);
+            builder =
+                builder
+                    .extension(cost::ComplexityBudget)
+                    .extension(ws_rules::OperationDeadline(std::time::Duration::from_secs(
+                        settings.request_timeout,
+                    )));
         }
         builder.finish()
     };

@@ -55,7 +55,8 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     pub allow: Option<String>,
     /// `RateLimit-Policy` and `RateLimit` of a 429.
-    pub rate_limit: Option<[(http::HeaderName, String); 2]>,
+    /// Boxed: rare, and a `Problem` travels in every REST `Result`.
+    pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
 }
 
 impl Problem {
@@ -117,7 +118,7 @@ impl Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         if let Some(pairs) = self.rate_limit.clone() {
-            crate::security::rate_limit::write_pairs(headers, pairs);
+            crate::security::rate_limit::write_pairs(headers, *pairs);
         }
         if let Some(allow) = self
             .allow
@@ -137,7 +138,7 @@ impl From<&Error> for Problem {
         Self {
             status: status_of(code, Some(err)),
             retry_after: err.retry_after().map(|d| d.as_secs()),
-            rate_limit: err.rate_limit_headers(),
+            rate_limit: err.rate_limit_headers().map(Box::new),
             ..Self::new(code, err.public_message())
         }
     }
@@ -222,10 +223,10 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
     problem.retry_after = get("retryAfter").and_then(|v| v.as_u64());
     let text = |k: &str| get(k).and_then(|v| v.as_str().map(str::to_owned));
     if let (Some(policy), Some(limit)) = (text("rateLimitPolicy"), text("rateLimit")) {
-        problem.rate_limit = Some([
+        problem.rate_limit = Some(Box::new([
             (http::HeaderName::from_static("ratelimit-policy"), policy),
             (http::HeaderName::from_static("ratelimit"), limit),
-        ]);
+        ]));
     }
     problem
 }

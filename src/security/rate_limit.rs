@@ -92,56 +92,32 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// The headers of a request refused for `retry_after`: nothing remains until then.
-    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
-        let t = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers): `r` units
+    /// remain, the bucket is full again in `t` seconds.
+    pub fn headers(&self, r: u32, t: u64) -> [(HeaderName, String); 2] {
+        let (name, limit, window) = (self.name, self.limit, self.window.as_secs());
         [
             (
                 RATE_LIMIT_POLICY,
-                format!(
-                    "\"{}\";q={};w={}",
-                    self.name,
-                    self.limit,
-                    self.window.as_secs()
-                ),
+                format!("\"{name}\";q={limit};w={window}"),
             ),
-            (RATE_LIMIT, format!("\"{}\";r=0;t={t}", self.name)),
+            (RATE_LIMIT, format!("\"{name}\";r={r};t={t}")),
         ]
+    }
+
+    /// The headers of a request refused for `retry_after`: nothing remains until then.
+    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
+        self.headers(0, retry_after.as_secs_f64().ceil().max(1.0) as u64)
     }
 }
 
 /// Writes header pairs, skipping any that would not be a valid header value.
 pub fn write_pairs(headers: &mut HeaderMap, pairs: [(HeaderName, String); 2]) {
     for (name, value) in pairs {
-        set(headers, name, value);
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
-}
-
-fn policy(tier: Tier, limit: u32, window: Duration) -> String {
-    format!("\"{}\";q={limit};w={}", tier.as_str(), window.as_secs())
-}
-
-fn set(headers: &mut HeaderMap, name: HeaderName, value: String) {
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(name, value);
-    }
-}
-
-/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers).
-fn write_headers(
-    headers: &mut HeaderMap,
-    tier: Tier,
-    limit: u32,
-    window: Duration,
-    r: u32,
-    t: u64,
-) {
-    set(headers, RATE_LIMIT_POLICY, policy(tier, limit, window));
-    set(
-        headers,
-        RATE_LIMIT,
-        format!("\"{}\";r={r};t={t}", tier.as_str()),
-    );
 }
 
 impl Allowed {
@@ -150,14 +126,12 @@ impl Allowed {
         let used = self.limit.saturating_sub(self.remaining);
         let refill = self.window.as_secs_f64() * f64::from(used) / f64::from(self.limit);
         let t = refill.ceil() as u64;
-        write_headers(
-            headers,
-            self.tier,
-            self.limit,
-            self.window,
-            self.remaining,
-            t,
-        );
+        let budget = Budget {
+            name: self.tier.as_str(),
+            limit: self.limit,
+            window: self.window,
+        };
+        write_pairs(headers, budget.headers(self.remaining, t));
     }
 }
 
@@ -167,8 +141,12 @@ impl Limited {
     }
 
     pub fn write_headers(&self, headers: &mut HeaderMap) {
-        let t = self.retry_after_secs();
-        write_headers(headers, self.tier, self.limit, self.window, 0, t);
+        let budget = Budget {
+            name: self.tier.as_str(),
+            limit: self.limit,
+            window: self.window,
+        };
+        write_pairs(headers, budget.exhausted(self.retry_after));
     }
 }
 
