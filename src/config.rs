@@ -228,6 +228,71 @@ pub struct Settings {
         global = true
     )]
     pub db_wait: Option<u64>,
+
+    /// Comma-separated IPs/CIDRs of reverse proxies whose `X-Forwarded-For` / `Forwarded` is
+    /// believed: behind them the client is the right-most untrusted address. Empty: the peer.
+    #[arg(
+        long,
+        env = "NEOFORGE_TRUSTED_PROXIES",
+        value_name = "NEOFORGE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<crate::security::client_address::TrustedProxy>,
+
+    /// Failed sign-ins per account (normalised email), from any address (same format as the
+    /// other quotas). Refills continuously: a throttle, not a lock-out.
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_ACCOUNT",
+        value_name = "NEOFORGE_RATE_LIMIT_ACCOUNT",
+        default_value = "10/h",
+        global = true
+    )]
+    pub rate_limit_account: RateQuota,
+
+    /// CSP reports per client address to `POST /api/v1/security/csp-report` (same format).
+    #[arg(
+        long,
+        env = "NEOFORGE_RATE_LIMIT_CSP",
+        value_name = "NEOFORGE_RATE_LIMIT_CSP",
+        default_value = "60/min",
+        global = true
+    )]
+    pub rate_limit_csp: RateQuota,
+
+    /// Send `Content-Security-Policy-Report-Only`, `Reporting-Endpoints` and `Report-To` on
+    /// every response (default: on in development, off in production).
+    #[arg(
+        long,
+        env = "NEOFORGE_CSP_REPORT_ONLY",
+        value_name = "NEOFORGE_CSP_REPORT_ONLY",
+        global = true
+    )]
+    pub csp_report_only: Option<bool>,
+
+    /// Send `Strict-Transport-Security` (default: on in production, where TLS terminates in
+    /// front of the server, off in development).
+    #[arg(
+        long,
+        env = "NEOFORGE_HSTS",
+        value_name = "NEOFORGE_HSTS",
+        global = true
+    )]
+    pub hsts: Option<bool>,
+
+    /// Seconds a GraphQL WebSocket may take to send `connection_init` (closed 4408 after).
+    #[arg(long, env = "NEOFORGE_WS_INIT_TIMEOUT", value_name = "NEOFORGE_WS_INIT_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub ws_init_timeout: u64,
+
+    /// Most operations one GraphQL WebSocket may have running at once.
+    #[arg(long, env = "NEOFORGE_WS_MAX_OPERATIONS", value_name = "NEOFORGE_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub ws_max_operations: u64,
+
+    /// Seconds between pings on a quiet GraphQL WebSocket; a socket silent for two intervals
+    /// (no pong, no message) is dropped.
+    #[arg(long, env = "NEOFORGE_WS_PING_INTERVAL", value_name = "NEOFORGE_WS_PING_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub ws_ping_interval: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +301,10 @@ pub enum ConfigError {
     DefaultSecretInProduction,
     #[error("NEOFORGE_JWT_SECRET must be at least 32 bytes long in production")]
     WeakSecret,
+    #[error(
+        "NEOFORGE_JWT_SECRET is the published development secret and NEOFORGE_BIND ({0}) is not a loopback address: anyone could mint tokens; set a secret of at least 32 bytes"
+    )]
+    DefaultSecretOnPublicBind(SocketAddr),
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got `{0}`)")]
     UnsupportedDatabase(String),
     #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
@@ -271,6 +340,10 @@ impl Settings {
                 &self.database_url,
             )));
         }
+        // Whatever NEOFORGE_ENV says: a reachable server must not accept tokens anyone can mint.
+        if self.jwt_secret == DEV_JWT_SECRET && !self.bind.ip().is_loopback() {
+            return Err(ConfigError::DefaultSecretOnPublicBind(self.bind));
+        }
         if self.is_production() {
             if self.jwt_secret == DEV_JWT_SECRET {
                 return Err(ConfigError::DefaultSecretInProduction);
@@ -299,6 +372,14 @@ impl Settings {
 
     pub fn introspection_enabled(&self) -> bool {
         self.introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn csp_report_only_enabled(&self) -> bool {
+        self.csp_report_only.unwrap_or(!self.is_production())
+    }
+
+    pub fn hsts_enabled(&self) -> bool {
+        self.hsts.unwrap_or(self.is_production())
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -396,6 +477,24 @@ mod tests {
         s.jwt_secret = "x".repeat(40);
         assert!(s.validate().is_ok());
         assert!(!s.graphiql_enabled() && !s.introspection_enabled());
+    }
+
+    #[test]
+    fn the_default_secret_stays_on_loopback() {
+        let mut s = Settings::for_database("sqlite::memory:");
+        for bind in ["127.0.0.1:8080", "[::1]:8080"] {
+            s.bind = bind.parse().unwrap();
+            assert!(s.validate().is_ok(), "{bind}");
+        }
+        for bind in ["0.0.0.0:8080", "[::]:8080", "10.1.2.3:80"] {
+            s.bind = bind.parse().unwrap();
+            assert!(
+                matches!(s.validate(), Err(ConfigError::DefaultSecretOnPublicBind(_))),
+                "{bind}"
+            );
+        }
+        s.jwt_secret = "a-real-secret-of-at-least-32-bytes!".into();
+        assert!(s.validate().is_ok());
     }
 
     #[test]

@@ -117,7 +117,11 @@ pub enum Error {
     #[error("this idempotency key was used with a different request")]
     IdempotencyKeyMismatch,
     #[error("too many requests")]
-    RateLimited { retry_after: Duration },
+    RateLimited {
+        retry_after: Duration,
+        /// The budget exceeded, for the `RateLimit` / `RateLimit-Policy` headers.
+        budget: Option<crate::security::rate_limit::Budget>,
+    },
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     /// Anything unexpected. Logged with its cause chain; clients only see a generic message.
@@ -170,9 +174,20 @@ impl Error {
         }
     }
 
+    /// `RateLimit-Policy` and `RateLimit` values of a rate-limited request.
+    pub fn rate_limit_headers(&self) -> Option<[(http::HeaderName, String); 2]> {
+        match self {
+            Self::RateLimited {
+                retry_after,
+                budget: Some(budget),
+            } => Some(budget.exhausted(*retry_after)),
+            _ => None,
+        }
+    }
+
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::IdempotencyKeyInUse { retry_after } | Self::RateLimited { retry_after } => {
+            Self::IdempotencyKeyInUse { retry_after } | Self::RateLimited { retry_after, .. } => {
                 Some(*retry_after)
             }
             // Lost races clear at once; an outage takes a few seconds to notice and fix.

@@ -58,6 +58,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         metrics::handle();
+        security::threats::register();
         let (db, bring_up) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shutdown = CancellationToken::new();

@@ -4,7 +4,7 @@
 //! the domain's [`RequestContext`].
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -14,7 +14,7 @@ use http::HeaderMap;
 use http::request::Parts;
 use uuid::Uuid;
 
-use super::{JwtKeys, Principal};
+use super::Principal;
 use crate::domain::context::{RequestContext, RequestMeta, Services};
 use crate::error::Error;
 use crate::state::AppState;
@@ -25,6 +25,8 @@ pub struct Caller {
     /// A present but invalid or expired token is kept as its public reason: the handler answers
     /// 401 in its own dialect (problem+json or a GraphQL error).
     principal: Result<Principal, Refusal>,
+    /// The client's address ([`crate::security::client_address`]); `meta.ip` is its text.
+    pub client_ip: Option<IpAddr>,
     pub meta: RequestMeta,
 }
 
@@ -38,37 +40,50 @@ enum Refusal {
 }
 
 impl Caller {
-    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, jwt: &JwtKeys) -> Self {
+    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, state: &AppState) -> Self {
+        let client_ip = peer.map(|p| {
+            crate::security::client_address::client_address(
+                p.ip(),
+                headers,
+                &state.settings.trusted_proxies,
+            )
+        });
+        let mut meta = RequestMeta::from_parts(headers, peer);
+        meta.ip = client_ip.map(|ip| ip.to_string());
+        let principal = Principal::from_headers(headers, &state.services.jwt).map_err(|e| {
+            crate::security::Threat::InvalidToken.record();
+            Refusal::Token(e.public_message())
+        });
         Self {
-            principal: Principal::from_headers(headers, jwt)
-                .map_err(|e| Refusal::Token(e.public_message())),
-            meta: RequestMeta::from_parts(headers, peer),
+            principal,
+            client_ip,
+            meta,
         }
     }
 
     /// Decides the caller, including whether the token's session is still open (revoked
     /// sessions, disabled or deleted users) and the user's role now, which is what authorizes
     /// (a token minted before a role change carries the old role).
-    pub async fn decide(
-        headers: &HeaderMap,
-        peer: Option<SocketAddr>,
-        services: &Services,
-    ) -> Self {
-        let mut caller = Self::from_parts(headers, peer, &services.jwt);
+    pub async fn decide(headers: &HeaderMap, peer: Option<SocketAddr>, state: &AppState) -> Self {
+        let mut caller = Self::from_parts(headers, peer, state);
         if let Ok(principal) = &caller.principal {
-            caller.principal = current(principal, services).await;
+            caller.principal = current(principal, &state.services).await;
         }
         caller
     }
 
     /// The principal, or `Unauthenticated` when the request carried a bad token.
     pub fn principal(&self) -> Result<&Principal, Error> {
-        self.principal.as_ref().map_err(|refusal| match refusal {
+        self.principal.as_ref().map_err(Self::refused)
+    }
+
+    fn refused(refusal: &Refusal) -> Error {
+        match refusal {
             Refusal::Token(reason) => Error::Unauthenticated(reason.clone()),
             Refusal::Unavailable => Error::Unavailable(sea_orm::DbErr::Custom(
                 "the session state cannot be read".into(),
             )),
-        })
+        }
     }
 
     /// Whose budget the request draws from: a bad token counts as anonymous.
@@ -117,14 +132,16 @@ async fn current(principal: &Principal, services: &Services) -> Result<Principal
 /// The principal a token names, as of now (the WebSocket's `connection_init` and its later
 /// re-checks).
 pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<Principal, Error> {
-    let caller = Caller::decide(headers, None, services).await;
-    caller.principal().cloned()
+    let principal = Principal::from_headers(headers, &services.jwt)?;
+    current(&principal, services)
+        .await
+        .map_err(|refusal| Caller::refused(&refusal))
 }
 
 /// The layer: decides the caller and leaves it in the request's extensions.
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = peer(req.extensions());
-    let caller = Caller::decide(req.headers(), peer, &state.services).await;
+    let caller = Caller::decide(req.headers(), peer, &state).await;
     req.extensions_mut().insert(caller);
     next.run(req).await
 }
@@ -136,7 +153,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
         Ok(match parts.extensions.get::<Caller>() {
             Some(caller) => caller.clone(),
-            None => Caller::decide(&parts.headers, peer(&parts.extensions), &state.services).await,
+            None => Caller::decide(&parts.headers, peer(&parts.extensions), state).await,
         })
     }
 }

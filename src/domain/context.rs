@@ -101,12 +101,44 @@ impl RequestContext {
                 .rate_limits
                 .check(
                     crate::security::Tier::Auth,
-                    &crate::security::Client::Ip(ip),
+                    &crate::security::Client::ip(ip),
                 )
                 .map(|_| ())
                 .map_err(Into::into),
             None => Ok(()),
         }
+    }
+}
+
+impl RequestContext {
+    /// Draws `units` from the caller's request budget (the signed-in user's `api` tier, else
+    /// the client address's `anonymous` tier): GraphQL operations pay by their complexity.
+    pub fn draw_budget(&self, units: u32) -> Result<()> {
+        use crate::security::{Client, Tier};
+        let (tier, client) = match (self.principal.user_id(), self.meta.ip.as_deref()) {
+            (Some(id), _) => (Tier::Api, Client::User(id)),
+            (None, Some(ip)) => match ip.parse() {
+                Ok(ip) => (Tier::Anonymous, Client::ip(ip)),
+                Err(_) => return Ok(()),
+            },
+            (None, None) => return Ok(()),
+        };
+        self.services
+            .rate_limits
+            .check_n(tier, &client, units)
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+
+    /// Refuses a sign-in to an account whose failure budget is spent (DESIGN §9), before the
+    /// password is checked; see [`crate::security::sign_in`].
+    pub fn check_account_budget(&self, email: &str) -> Result<()> {
+        self.services.rate_limits.account().check(email)
+    }
+
+    /// Spends one of the account's sign-in failures.
+    pub fn sign_in_failed(&self, email: &str) {
+        self.services.rate_limits.account().record_failure(email);
     }
 }
 

@@ -65,6 +65,21 @@ impl From<SortValue> for Value {
     }
 }
 
+/// Longest text sort key a cursor may carry (the sort columns hold names and titles).
+const MAX_TEXT_KEY: usize = 1024;
+
+/// Whether every backend can compare a column with `key`. A cursor is client input: a
+/// well-formed one may still carry a year PostgreSQL's `timestamptz` or SQLite's text
+/// ordering cannot hold (year -5000, +200000), or text PostgreSQL refuses (NUL), and the
+/// database's error would surface as a 500.
+fn storable(key: &SortValue) -> bool {
+    use chrono::Datelike;
+    match key {
+        SortValue::Time(t) => (1..=9999).contains(&t.year()),
+        SortValue::Text(s) => s.len() <= MAX_TEXT_KEY && !s.contains('\0'),
+    }
+}
+
 /// How one list is ordered: a sort column tie-broken by the primary key `id`.
 pub struct Ordering<E: EntityTrait> {
     /// Stable name written into cursors, e.g. `created_at`.
@@ -193,6 +208,9 @@ impl<E: EntityTrait> Ordering<E> {
             serde_json::from_value::<String>(data.k).map(SortValue::Text)
         }
         .map_err(|_| invalid())?;
+        if !storable(&key) {
+            return Err(invalid());
+        }
         Ok((key, data.i))
     }
 
@@ -292,6 +310,106 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
+    use serde_json::json;
+
+    fn ordering(is_time: bool) -> Ordering<crate::entity::projects::Entity> {
+        use crate::entity::projects::Column;
+        Ordering {
+            name: "created_at",
+            column: Column::CreatedAt,
+            id_column: Column::Id,
+            direction: Direction::Desc,
+            key: |m| SortValue::Time(m.created_at),
+            id: |m| m.id,
+            is_time,
+        }
+    }
+
+    fn encode(k: serde_json::Value) -> String {
+        let data = json_cursor(k);
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap())
+    }
+
+    fn json_cursor(k: serde_json::Value) -> CursorData {
+        CursorData {
+            o: "created_at".into(),
+            d: Direction::Desc,
+            k,
+            i: Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn cursors_with_unstorable_keys_are_bad_input() {
+        let time = ordering(true);
+        assert!(
+            time.decode("after", &encode("2026-01-02T03:04:05Z".into()))
+                .is_ok()
+        );
+        for k in [
+            "-5000-01-01T00:00:00Z",
+            "+200000-01-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+            "not a time",
+        ] {
+            let err = time.decode("after", &encode(k.into())).unwrap_err();
+            assert!(matches!(err, Error::BadRequest(_)), "{k}: {err:?}");
+        }
+        for k in [json!(5), json!(null), json!([1]), json!({"a": 1})] {
+            assert!(time.decode("after", &encode(k)).is_err());
+        }
+        let text = ordering(false);
+        assert!(text.decode("after", &encode("Zebra".into())).is_ok());
+        assert!(text.decode("after", &encode("a\0b".into())).is_err());
+        assert!(
+            text.decode("after", &encode("x".repeat(5000).into()))
+                .is_err()
+        );
+    }
+
+    /// Random bytes, random base64 and mutated real cursors: decoding answers a `BadRequest`
+    /// or a key every backend can compare, and never panics.
+    #[test]
+    fn fuzzed_cursors_never_escape_as_anything_but_bad_input() {
+        let mut rng = rand::rng();
+        let orderings = [ordering(true), ordering(false)];
+        let seeds = [
+            encode("2026-01-02T03:04:05Z".into()),
+            encode("Zebra".into()),
+        ];
+        for round in 0..20_000 {
+            let cursor = match round % 3 {
+                0 => {
+                    let n = rng.random_range(0..200);
+                    let bytes: Vec<u8> = (0..n).map(|_| rng.random()).collect();
+                    String::from_utf8_lossy(&bytes).into_owned()
+                }
+                1 => {
+                    let n = rng.random_range(0..200);
+                    let bytes: Vec<u8> = (0..n).map(|_| rng.random()).collect();
+                    URL_SAFE_NO_PAD.encode(bytes)
+                }
+                _ => {
+                    let seed = &seeds[round % 2];
+                    let mut json = URL_SAFE_NO_PAD.decode(seed).unwrap();
+                    for _ in 0..rng.random_range(1..4) {
+                        let at = rng.random_range(0..json.len());
+                        let noise = b"0123456789-+:TZ\"\\ {}[],x";
+                        json[at] = noise[rng.random_range(0..noise.len())];
+                    }
+                    URL_SAFE_NO_PAD.encode(json)
+                }
+            };
+            for o in &orderings {
+                match o.decode("after", &cursor) {
+                    Ok((key, _)) => assert!(storable(&key), "{cursor}"),
+                    Err(Error::BadRequest(_)) => {}
+                    Err(other) => panic!("{cursor}: {other:?}"),
+                }
+            }
+        }
+    }
 
     #[test]
     fn rejects_bad_page_arguments() {

@@ -23,6 +23,11 @@ impl ErrorExtensions for Error {
             if let Some(retry) = self.retry_after() {
                 ext.set("retryAfter", retry.as_secs());
             }
+            if let Some([(_, policy), (_, limit)]) = self.rate_limit_headers() {
+                // The REST shim turns these back into its 429's headers.
+                ext.set("rateLimitPolicy", policy);
+                ext.set("rateLimit", limit);
+            }
             if let Error::PreconditionFailed { current: Some(current) } = self {
                 ext.set("currentVersion", *current);
             }

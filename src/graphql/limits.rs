@@ -61,6 +61,7 @@ impl Extension for AliasLimitExtension {
         let doc = next.run(ctx, query, variables).await?;
         let n = aliases(&doc);
         if n > self.0 {
+            crate::security::Threat::GraphqlLimit.record();
             let err = crate::error::Error::BadRequest(format!(
                 "the query uses {n} aliases; at most {} are allowed",
                 self.0
@@ -125,6 +126,13 @@ impl Extension for ErrorCodesExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|errs| {
+            // async-graphql reports its depth and complexity limits as validation errors.
+            if errs.iter().any(|e| {
+                e.message.starts_with("Query is nested too deep")
+                    || e.message.starts_with("Query is too complex")
+            }) {
+                crate::security::Threat::GraphqlLimit.record();
+            }
             errs.into_iter()
                 .map(|e| with_code(e, "BAD_USER_INPUT"))
                 .collect()

@@ -3,6 +3,7 @@
 mod accounts;
 mod connection;
 mod context;
+pub mod cost;
 mod error;
 mod limits;
 pub mod loaders;
@@ -14,6 +15,7 @@ mod status;
 pub mod subscription;
 mod tickets;
 pub mod types;
+pub mod ws_rules;
 
 use async_graphql::{MergedObject, Schema};
 
@@ -58,7 +60,7 @@ pub struct Schemas {
 /// The schema holds no services: every request brings its
 /// [`RequestContext`](crate::domain::context::RequestContext), which holds them.
 pub fn build(settings: &Settings) -> Schemas {
-    let schema = |mode: async_graphql::ValidationMode| {
+    let schema = |mode: async_graphql::ValidationMode, metered: bool| {
         let mut builder = Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
@@ -79,11 +81,20 @@ pub fn build(settings: &Settings) -> Schemas {
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }
+        // The REST shim's fixed operations pay one unit per request at the door only.
+        if metered {
+            builder =
+                builder
+                    .extension(cost::ComplexityBudget)
+                    .extension(ws_rules::OperationDeadline(std::time::Duration::from_secs(
+                        settings.request_timeout,
+                    )));
+        }
         builder.finish()
     };
     Schemas {
-        graphql: schema(async_graphql::ValidationMode::Strict),
-        persisted: schema(async_graphql::ValidationMode::Fast),
+        graphql: schema(async_graphql::ValidationMode::Strict, true),
+        persisted: schema(async_graphql::ValidationMode::Fast, false),
     }
 }
 

@@ -17,11 +17,14 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use http::HeaderMap;
+
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::entity::users::Role;
 
 use super::status::StatusSubscription;
+use super::ws_rules::{Rules, Session};
 use crate::auth::{Caller, Principal};
 use crate::domain::context::{RequestContext, RequestMeta, Services};
 use crate::error::Error;
@@ -31,7 +34,8 @@ use crate::state::AppState;
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(StatusSubscription);
 
-/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
+/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket. A message is capped at the HTTP body
+/// limit (axum's default would be 64 MiB).
 pub async fn websocket(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,16 +43,19 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let meta = caller.meta;
+    let max = usize::try_from(state.settings.body_limit).unwrap_or(usize::MAX);
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
 
+/// Close code when the socket's session ends (4000–4999 are the application's).
+const SESSION_ENDED: u16 = 4401;
 /// How often a signed-in socket re-checks its session (a cache lookup; revocation must end the
 /// socket's rights within seconds, DESIGN §8).
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
-/// Close code when the socket's session ends (4000–4999 are the application's).
-const SESSION_ENDED: u16 = 4401;
 
 async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, meta: RequestMeta) {
     let feed = state.services.status_feed.clone();
@@ -56,39 +63,82 @@ async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, me
         let feed = feed.clone();
         async move { feed.closing().await }
     };
+    let session = Arc::new(Session::new(Rules::from_settings(&state.settings)));
     // The session `connection_init` signed in with, if any; watched until it ends.
     let signed_in: Arc<std::sync::OnceLock<(Uuid, Role)>> = Arc::default();
     let ended = session_ended(state.services.clone(), signed_in.clone());
     let (mut sink, stream) = socket.split();
-    // The client's messages until the server shuts down or the session ends: ending them ends
-    // the socket.
-    let stream = stream.take_until(futures::future::select(Box::pin(closing), Box::pin(ended)));
-    let services = state.services.clone();
-    let signed_in_copy = signed_in.clone();
-    GraphQLWebSocket::new_with_pair(&mut sink, stream, state.schema.clone(), protocol)
-        .on_connection_init(move |payload| async move {
-            connection_data(&services, meta, &payload, &signed_in).await
+    // Everything the client receives goes through one queue: GraphQL's messages, pings,
+    // refusals and the final close.
+    let (out, mut queue) = futures::channel::mpsc::channel::<Message>(64);
+
+    // The client's messages until the server shuts down: ending them ends the session.
+    let incoming = {
+        let (session, out) = (session.clone(), out.clone());
+        stream.take_until(closing).filter_map(move |message| {
+            let mut refusal = None;
+            let admitted = session.admit(message, &mut refusal);
+            if let Some(refusal) = refusal {
+                let _ = out.clone().try_send(refusal);
+            }
+            futures::future::ready(admitted)
         })
-        .serve()
-        .await;
-    let close = if feed.is_closed() {
-        Some((axum::extract::ws::close_code::AWAY, "server shutting down"))
-    } else if let Some(signed) = signed_in_copy.get()
-        && !unchanged(&state.services, *signed).await
-    {
-        Some((SESSION_ENDED, "the session has ended or its role changed"))
-    } else {
-        None
     };
-    if let Some((code, reason)) = close {
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await;
-    }
-    let _ = sink.close().await;
+    let services = state.services.clone();
+    let init_session = session.clone();
+    let graphql = GraphQLWebSocket::new_with_pair(
+        out.clone().sink_map_err(|_| ()),
+        incoming,
+        state.schema.clone(),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let (data, expires_at) = connection_data(&services, meta, &payload, &signed_in).await?;
+        init_session.initialised(expires_at);
+        Ok(data)
+    })
+    .serve();
+
+    let driver = {
+        let (session, mut out) = (session.clone(), out);
+        async move {
+            let mut pings = out.clone();
+            let watchdog = session.watch(move || {
+                let _ = pings.try_send(Message::Ping(Default::default()));
+            });
+            let close = tokio::select! {
+                () = graphql => session.broken(),
+                close = watchdog => Some(close),
+                () = ended => Some((SESSION_ENDED, "the session has ended or its role changed")),
+            };
+            let close = if feed.is_closed() {
+                Some((axum::extract::ws::close_code::AWAY, "server shutting down"))
+            } else {
+                close
+            };
+            if let Some((code, reason)) = close {
+                let _ = out
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })))
+                    .await;
+            }
+        }
+    };
+    // Owns the queue: when the peer is gone, dropping it fails every sender instead of
+    // leaving them waiting on a full queue.
+    let writer = async move {
+        while let Some(message) = queue.next().await {
+            session.sent(&message);
+            let last = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || last {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    };
+    tokio::join!(driver, writer);
 }
 
 /// Whether the session is still open with the role the socket signed in with (errors count as
@@ -115,14 +165,19 @@ async fn session_ended(services: Arc<Services>, signed_in: Arc<std::sync::OnceLo
 }
 
 /// The session's context: the principal named by `connection_init`'s `Authorization` entry
-/// (anonymous without one), checked like an HTTP request's.
+/// (anonymous without one), and when its token expires.
 async fn connection_data(
     services: &Arc<Services>,
     meta: RequestMeta,
     payload: &serde_json::Value,
     signed_in: &std::sync::OnceLock<(Uuid, Role)>,
-) -> async_graphql::Result<Data> {
+) -> async_graphql::Result<(Data, Option<Instant>)> {
+    let rejected = |message: String| {
+        crate::security::Threat::WebsocketInitRejected.record();
+        message
+    };
     let mut principal = Principal::Anonymous;
+    let mut expires_at = None;
     let authorization = ["Authorization", "authorization"]
         .iter()
         .find_map(|k| payload.get(*k))
@@ -130,20 +185,39 @@ async fn connection_data(
     if let Some(value) = authorization {
         let mut headers = HeaderMap::new();
         let value = value.parse().map_err(|_| {
-            Error::Unauthenticated("the Authorization entry is not valid text".into()).to_string()
+            rejected(
+                Error::Unauthenticated("the Authorization entry is not valid text".into())
+                    .to_string(),
+            )
         })?;
         headers.insert(http::header::AUTHORIZATION, value);
         principal = crate::auth::caller::principal_now(&headers, services)
             .await
-            .map_err(|e| e.public_message())?;
+            .map_err(|e| rejected(e.public_message()))?;
         if let Principal::User {
             session_id, role, ..
         } = &principal
         {
             let _ = signed_in.set((*session_id, *role));
         }
+        expires_at = token_expiry(&headers, services);
     }
     let mut data = Data::default();
     data.insert(RequestContext::new(services.clone(), principal, meta));
-    Ok(data)
+    Ok((data, expires_at))
+}
+
+/// When the (already verified) bearer token in `headers` stops being valid, on the clock the
+/// watchdog uses.
+fn token_expiry(headers: &HeaderMap, services: &Services) -> Option<Instant> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split_once(' ')?
+        .1
+        .trim();
+    let exp = services.jwt.verify(token).ok()?.exp;
+    let left = exp.saturating_sub(chrono::Utc::now().timestamp());
+    Some(Instant::now() + std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0)))
 }

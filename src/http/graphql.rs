@@ -326,6 +326,7 @@ pub async fn post(
         Ok(body) => body,
         Err(rejection) => {
             let (status, code) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                crate::security::Threat::OversizeBody.record();
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             } else {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput)
@@ -335,7 +336,10 @@ pub async fn post(
     };
     let request = match parse_body(&body) {
         Ok(request) => request,
-        Err(msg) => return malformed(flavor, &msg),
+        Err(msg) => {
+            crate::security::Threat::MalformedJson.record();
+            return malformed(flavor, &msg);
+        }
     };
     execute(&state, flavor, &caller, request).await
 }
@@ -360,11 +364,43 @@ async fn execute(
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let status = if flavor == Flavor::GraphqlResponse && request_failed {
+    let rate_limited = request_failed
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(ErrorCode::RateLimited.as_str()))
+        });
+    let status = if rate_limited {
+        // Over its complexity budget: a 429 like any other, whatever the media type.
+        StatusCode::TOO_MANY_REQUESTS
+    } else if flavor == Flavor::GraphqlResponse && request_failed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
+    let limit_headers = rate_limited
+        .then(|| response.errors.first())
+        .flatten()
+        .and_then(|e| e.extensions.as_ref())
+        .map(|x| {
+            let text = |k: &str| match x.get(k) {
+                Some(async_graphql::Value::String(s)) => Some(s.clone()),
+                Some(async_graphql::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            [
+                (header::RETRY_AFTER, text("retryAfter")),
+                (
+                    http::HeaderName::from_static("ratelimit-policy"),
+                    text("rateLimitPolicy"),
+                ),
+                (
+                    http::HeaderName::from_static("ratelimit"),
+                    text("rateLimit"),
+                ),
+            ]
+        });
     let extra_headers = response.http_headers.clone();
     // A request error has no `data` entry at all (GraphQL-over-HTTP §"request error").
     let body = if request_failed {
@@ -378,6 +414,11 @@ async fn execute(
     };
     let mut http_response = (status, body).into_response();
     http_response.headers_mut().extend(extra_headers);
+    for (name, value) in limit_headers.into_iter().flatten() {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            http_response.headers_mut().insert(name, value);
+        }
+    }
     http_response
         .headers_mut()
         .insert(header::CONTENT_TYPE, flavor.content_type());

@@ -43,6 +43,12 @@ pub fn router(state: AppState) -> Router {
             crate::auth::caller::identify,
         ));
     let routes = Router::new()
+        // Before the REST shim's catch-all; its own budget, not the API's (see `security::csp`).
+        .route(
+            crate::security::csp::PATH,
+            axum::routing::post(crate::security::csp::report)
+                .layer(DefaultBodyLimit::max(crate::security::csp::MAX_BODY)),
+        )
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render))
@@ -73,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     });
 
     let request_timeout = Duration::from_secs(settings.request_timeout);
+    let routes = with_policy_headers(routes, &settings);
     routes.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -147,6 +154,22 @@ pub fn body_media_type(headers: &http::HeaderMap) -> (String, bool) {
             v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
         });
     (media, utf8)
+}
+
+/// CSP report-only headers outside production, HSTS in production (each configurable).
+fn with_policy_headers(mut routes: Router, settings: &crate::config::Settings) -> Router {
+    if settings.csp_report_only_enabled() {
+        for (name, value) in crate::security::csp::report_only_headers() {
+            routes = routes.layer(SetResponseHeaderLayer::if_not_present(name, value));
+        }
+    }
+    if settings.hsts_enabled() {
+        routes = routes.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    routes
 }
 
 fn security_headers_nosniff() -> SetResponseHeaderLayer<HeaderValue> {

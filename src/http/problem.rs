@@ -97,6 +97,9 @@ impl IntoResponse for Error {
                 HeaderValue::from(retry.as_secs().max(1)),
             );
         }
+        if let Some(pairs) = self.rate_limit_headers() {
+            crate::security::rate_limit::write_pairs(response.headers_mut(), pairs);
+        }
         response
     }
 }

@@ -230,13 +230,16 @@ fn read_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::security::Threat::OversizeBody.record();
             Problem::new(ErrorCode::PayloadTooLarge, "the request body is too large")
         } else {
             Problem::bad_request(rejection.body_text())
         }
     })?;
-    serde_json::from_slice(&body)
-        .map_err(|e| Problem::bad_request(format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| {
+        crate::security::Threat::MalformedJson.record();
+        Problem::bad_request(format!("the body is not valid JSON: {e}"))
+    })
 }
 
 fn query_pairs(uri: Option<&str>) -> Vec<(String, String)> {

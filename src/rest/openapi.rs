@@ -269,6 +269,37 @@ fn operation_id(route: &RouteSpec) -> String {
         .to_owned()
 }
 
+/// `POST /security/csp-report` (served by `crate::security::csp`, outside the route table).
+fn csp_report() -> Value {
+    let legacy = json!({ "type": "object", "required": ["csp-report"], "properties": {
+        "csp-report": { "type": "object", "required": ["effective-directive"], "properties": {
+            "document-uri": { "type": "string" }, "blocked-uri": { "type": "string" },
+            "violated-directive": { "type": "string" }, "effective-directive": { "type": "string" } } } } });
+    let reports = json!({ "type": "array", "minItems": 1, "maxItems": 100, "items": {
+        "type": "object", "required": ["type", "body"], "properties": {
+            "type": { "type": "string" }, "url": { "type": "string" }, "age": { "type": "integer" },
+            "body": { "type": "object", "required": ["effectiveDirective"], "properties": {
+                "documentURL": { "type": "string" }, "blockedURL": { "type": "string" },
+                "effectiveDirective": { "type": "string" } } } } } });
+    json!({
+        "summary": "Receive a Content Security Policy violation report (browsers send these).",
+        "operationId": "ReportCspViolation",
+        "requestBody": { "required": true, "content": {
+            "application/csp-report": { "schema": legacy },
+            "application/reports+json": { "schema": reports } } },
+        "responses": {
+            "204": { "description": "Report received." },
+            "400": problem_response("Not a CSP report."),
+            "413": problem_response("The report is over 64 KiB."),
+            "415": problem_response("Not application/csp-report or application/reports+json."),
+            "429": { "description": "Too many reports from this address.",
+                "headers": { "Retry-After": header("Seconds to wait."),
+                    "RateLimit": header("Remaining budget."), "RateLimit-Policy": header("The budget.") },
+                "content": { "application/problem+json": { "schema": reference("Problem") } } },
+        },
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut schemas = BTreeMap::new();
@@ -305,6 +336,10 @@ pub fn document() -> Value {
         json!({ "summary": "This document.", "operationId": "OpenApi",
             "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } } } }),
     );
+    paths
+        .entry("/security/csp-report")
+        .or_default()
+        .insert("post".into(), csp_report());
     json!({
         "openapi": "3.1.0",
         "info": {

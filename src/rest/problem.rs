@@ -54,6 +54,9 @@ pub struct Problem {
     pub errors: Option<Vec<Invalid>>,
     pub retry_after: Option<u64>,
     pub allow: Option<String>,
+    /// `RateLimit-Policy` and `RateLimit` of a 429.
+    /// Boxed: rare, and a `Problem` travels in every REST `Result`.
+    pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
 }
 
 impl Problem {
@@ -65,6 +68,7 @@ impl Problem {
             errors: None,
             retry_after: None,
             allow: None,
+            rate_limit: None,
         }
     }
 
@@ -113,6 +117,9 @@ impl Problem {
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
+        if let Some(pairs) = self.rate_limit.clone() {
+            crate::security::rate_limit::write_pairs(headers, *pairs);
+        }
         if let Some(allow) = self
             .allow
             .as_deref()
@@ -131,6 +138,7 @@ impl From<&Error> for Problem {
         Self {
             status: status_of(code, Some(err)),
             retry_after: err.retry_after().map(|d| d.as_secs()),
+            rate_limit: err.rate_limit_headers().map(Box::new),
             ..Self::new(code, err.public_message())
         }
     }
@@ -213,6 +221,13 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
         problem.detail = detail;
     }
     problem.retry_after = get("retryAfter").and_then(|v| v.as_u64());
+    let text = |k: &str| get(k).and_then(|v| v.as_str().map(str::to_owned));
+    if let (Some(policy), Some(limit)) = (text("rateLimitPolicy"), text("rateLimit")) {
+        problem.rate_limit = Some(Box::new([
+            (http::HeaderName::from_static("ratelimit-policy"), policy),
+            (http::HeaderName::from_static("ratelimit"), limit),
+        ]));
+    }
     problem
 }
 

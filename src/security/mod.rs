@@ -1,6 +1,10 @@
 //! Protection in front of the API (DESIGN §9): rate limits per tier.
 
+pub mod client_address;
+pub mod csp;
 pub mod rate_limit;
+pub mod sign_in;
+pub mod threats;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -13,6 +17,7 @@ use crate::state::AppState;
 
 pub use crate::config::RateQuota;
 pub use rate_limit::{Client, RateLimits, Tier};
+pub use threats::Threat;
 
 /// Signed-in requests draw from their user's budget, everything else from the client IP's.
 /// Runs behind [`crate::auth::caller::identify`], which decided the caller; a bad token counts
@@ -24,12 +29,10 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     }
     let caller = req.extensions().get::<Caller>();
     let user = caller.and_then(Caller::user_id);
-    let ip = caller
-        .and_then(|c| c.meta.ip.as_deref())
-        .and_then(|ip| ip.parse().ok());
+    let ip = caller.and_then(|c| c.client_ip);
     let (tier, client) = match (user, ip) {
         (Some(id), _) => (Tier::Api, Client::User(id)),
-        (None, Some(ip)) => (Tier::Anonymous, Client::Ip(ip)),
+        (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
         (None, None) => return next.run(req).await,
     };
     match limits.check(tier, &client) {

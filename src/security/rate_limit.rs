@@ -25,6 +25,8 @@ pub enum Tier {
     Anonymous,
     Api,
     Auth,
+    /// CSP reports per client address.
+    Csp,
 }
 
 impl Tier {
@@ -33,6 +35,7 @@ impl Tier {
             Self::Anonymous => "anonymous",
             Self::Api => "api",
             Self::Auth => "auth",
+            Self::Csp => "csp",
         }
     }
 }
@@ -41,6 +44,13 @@ impl Tier {
 pub enum Client {
     Ip(IpAddr),
     User(Uuid),
+}
+
+impl Client {
+    /// The budget of a client address (an IPv6 client's whole /64).
+    pub fn ip(ip: IpAddr) -> Self {
+        Self::Ip(super::client_address::budget_key(ip))
+    }
 }
 
 type Keyed =
@@ -73,31 +83,41 @@ pub struct Limited {
 const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
-fn policy(tier: Tier, limit: u32, window: Duration) -> String {
-    format!("\"{}\";q={limit};w={}", tier.as_str(), window.as_secs())
+/// A budget's name and size, as the `RateLimit*` headers of its 429 describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window: Duration,
 }
 
-fn set(headers: &mut HeaderMap, name: HeaderName, value: String) {
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(name, value);
+impl Budget {
+    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers): `r` units
+    /// remain, the bucket is full again in `t` seconds.
+    pub fn headers(&self, r: u32, t: u64) -> [(HeaderName, String); 2] {
+        let (name, limit, window) = (self.name, self.limit, self.window.as_secs());
+        [
+            (
+                RATE_LIMIT_POLICY,
+                format!("\"{name}\";q={limit};w={window}"),
+            ),
+            (RATE_LIMIT, format!("\"{name}\";r={r};t={t}")),
+        ]
+    }
+
+    /// The headers of a request refused for `retry_after`: nothing remains until then.
+    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
+        self.headers(0, retry_after.as_secs_f64().ceil().max(1.0) as u64)
     }
 }
 
-/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers).
-fn write_headers(
-    headers: &mut HeaderMap,
-    tier: Tier,
-    limit: u32,
-    window: Duration,
-    r: u32,
-    t: u64,
-) {
-    set(headers, RATE_LIMIT_POLICY, policy(tier, limit, window));
-    set(
-        headers,
-        RATE_LIMIT,
-        format!("\"{}\";r={r};t={t}", tier.as_str()),
-    );
+/// Writes header pairs, skipping any that would not be a valid header value.
+pub fn write_pairs(headers: &mut HeaderMap, pairs: [(HeaderName, String); 2]) {
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
 }
 
 impl Allowed {
@@ -106,14 +126,12 @@ impl Allowed {
         let used = self.limit.saturating_sub(self.remaining);
         let refill = self.window.as_secs_f64() * f64::from(used) / f64::from(self.limit);
         let t = refill.ceil() as u64;
-        write_headers(
-            headers,
-            self.tier,
-            self.limit,
-            self.window,
-            self.remaining,
-            t,
-        );
+        let budget = Budget {
+            name: self.tier.as_str(),
+            limit: self.limit,
+            window: self.window,
+        };
+        write_pairs(headers, budget.headers(self.remaining, t));
     }
 }
 
@@ -123,8 +141,12 @@ impl Limited {
     }
 
     pub fn write_headers(&self, headers: &mut HeaderMap) {
-        let t = self.retry_after_secs();
-        write_headers(headers, self.tier, self.limit, self.window, 0, t);
+        let budget = Budget {
+            name: self.tier.as_str(),
+            limit: self.limit,
+            window: self.window,
+        };
+        write_pairs(headers, budget.exhausted(self.retry_after));
     }
 }
 
@@ -132,6 +154,11 @@ impl From<Limited> for Error {
     fn from(limited: Limited) -> Self {
         Self::RateLimited {
             retry_after: Duration::from_secs(limited.retry_after_secs()),
+            budget: Some(Budget {
+                name: limited.tier.as_str(),
+                limit: limited.limit,
+                window: limited.window,
+            }),
         }
     }
 }
@@ -147,6 +174,8 @@ struct Tiers {
     anonymous: Option<Bucket>,
     api: Option<Bucket>,
     auth: Option<Bucket>,
+    csp: Option<Bucket>,
+    account: super::sign_in::AccountBudget,
 }
 
 fn bucket(quota: RateQuota) -> Option<Bucket> {
@@ -163,11 +192,21 @@ fn bucket(quota: RateQuota) -> Option<Bucket> {
 impl RateLimits {
     /// The tiers `NEOFORGE_RATE_LIMIT_*` configure.
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        Self::new(
+        let mut limits = Self::new(
             settings.rate_limit_anonymous,
             settings.rate_limit_api,
             settings.rate_limit_auth,
-        )
+        );
+        if let Some(tiers) = Arc::get_mut(&mut limits.inner) {
+            tiers.csp = bucket(settings.rate_limit_csp);
+            tiers.account = super::sign_in::AccountBudget::new(settings.rate_limit_account);
+        }
+        limits
+    }
+
+    /// Failed sign-ins per account ([`super::sign_in`]).
+    pub fn account(&self) -> &super::sign_in::AccountBudget {
+        &self.inner.account
     }
 
     pub fn new(anonymous: RateQuota, api: RateQuota, auth: RateQuota) -> Self {
@@ -176,6 +215,8 @@ impl RateLimits {
                 anonymous: bucket(anonymous),
                 api: bucket(api),
                 auth: bucket(auth),
+                csp: None,
+                account: Default::default(),
             }),
         }
     }
@@ -188,15 +229,41 @@ impl RateLimits {
 
     /// Draws one request from the budget of `tier` for `client`. `Ok(None)`: the tier is off.
     pub fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
+        self.check_n(tier, client, 1)
+    }
+
+    /// Draws `units` at once (a GraphQL operation's cost). More than the whole budget drains
+    /// it: such a request is allowed only with a full bucket.
+    pub fn check_n(
+        &self,
+        tier: Tier,
+        client: &Client,
+        units: u32,
+    ) -> Result<Option<Allowed>, Limited> {
         let bucket = match tier {
             Tier::Anonymous => &self.inner.anonymous,
             Tier::Api => &self.inner.api,
             Tier::Auth => &self.inner.auth,
+            Tier::Csp => &self.inner.csp,
         };
         let Some(bucket) = bucket else {
             return Ok(None);
         };
-        match bucket.limiter.check_key(client) {
+        let units = std::num::NonZeroU32::new(units.clamp(1, bucket.limit))
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let outcome = match bucket.limiter.check_key_n(client, units) {
+            Ok(outcome) => outcome,
+            // Cannot happen (clamped to the burst); treat as over budget for a full window.
+            Err(_) => {
+                return Err(Limited {
+                    tier,
+                    limit: bucket.limit,
+                    window: bucket.window,
+                    retry_after: bucket.window,
+                });
+            }
+        };
+        match outcome {
             Ok(snapshot) => Ok(Some(Allowed {
                 tier,
                 limit: bucket.limit,
@@ -218,13 +285,15 @@ impl RateLimits {
 
     /// Forgets clients whose buckets are full again, so memory follows active clients only.
     pub fn forget_idle(&self) {
-        for bucket in [&self.inner.anonymous, &self.inner.api, &self.inner.auth]
+        let t = &self.inner;
+        for bucket in [&t.anonymous, &t.api, &t.auth, &t.csp]
             .into_iter()
             .flatten()
         {
             bucket.limiter.retain_recent();
             bucket.limiter.shrink_to_fit();
         }
+        self.inner.account.forget_idle();
     }
 }
 

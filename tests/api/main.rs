@@ -17,6 +17,7 @@ mod projects;
 mod protection;
 mod rest;
 mod sessions;
+mod shield;
 mod status;
 mod tickets;
 mod transport;

@@ -128,6 +128,7 @@ pub async fn create_user(
 /// Sign-in draws from the client address's sign-in budget before anything else.
 pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
     cx.draw_auth_attempt()?;
+    cx.check_account_budget(&input.email)?;
     let (db, keys, meta) = (cx.db(), cx.jwt(), &cx.meta);
     let rejected = || Error::Unauthenticated("invalid email or password".into());
     if let Some(code) = input.totp_code.as_deref()
@@ -156,6 +157,7 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
     )
     .await?;
     let Some(user) = user.filter(|_| ok) else {
+        cx.sign_in_failed(&input.email);
         let target = email.map(|e| format!("email:{}", e.as_str()));
         audit::record(db.conn(), meta, None, "login.failed", target, None).await?;
         return Err(rejected());

@@ -8,6 +8,7 @@ pub struct RegisterInput {
     /// Email address; compared case-insensitively and stored lowercased.
     pub email: String,
     /// 8–128 characters.
+    #[graphql(secret)]
     pub password: String,
     /// 1–100 characters.
     pub display_name: String,
@@ -19,6 +20,7 @@ pub struct LoginInput {
     /// The account's email (any case).
     pub email: String,
     /// The account's password.
+    #[graphql(secret)]
     pub password: String,
     /// A 6–8 digit TOTP code for accounts with two-factor authentication.
     pub totp_code: Option<String>,

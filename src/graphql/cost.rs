@@ -1,0 +1,69 @@
+//! GraphQL operations draw from the rate-limit budget by their computed complexity (DESIGN §9),
+//! not one unit per request: a 5,000-point query costs fifty times `{ viewer { id } }`.
+//!
+//! The unit: one budget unit per started [`POINTS_PER_UNIT`] complexity points (async-graphql's
+//! complexity: 1 per field, connections weighted by page size × selection), at least one; a
+//! document refused by validation (depth, complexity, syntax) costs one.
+//! Over HTTP the request has already paid one unit at the door (`security::enforce`); over the
+//! WebSocket, where there is no door per operation, this is the whole charge.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::{ErrorExtensions, ServerError, ValidationResult};
+
+use crate::domain::context::RequestContext;
+
+/// Complexity points per budget unit.
+pub const POINTS_PER_UNIT: usize = 100;
+
+/// The budget units an operation of this complexity costs.
+pub fn units(complexity: usize) -> u32 {
+    u32::try_from(complexity.div_ceil(POINTS_PER_UNIT).max(1)).unwrap_or(u32::MAX)
+}
+
+pub struct ComplexityBudget;
+
+impl ExtensionFactory for ComplexityBudget {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ComplexityBudget)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ComplexityBudget {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await;
+        // A document that fails validation still costs a unit: refusing it was work too.
+        let cost = result.as_ref().map_or(1, |r| units(r.complexity));
+        if let Some(cx) = ctx.data_opt::<RequestContext>()
+            && let Err(err) = cx.draw_budget(cost)
+        {
+            let extended = err.extend();
+            return Err(vec![ServerError {
+                message: extended.message,
+                source: None,
+                locations: vec![],
+                path: vec![],
+                extensions: extended.extensions,
+            }]);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn costs_one_unit_per_started_hundred_points() {
+        assert_eq!(super::units(0), 1);
+        assert_eq!(super::units(2), 1);
+        assert_eq!(super::units(100), 1);
+        assert_eq!(super::units(101), 2);
+        assert_eq!(super::units(5_000), 50);
+    }
+}
