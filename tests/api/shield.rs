@@ -652,15 +652,24 @@ async fn an_expired_token_ends_its_rights_on_the_socket() {
         .unwrap()
         .parse()
         .unwrap();
-    // A token that lives two seconds, signed with the app's secret.
+    // A real session (tokens of ended or unknown sessions are refused), and a token for it
+    // that lives two seconds, signed with the app's secret.
+    let login = app
+        .gql(
+            "mutation($i: LoginInput!) { login(input: $i) { sessionId } }",
+            json!({ "i": { "email": "judy@example.com", "password": "correct horse battery" } }),
+            None,
+        )
+        .await;
+    let session: uuid::Uuid = login["data"]["login"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .parse()
+        .unwrap();
     let keys =
         neoforge::auth::JwtKeys::new(app.settings.jwt_secret.as_bytes(), Duration::from_secs(2));
     let token = keys
-        .issue(
-            id,
-            neoforge::entity::users::Role::User,
-            uuid::Uuid::now_v7(),
-        )
+        .issue(id, neoforge::entity::users::Role::User, session)
         .unwrap();
     let mut ws = Ws::connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
     ws.op("q1", "{ viewer { email } }").await;
