@@ -69,6 +69,7 @@ fn peer(parts_extensions: &http::Extensions) -> Option<SocketAddr> {
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = peer(req.extensions());
     let caller = Caller::from_parts(req.headers(), peer, &state.services.jwt);
+    crate::telemetry::record_caller(caller.meta.ip.as_deref(), caller.user_id());
     req.extensions_mut().insert(caller);
     next.run(req).await
 }

@@ -13,6 +13,7 @@ pub(crate) mod replay;
 mod status;
 pub mod subscription;
 mod tickets;
+mod traces;
 pub mod types;
 
 use async_graphql::{MergedObject, Schema};
@@ -74,7 +75,7 @@ pub fn build(settings: &Settings) -> Schemas {
             settings.loader_delay_us,
         )))
         .extension(replay::ReplayMarker)
-        .extension(async_graphql::extensions::Tracing);
+        .extension(traces::Traces);
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }
