@@ -134,11 +134,19 @@ impl Db {
         match self.backend() {
             DbBackend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
-                (pool.size(), idle(pool.num_idle()), pool.options().get_max_connections())
+                (
+                    pool.size(),
+                    idle(pool.num_idle()),
+                    pool.options().get_max_connections(),
+                )
             }
             DbBackend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
-                (pool.size(), idle(pool.num_idle()), pool.options().get_max_connections())
+                (
+                    pool.size(),
+                    idle(pool.num_idle()),
+                    pool.options().get_max_connections(),
+                )
             }
             _ => (0, 0, 0),
         }

@@ -45,6 +45,8 @@ pub struct Application {
     tasks: TaskTracker,
     /// Delivers status events to subscribers; on PostgreSQL its listener runs as a background job.
     status_feed: StatusFeed,
+    /// `/metrics` apart from the API (`NEOFORGE_METRICS_BIND`).
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -76,6 +78,10 @@ impl Application {
             persisted: schemas.persisted,
         };
         let listener = TcpListener::bind(state.settings.bind).await?;
+        let metrics_listener = match state.settings.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         Ok(Self {
             listener,
             router: http::router(state.clone()),
@@ -83,7 +89,15 @@ impl Application {
             shutdown,
             tasks: TaskTracker::new(),
             status_feed,
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` listens when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -107,7 +121,20 @@ impl Application {
             shutdown,
             tasks,
             status_feed,
+            metrics_listener,
         } = self;
+        if let Some(listener) = metrics_listener {
+            let stop = shutdown.clone();
+            let router = metrics::listener_router(state.clone());
+            tasks.spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            });
+        }
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
             let url = state.settings.database_url.clone();

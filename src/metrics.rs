@@ -109,7 +109,12 @@ pub fn operation_label(name: Option<&str>) -> String {
 }
 
 /// One GraphQL operation executed: count by name, type and outcome, and its latency.
-pub fn graphql_operation(operation: String, kind: &'static str, outcome: &'static str, seconds: f64) {
+pub fn graphql_operation(
+    operation: String,
+    kind: &'static str,
+    outcome: &'static str,
+    seconds: f64,
+) {
     metrics::counter!(
         "graphql_operations_total",
         "operation" => operation.clone(),
@@ -202,5 +207,8 @@ fn bearer_matches(headers: &http::HeaderMap, token: &str) -> bool {
         return false;
     };
     let (a, b) = (Sha256::digest(given.trim()), Sha256::digest(token));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }

@@ -15,17 +15,19 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{
+    Span as _, SpanKind, TraceContextExt, Tracer as _, TracerProvider as _,
+};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_opentelemetry::{OpenTelemetrySpanExt, OtelData};
-use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -92,6 +94,13 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    /// Exports the spans queued so far now rather than at the next batch (blocking).
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider {
+            let _ = provider.force_flush();
+        }
+    }
+
     /// Exports the spans still queued (bounded by the export timeout) and stops the exporter.
     /// Blocking: runs on a blocking thread when called from async code.
     pub async fn shutdown(self) {
@@ -156,7 +165,10 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
             .with_filter(filter)
             .boxed()
     };
-    let result = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+    let result = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .try_init();
     drop(result);
     Telemetry { provider }
 }
@@ -247,6 +259,14 @@ pub fn record_caller(ip: Option<&str>, user: Option<uuid::Uuid>) {
     }
 }
 
+/// Renames a span once more is known (the REST route, the GraphQL operation). OpenTelemetry
+/// spans start when first entered, after which `otel.name` is no longer read.
+pub fn rename(span: &tracing::Span, name: String) {
+    if exporting() {
+        span.context().span().update_name(name);
+    }
+}
+
 struct Headers<'a>(&'a http::HeaderMap);
 
 impl Extractor for Headers<'_> {
@@ -288,7 +308,9 @@ pub fn statement_span(stmt: &Statement<'_>) {
         return;
     }
     let Some(tracer) = TRACER.get() else { return };
-    let parent = tracing::Span::current().context();
+    // The innermost span the OpenTelemetry layer knows (it activates each span's context on
+    // entry): spans only the log filter enables are skipped over.
+    let parent = opentelemetry::Context::current();
     if !parent.span().span_context().is_sampled() {
         // An unsampled request (or a statement outside any request) leaves no trace.
         return;
@@ -327,8 +349,22 @@ pub fn statement_span(stmt: &Statement<'_>) {
 pub fn sql_operation(sql: &str) -> &'static str {
     let word = sql.split_whitespace().next().unwrap_or_default();
     for verb in [
-        "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
-        "RELEASE", "PRAGMA", "CREATE", "ALTER", "DROP", "LISTEN", "NOTIFY",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "WITH",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "RELEASE",
+        "PRAGMA",
+        "CREATE",
+        "ALTER",
+        "DROP",
+        "LISTEN",
+        "NOTIFY",
     ] {
         if word.eq_ignore_ascii_case(verb) {
             return verb;
@@ -359,7 +395,10 @@ pub fn sql_collection(sql: &str) -> Option<&str> {
 
 fn unquote(word: &str) -> &str {
     let word = word.trim_end_matches([',', ';', '(', ')']);
-    word.rsplit('.').next().unwrap_or(word).trim_matches(['"', '`'])
+    word.rsplit('.')
+        .next()
+        .unwrap_or(word)
+        .trim_matches(['"', '`'])
 }
 
 /// Log-line correlation: prefixes (text) or adds (JSON) the trace and span ids of the span the
@@ -414,7 +453,10 @@ mod tests {
         let sql = r#"INSERT INTO "support_tickets" ("id") VALUES (?) RETURNING "id""#;
         assert_eq!(sql_operation(sql), "INSERT");
         assert_eq!(sql_collection(sql), Some("support_tickets"));
-        assert_eq!(sql_collection(r#"UPDATE "users" SET "a" = $1"#), Some("users"));
+        assert_eq!(
+            sql_collection(r#"UPDATE "users" SET "a" = $1"#),
+            Some("users")
+        );
         assert_eq!(sql_operation("vacuum"), "OTHER");
         assert_eq!(sql_collection("SELECT 1"), None);
     }

@@ -197,9 +197,9 @@ impl Extension for TracesExtension {
             span.record("graphql.operation.type", ty);
             if let Some(name) = operation_name {
                 span.record("graphql.operation.name", name);
-                span.record("otel.name", format!("{ty} {name}").as_str());
+                crate::telemetry::rename(&span, format!("{ty} {name}"));
             } else {
-                span.record("otel.name", ty);
+                crate::telemetry::rename(&span, ty.to_owned());
             }
         }
         if let Ok(mut ran) = self.ran.lock() {
@@ -241,12 +241,16 @@ fn does_io(ctx: &ExtensionContext<'_>, info: &ResolveInfo<'_>) -> bool {
     if info.is_for_introspection {
         return false;
     }
-    if matches!(info.parent_type, "Query" | "Mutation" | "Subscription") {
+    let registry = &ctx.schema_env.registry;
+    if info.parent_type == registry.query_type
+        || registry.mutation_type.as_deref() == Some(info.parent_type)
+        || registry.subscription_type.as_deref() == Some(info.parent_type)
+    {
         return true;
     }
     let ty = MetaTypeName::concrete_typename(info.return_type);
     !matches!(
-        ctx.schema_env.registry.types.get(ty),
+        registry.types.get(ty),
         Some(MetaType::Scalar { .. } | MetaType::Enum { .. }) | None
     )
 }
@@ -330,6 +334,9 @@ mod tests {
         assert!(out.contains("login(email: \"?\", password: \"?\")"));
         let block = elide_literals("{ f(x: \"\"\"sec\"ret\"\"\") g(y: \"\") }");
         assert_eq!(block, "{ f(x: \"?\") g(y: \"\") }");
-        assert_eq!(elide_literals("query Q($p: String!) { me { id } }"), "query Q($p: String!) { me { id } }");
+        assert_eq!(
+            elide_literals("query Q($p: String!) { me { id } }"),
+            "query Q($p: String!) { me { id } }"
+        );
     }
 }

@@ -48,54 +48,55 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);
 
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str)
-            .unwrap_or("");
-        let request_id = req
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        // Semantic-convention names; `client.address`, `enduser.id` and `ratelimit.tier` are
-        // recorded by the layers that decide them, the status once the response exists.
-        let span = tracing::info_span!(
-            "http.request",
-            otel.name = format_args!("{} {route}", req.method()),
-            otel.kind = "server",
-            otel.status_code = tracing::field::Empty,
-            http.request.method = %req.method(),
-            http.route = route,
-            url.path = req.uri().path(),
-            url.scheme = "http",
-            user_agent.original = user_agent,
-            http.response.status_code = tracing::field::Empty,
-            client.address = tracing::field::Empty,
-            enduser.id = tracing::field::Empty,
-            ratelimit.tier = tracing::field::Empty,
-            error.type = tracing::field::Empty,
-            request_id,
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or("");
+            let request_id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            // Semantic-convention names; `client.address`, `enduser.id` and `ratelimit.tier` are
+            // recorded by the layers that decide them, the status once the response exists.
+            let span = tracing::info_span!(
+                "http.request",
+                otel.name = format_args!("{} {route}", req.method()),
+                otel.kind = "server",
+                otel.status_code = tracing::field::Empty,
+                http.request.method = %req.method(),
+                http.route = route,
+                url.path = req.uri().path(),
+                url.scheme = "http",
+                user_agent.original = user_agent,
+                http.response.status_code = tracing::field::Empty,
+                client.address = tracing::field::Empty,
+                enduser.id = tracing::field::Empty,
+                ratelimit.tier = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+                request_id,
+            );
+            crate::telemetry::accept_parent(&span, req.headers());
+            span
+        })
+        .on_response(
+            |res: &http::Response<_>, _latency: Duration, span: &tracing::Span| {
+                let status = res.status();
+                span.record("http.response.status_code", status.as_u16());
+                if status.is_server_error() {
+                    span.record("otel.status_code", "ERROR");
+                    span.record("error.type", status.as_str());
+                }
+            },
         );
-        crate::telemetry::accept_parent(&span, req.headers());
-        span
-    })
-    .on_response(
-        |res: &http::Response<_>, _latency: Duration, span: &tracing::Span| {
-            let status = res.status();
-            span.record("http.response.status_code", status.as_u16());
-            if status.is_server_error() {
-                span.record("otel.status_code", "ERROR");
-                span.record("error.type", status.as_str());
-            }
-        },
-    );
 
     let request_timeout = Duration::from_secs(settings.request_timeout);
     routes.layer(

@@ -15,8 +15,8 @@ pub mod problem;
 pub mod routes;
 pub mod spec;
 
-use tracing::Instrument;
 use std::sync::LazyLock;
+use tracing::Instrument;
 
 use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
@@ -308,10 +308,7 @@ fn route_span(route: &Route) -> tracing::Span {
     let template = format!("/api/v1{}", spec.path);
     let request = tracing::Span::current();
     request.record("http.route", template.as_str());
-    request.record(
-        "otel.name",
-        format_args!("{} {template}", spec.method).to_string().as_str(),
-    );
+    crate::telemetry::rename(&request, format!("{} {template}", spec.method));
     let operation = route
         .document
         .operations
