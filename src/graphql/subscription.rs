@@ -42,6 +42,7 @@ pub async fn websocket(
 }
 
 async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, meta: RequestMeta) {
+    let _connected = crate::metrics::websocket_connected();
     let feed = state.services.status_feed.clone();
     let closing = {
         let feed = feed.clone();

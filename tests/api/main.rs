@@ -10,6 +10,7 @@ mod graphql_http;
 mod health;
 mod idempotency;
 mod migrations;
+mod observability;
 mod playground;
 mod posts;
 mod projects;
