@@ -196,7 +196,7 @@ fn assert_in_order(chain: &[String], want: &[&str]) {
     }
 }
 
-fn server_span<'a>(spans: &'a [Span]) -> &'a Span {
+fn server_span(spans: &[Span]) -> &Span {
     spans
         .iter()
         .find(|s| s.attr("http.request.method").is_some())
