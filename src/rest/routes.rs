@@ -1,7 +1,7 @@
 //! The route table of `/api/v1` (DESIGN §5): one declarative entry per route. Nothing here
 //! decides anything: each route is a persisted GraphQL operation and a mapping.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 
 use super::spec::*;
 
@@ -166,8 +166,6 @@ pub static SESSION: Shape = Shape {
         field("current", "current", Conv::Same(Scalar::Bool)),
     ],
 };
-
-const PAGE_ERRORS: &[u16] = &[422];
 
 /// Every route, in the order of DESIGN §5.
 pub static TABLE: &[RouteSpec] = &[
@@ -391,86 +389,54 @@ pub static TABLE: &[RouteSpec] = &[
         .item(&["viewer"], &USER)
         .null_means(NullMeans::Unauthenticated)
         .errors(&[]),
-    RouteSpec {
-        method: Method::POST,
-        path: "/auth/refresh",
-        summary: "Exchange a refresh token (body, or the browser's refresh cookie with an empty JSON body `{}`) for new tokens; each refresh token works once, and presenting a used one ends its session.",
-        operation: concat!(
-            "mutation Refresh($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
-            "fragment U on User { id email displayName role createdAt }"
-        ),
-        input: Input::Body {
-            fields: &[body(
-                "refresh_token",
-                "refreshToken",
-                Kind::Str,
-                false,
-                "The refresh token from sign-in or the previous refresh; omit it to use the refresh cookie.",
-            )],
-        },
-        output: Output::Item {
-            path: &["refreshToken"],
-            shape: &TOKENS,
-            etag: None,
-            location: None,
-            null: NullMeans::NotFound,
-        },
-        success: StatusCode::OK,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[403, 422],
-    },
-    RouteSpec {
-        method: Method::GET,
-        path: "/auth/sessions",
-        summary: "The caller's open sessions (signed-in devices), newest first; `current` marks this request's.",
-        operation: "query Sessions($first: Int!, $offset: Int!) { sessions(first: $first, offset: $offset) { totalCount nodes { id deviceLabel userAgent ip createdAt lastSeenAt current } } }",
-        input: Input::List { filters: &[] },
-        output: Output::Page {
-            path: &["sessions"],
-            shape: &SESSION,
-        },
-        success: StatusCode::OK,
-        cache: Cache::Private,
-        headers: NO_HEADERS,
-        errors: PAGE_ERRORS,
-    },
-    RouteSpec {
-        method: Method::DELETE,
-        path: "/auth/sessions/{id}",
-        summary: "End one of the caller's sessions (404 for anyone else's).",
-        operation: "mutation RevokeSession($input: RevokeSessionInput!) { revokeSession(input: $input) { sessionId } }",
-        input: Input::IdInput,
-        output: Output::Empty,
-        success: StatusCode::NO_CONTENT,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[404],
-    },
-    RouteSpec {
-        method: Method::DELETE,
-        path: "/auth/sessions",
-        summary: "End every session of the caller except the current one.",
-        operation: "mutation RevokeOtherSessions { revokeOtherSessions { revokedCount } }",
-        input: Input::None,
-        output: Output::Empty,
-        success: StatusCode::NO_CONTENT,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[],
-    },
-    RouteSpec {
-        method: Method::POST,
-        path: "/auth/logout",
-        summary: "Sign out: end the caller's session and clear the refresh cookie.",
-        operation: "mutation Logout { logout { revoked } }",
-        input: Input::None,
-        output: Output::Empty,
-        success: StatusCode::NO_CONTENT,
-        cache: Cache::NoStore,
-        headers: NO_HEADERS,
-        errors: &[],
-    },
+    RouteSpec::action(
+        "/auth/refresh",
+        "Exchange a refresh token (body, or the browser's refresh cookie with an empty JSON body `{}`) for new tokens; each refresh token works once, and presenting a used one ends its session.",
+        &[body(
+            "refresh_token",
+            "refreshToken",
+            Kind::Str,
+            false,
+            "The refresh token from sign-in or the previous refresh; omit it to use the refresh cookie.",
+        )],
+    )
+    .run(concat!(
+        "mutation Refresh($input: RefreshTokenInput!) { refreshToken(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
+        user_fields!()
+    ))
+    .item(&["refreshToken"], &TOKENS)
+    .errors(&[403, 422]),
+    RouteSpec::list(
+        "/auth/sessions",
+        "The caller's open sessions (signed-in devices), newest first; `current` marks this request's.",
+        &[],
+    )
+    .run("query Sessions($first: Int!, $offset: Int!) { sessions(first: $first, offset: $offset) { totalCount nodes { id deviceLabel userAgent ip createdAt lastSeenAt current } } }")
+    .page(&["sessions"], &SESSION),
+    RouteSpec::delete(
+        "/auth/sessions/{id}",
+        "End one of the caller's sessions (404 for anyone else's).",
+    )
+    .run("mutation RevokeSession($input: RevokeSessionInput!) { revokeSession(input: $input) { sessionId } }")
+    .unconditional()
+    .errors(&[404]),
+    RouteSpec::delete(
+        "/auth/sessions",
+        "End every session of the caller except the current one.",
+    )
+    .run("mutation RevokeOtherSessions { revokeOtherSessions { revokedCount } }")
+    .input(Input::None)
+    .unconditional()
+    .errors(&[]),
+    RouteSpec::action(
+        "/auth/logout",
+        "Sign out: end the caller's session and clear the refresh cookie.",
+        &[],
+    )
+    .run("mutation Logout { logout { revoked } }")
+    .input(Input::None)
+    .success(StatusCode::NO_CONTENT)
+    .errors(&[]),
 ];
 
 /// The auth routes that use the browser's refresh-token cookie (`super::cookie`).

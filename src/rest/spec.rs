@@ -359,6 +359,12 @@ impl RouteSpec {
         self
     }
 
+    /// A write that takes no `If-Match` (it changes no versioned resource).
+    pub const fn unconditional(mut self) -> Self {
+        self.headers = NO_HEADERS;
+        self
+    }
+
     /// What `null` at the object's place means.
     pub const fn null_means(mut self, means: NullMeans) -> Self {
         if let Output::Item { null, .. } = &mut self.output {
