@@ -40,3 +40,12 @@ ci:
 bench *args:
     cargo build --release --bin neoforge
     cargo run --release -p neoforge-bench -- {{args}}
+
+# Smoke test of the release binary as an operator starts it, on SQLite then PostgreSQL:
+# `just smoke`, `just smoke --sqlite`, `just smoke --break STEP`, `just smoke --self-test`.
+smoke *args:
+    bash .ci/smoke {{args}}
+
+# Line coverage of the suite on SQLite (cargo-tarpaulin): target/ci-artifacts/coverage/.
+coverage *args:
+    bash .ci/coverage {{args}}

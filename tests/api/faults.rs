@@ -484,7 +484,7 @@ async fn a_sqlite_writer_locked_out_beyond_the_busy_timeout_gets_503() {
 
 #[tokio::test]
 async fn stopping_under_load_cuts_no_request_off() {
-    let app = spawn_app_with(|_| {}).await;
+    let mut app = spawn_app_with(|_| {}).await;
     let token = app.user("drain@example.com").await;
     let url = app.url("/api/v1/projects");
     let stopping = std::sync::atomic::AtomicBool::new(false);
@@ -497,13 +497,14 @@ async fn stopping_under_load_cuts_no_request_off() {
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("client");
-            let (mut answered, mut refused) = (0, 0);
+            let (mut created, mut unanswered) = (Vec::new(), Vec::new());
             for i in 0..200 {
+                let name = format!("drain-{c}-{i}");
                 let sent = client
                     .post(url)
                     .bearer_auth(token)
-                    .header("idempotency-key", format!("drain-{c}-{i}"))
-                    .json(&json!({ "name": format!("drain-{c}-{i}") }))
+                    .header("idempotency-key", &name)
+                    .json(&json!({ "name": name }))
                     .timeout(Duration::from_secs(10))
                     .send()
                     .await;
@@ -512,45 +513,59 @@ async fn stopping_under_load_cuts_no_request_off() {
                         let status = res.status().as_u16();
                         assert!(matches!(status, 201 | 503), "answered {status}");
                         res.bytes().await.expect("a whole body, never cut off");
-                        answered += 1;
+                        if status == 201 {
+                            created.push(name);
+                        }
                     }
                     Err(err) => {
-                        // Refused, or reset while still queued in the closed listener's
-                        // backlog: never read by the server, so safe to retry.
-                        assert!(
-                            err.is_connect() || never_read(&err),
-                            "cut off mid-request: {err:?}"
-                        );
-                        refused += 1;
+                        // Refused, reset while queued in the closed listener's backlog, or
+                        // closed before the server read a byte of it: which of these a client
+                        // sees depends on timing. What must hold is checked below against the
+                        // database: no request without an answer was acted on.
+                        eprintln!("{name}: {err:?}");
+                        unanswered.push(name);
                         if stopping.load(std::sync::atomic::Ordering::SeqCst) {
                             break;
                         }
                     }
                 }
             }
-            (answered, refused)
+            (created, unanswered)
         }
     });
     let stop = async {
         tokio::time::sleep(Duration::from_millis(400)).await;
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
-        app.stop().await.expect("clean stop");
+        app.shut_down().await.expect("clean stop");
     };
-    let (counts, ()) = tokio::join!(futures::future::join_all(clients), stop);
-    let answered: usize = counts.iter().map(|c| c.0).sum();
-    eprintln!("stop under load: {answered} requests answered whole, then refused at connect");
-    assert!(answered > 0);
-}
+    let (outcomes, ()) = tokio::join!(futures::future::join_all(clients), stop);
+    let mut created: Vec<String> = outcomes.iter().flat_map(|o| o.0.clone()).collect();
+    let unanswered: usize = outcomes.iter().map(|o| o.1.len()).sum();
+    eprintln!(
+        "stop under load: {} created and answered whole, {unanswered} not answered",
+        created.len()
+    );
+    assert!(!created.is_empty());
 
-/// A request reset before any of it was read: the connection sat in the listen backlog when
-/// the listener closed.
-fn never_read(err: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::ConnectionReset;
-        }
-        source = cause.source();
-    }
-    false
+    let db = Database::connect(&app.db.url)
+        .await
+        .expect("direct connection");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name FROM projects WHERE name LIKE 'drain-%'",
+        ))
+        .await
+        .expect("names");
+    let mut stored: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "name").expect("name"))
+        .collect();
+    db.close().await.ok();
+    created.sort();
+    stored.sort();
+    assert_eq!(
+        stored, created,
+        "every write the server made was answered 201, and every 201 was written"
+    );
 }

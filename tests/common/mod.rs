@@ -278,6 +278,12 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        self.shut_down().await
+    }
+
+    /// Stops the server gracefully and waits for it, keeping the database for a test to
+    /// inspect what the server left behind.
+    pub async fn shut_down(&mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
