@@ -49,3 +49,10 @@ smoke *args:
 # Line coverage of the suite on SQLite (cargo-tarpaulin): target/ci-artifacts/coverage/.
 coverage *args:
     bash .ci/coverage {{args}}
+
+# Soak: a mixed read/write load against one release server for a bounded time (default 120 s,
+# loopback only), printing RSS, open descriptors, database sessions and p99 per 10 s window;
+# fails on errors or growth beyond noise. `just soak 300`, `just soak 120 --sqlite`.
+soak seconds="120" *args:
+    cargo build --release --bin neoforge
+    cargo run --release -p neoforge-bench -- --soak {{seconds}} {{args}}

@@ -9,6 +9,7 @@ mod pglog;
 mod report;
 mod seed;
 mod server;
+mod soak;
 mod sql;
 mod sqlite_seed;
 mod suite;
@@ -63,6 +64,13 @@ pub struct Args {
     /// Fresh-SQLite starts to time for the readiness check (0 to skip).
     #[arg(long, default_value_t = 5)]
     pub ready_runs: usize,
+    /// Instead of the workloads: a mixed read/write soak of this many seconds, reporting RSS,
+    /// open descriptors, database sessions and p99 per window (`just soak`).
+    #[arg(long)]
+    pub soak: Option<u64>,
+    /// Seconds per soak window.
+    #[arg(long, default_value_t = 10)]
+    pub soak_window: u64,
     /// Only these workloads (comma-separated prefixes, e.g. `W1,W3`).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
@@ -109,6 +117,9 @@ async fn main() -> Result<()> {
     } else {
         root.join(&args.json)
     };
+    if let Some(seconds) = args.soak {
+        return soak::run(&args, &bin, seconds, args.soak_window).await;
+    }
     let report = suite::run(&args, &bin).await?;
     println!();
     println!("{}", report::table(&report.rows));

@@ -78,15 +78,15 @@ const MAIN: [Kind; 10] = [
 /// Status events the W5 background writer records per second.
 const W5_EVENTS_PER_SECOND: f64 = 50.0;
 
-struct Ctx {
-    addr: SocketAddr,
-    ids: Arc<Vec<String>>,
-    tokens: Arc<Vec<String>>,
-    staff_token: String,
-    completed: Arc<Vec<Completed>>,
-    owned: Arc<Vec<(String, Vec<String>)>>,
-    pages: u64,
-    statements_per_event: f64,
+pub(crate) struct Ctx {
+    pub(crate) addr: SocketAddr,
+    pub(crate) ids: Arc<Vec<String>>,
+    pub(crate) tokens: Arc<Vec<String>>,
+    pub(crate) staff_token: String,
+    pub(crate) completed: Arc<Vec<Completed>>,
+    pub(crate) owned: Arc<Vec<(String, Vec<String>)>>,
+    pub(crate) pages: u64,
+    pub(crate) statements_per_event: f64,
 }
 
 impl Ctx {
@@ -242,12 +242,20 @@ async fn completed_keys(addr: SocketAddr, tokens: &[String], n: usize) -> Result
     Ok(out)
 }
 
-pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
-    let timing = args.timing();
-    let started_at = chrono::Utc::now().to_rfc3339();
-    let tmp_dir = TempDir::new()?;
-    let tmp = tmp_dir.0.as_path();
-    let db_file = tmp.join("bench.db");
+/// A seeded database and the state the workloads need, with the seeding server stopped.
+pub(crate) struct Prepared {
+    pub tmp: TempDir,
+    pub url: String,
+    pub seeded: Seeded,
+    pub tokens: Vec<String>,
+    pub completed: Vec<Completed>,
+}
+
+/// Creates the database (PostgreSQL, or a SQLite file under a temporary directory), starts the
+/// server once to seed it, and stops that server.
+pub(crate) async fn prepare(args: &Args, bin: &Path) -> Result<Prepared> {
+    let tmp = TempDir::new()?;
+    let db_file = tmp.0.join("bench.db");
     let url = if args.sqlite {
         format!("sqlite://{}?mode=rwc", db_file.display())
     } else {
@@ -267,7 +275,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     let (server, ready) = launch.start().await?;
     eprintln!("ready in {} ms; seeding", ready.as_millis());
     let db = if args.sqlite {
-        Sql::Sqlite(db_file.clone())
+        Sql::Sqlite(db_file)
     } else {
         Sql::Pg(sql::pg_connect(&sql::pg_bench_config()).await?)
     };
@@ -279,10 +287,34 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         seeded.public_total, seeded.statements_per_event
     );
     server.stop().await?;
+    Ok(Prepared {
+        tmp,
+        url,
+        seeded,
+        tokens,
+        completed,
+    })
+}
+
+pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
+    let timing = args.timing();
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let prepared = prepare(args, bin).await?;
+    let tmp = prepared.tmp.0.as_path();
+    let launch = Launch {
+        bin,
+        database_url: &prepared.url,
+        pool: args.pool(),
+    };
     // A fresh process, so peak RSS and warm state reflect the load phase, not seeding (which
     // hashes 130 passwords with argon2).
     let (server, _) = launch.start().await?;
-    let ctx = context(&server, seeded, tokens, completed);
+    let ctx = context(
+        &server,
+        prepared.seeded,
+        prepared.tokens,
+        prepared.completed,
+    );
     let result = workloads(args, &server, &ctx, timing).await;
     server.stop().await?;
     let (mut rows, notes, exact_w3) = result?;
@@ -333,7 +365,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
 }
 
 /// Removed on drop, so a failed run leaves no SQLite files behind.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
     fn new() -> Result<Self> {
@@ -371,7 +403,12 @@ fn median(v: &[f64]) -> Option<f64> {
     Some(s[s.len() / 2])
 }
 
-fn context(server: &Server, seeded: Seeded, tokens: Vec<String>, completed: Vec<Completed>) -> Ctx {
+pub(crate) fn context(
+    server: &Server,
+    seeded: Seeded,
+    tokens: Vec<String>,
+    completed: Vec<Completed>,
+) -> Ctx {
     let by_id: HashMap<&str, &str> = seeded
         .users
         .iter()
