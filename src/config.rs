@@ -253,9 +253,16 @@ pub struct Settings {
     pub rate_limit_account: RateQuota,
 
     /// Redis holding the rate-limit buckets, shared by every replica
-    /// (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). Unset: each process keeps
-    /// its own buckets. Redis unreachable: each process falls back to its own buckets.
-    #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL", global = true)]
+    /// (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS; Redis 5 or later). Unset:
+    /// each process keeps its own buckets. Redis not answering: each process falls back to its
+    /// own buckets.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        value_name = "REDIS_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub redis_url: Option<String>,
 
     /// Prefix of every key the server writes to Redis, so that deployments (or test runs) can
@@ -545,7 +552,10 @@ mod tests {
         let mut s = Settings::for_database("sqlite::memory:");
         s.redis_url = Some("redis://:hunter2@localhost:notaport".into());
         let err = s.validate().unwrap_err().to_string();
-        assert!(err.contains("REDIS_URL") && !err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("REDIS_URL") && !err.contains("hunter2"),
+            "{err}"
+        );
         s.redis_url = Some("redis://:hunter2@127.0.0.1:6379/2".into());
         assert!(s.validate().is_ok());
     }

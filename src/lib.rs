@@ -61,8 +61,8 @@ impl Application {
         security::threats::register();
         let (db, bring_up) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
-        let shared_buckets = security::shared_buckets::SharedBuckets::from_settings(&settings)?
-            .map(Arc::new);
+        let shared_buckets =
+            security::shared_buckets::SharedBuckets::from_settings(&settings)?.map(Arc::new);
         if let Some(shared) = &shared_buckets {
             shared.probe().await;
         }

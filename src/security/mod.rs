@@ -42,7 +42,10 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             let mut response = next.run(req).await;
             // A budget drawn inside (sign-in, account) that refused the request describes the
             // 429; the request tier's remaining units would contradict it.
-            if !response.headers().contains_key(rate_limit::RATE_LIMIT_POLICY) {
+            if !response
+                .headers()
+                .contains_key(rate_limit::RATE_LIMIT_POLICY)
+            {
                 allowed.write_headers(response.headers_mut());
             }
             response

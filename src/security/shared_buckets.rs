@@ -105,8 +105,8 @@ impl SharedBuckets {
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(timeout));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
-            .map_err(bad)?;
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(bad)?;
         Ok(Some(Self {
             client,
             config,
@@ -148,9 +148,7 @@ impl SharedBuckets {
             return None;
         }
         let (units, mode) = draw.args();
-        let period_us = u64::try_from(period.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let period_us = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
         let mut conn = self.connection();
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
         invocation.arg(period_us).arg(burst).arg(units).arg(mode);
@@ -207,10 +205,7 @@ impl SharedBuckets {
     /// Up, or down long enough to be asked again.
     fn worth_trying(&self) -> bool {
         self.up.load(Ordering::Relaxed)
-            || self
-                .health()
-                .retry_at
-                .is_none_or(|at| Instant::now() >= at)
+            || self.health().retry_at.is_none_or(|at| Instant::now() >= at)
     }
 
     fn answered(&self) {

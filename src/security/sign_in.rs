@@ -144,11 +144,7 @@ impl Inner {
     /// How long until this process's table allows a failure, if it does not now.
     fn local_wait(&self, key: &Key) -> Option<Duration> {
         let now = Instant::now();
-        let tat = self
-            .tat
-            .lock()
-            .map(|t| t.get(key).copied())
-            .unwrap_or(None);
+        let tat = self.tat.lock().map(|t| t.get(key).copied()).unwrap_or(None);
         match tat.and_then(|tat| tat.checked_duration_since(now)) {
             // Refused once a failure now would land beyond the burst window.
             Some(ahead) if ahead + self.period > self.window => {

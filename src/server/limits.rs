@@ -210,7 +210,11 @@ mod tests {
         let client: IpAddr = "192.0.2.9".parse().unwrap();
         let first = limits.admit(limits.try_reserve().unwrap(), client);
         assert!(first.is_some());
-        assert!(limits.admit(limits.try_reserve().unwrap(), client).is_none());
+        assert!(
+            limits
+                .admit(limits.try_reserve().unwrap(), client)
+                .is_none()
+        );
     }
 
     #[test]

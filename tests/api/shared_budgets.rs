@@ -43,7 +43,9 @@ async fn redis() -> Option<redis::aio::MultiplexedConnection> {
             None
         }
         Err(_) => {
-            eprintln!("SKIPPED: no answer from Redis at {url}; set TEST_REDIS_URL to run this test");
+            eprintln!(
+                "SKIPPED: no answer from Redis at {url}; set TEST_REDIS_URL to run this test"
+            );
             None
         }
     }
@@ -194,7 +196,10 @@ async fn two_replicas_share_one_budget_through_redis() {
     for base in &replicas {
         let refused = login(&client, base, "someone@example.com").await;
         assert_eq!(refused.status, 429);
-        assert_eq!(header(&refused, "ratelimit-policy"), r#""auth";q=10;w=3600"#);
+        assert_eq!(
+            header(&refused, "ratelimit-policy"),
+            r#""auth";q=10;w=3600"#
+        );
         assert!(header(&refused, "ratelimit").starts_with(r#""auth";r=0;t="#));
         assert!(header(&refused, "retry-after").parse::<u64>().unwrap() >= 60);
     }
@@ -286,7 +291,10 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
         if metric(&app.metrics().await, "rate_limit_redis_errors_total") > errors {
             break;
         }
-        assert!(Instant::now() < deadline, "a silent Redis counts as an error");
+        assert!(
+            Instant::now() < deadline,
+            "a silent Redis counts as an error"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let metrics = app.metrics().await;
@@ -304,7 +312,10 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
         if after != before {
             break;
         }
-        assert!(Instant::now() < deadline, "budgets shared again once Redis is back");
+        assert!(
+            Instant::now() < deadline,
+            "budgets shared again once Redis is back"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(metric(&app.metrics().await, "rate_limit_redis_up"), 1.0);
