@@ -67,7 +67,7 @@ pub struct Decision {
 pub struct SharedBuckets {
     client: redis::Client,
     config: ConnectionManagerConfig,
-    /// Replaced when Redis stops answering on it (see [`Self::failed`]).
+    /// Replaced when Redis stops answering on it (see [`Self::timed_out`]).
     conn: Mutex<ConnectionManager>,
     script: redis::Script,
     prefix: String,
@@ -131,7 +131,7 @@ impl SharedBuckets {
                 tracing::info!(redis.target = %self.target, "rate-limit budgets shared through Redis");
             }
             Ok(Err(err)) => self.failed(&err.to_string()),
-            Err(_) => self.timed_out(),
+            Err(_) => self.timed_out(CONNECT_TIMEOUT),
         }
     }
 
@@ -162,12 +162,17 @@ impl SharedBuckets {
                     wait: Duration::from_micros(u64::try_from(wait_us.max(0)).unwrap_or(0)),
                 })
             }
+            // The connection's own response timeout, or ours: the same silence.
+            Ok(Err(err)) if err.is_timeout() => {
+                self.timed_out(self.timeout);
+                None
+            }
             Ok(Err(err)) => {
                 self.failed(&err.to_string());
                 None
             }
             Err(_) => {
-                self.timed_out();
+                self.timed_out(self.timeout);
                 None
             }
         }
@@ -184,8 +189,8 @@ impl SharedBuckets {
     /// not when it merely goes silent (a host gone without a reset, a partition): such a socket
     /// would stall every later check until TCP gives up, many minutes later. So it is replaced
     /// by a new one, which connects on its next use.
-    fn timed_out(&self) {
-        self.failed(&format!("no answer within {} ms", self.timeout.as_millis()));
+    fn timed_out(&self, waited: Duration) {
+        self.failed(&format!("no answer within {} ms", waited.as_millis()));
         if let Ok(fresh) =
             ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
         {

@@ -155,6 +155,7 @@ async fn two_replicas_share_one_budget_through_redis() {
         ("NEOFORGE_RATE_LIMIT_ANONYMOUS", "1000/h"),
         ("NEOFORGE_RATE_LIMIT_AUTH", "10/h"),
         ("NEOFORGE_RATE_LIMIT_ACCOUNT", "3/h"),
+        ("NEOFORGE_RATE_LIMIT_CSP", "15/h"),
     ];
     let a = ServerProcess::start_with(&db.url, &env).await;
     let b = ServerProcess::start_with(&db.url, &env).await;
@@ -204,11 +205,33 @@ async fn two_replicas_share_one_budget_through_redis() {
         assert!(header(&refused, "retry-after").parse::<u64>().unwrap() >= 60);
     }
 
+    // At once: 40 CSP reports, half to each replica, against a budget of 15. Exactly 15 get
+    // through however they interleave: each draw is one atomic script run.
+    let report = json!({ "csp-report": {
+        "document-uri": "https://app.example/x", "effective-directive": "script-src-elem",
+        "blocked-uri": "https://evil.example/a.js" } })
+    .to_string();
+    let sends = (0..40).map(|i| {
+        client
+            .post(format!("{}/api/v1/security/csp-report", replicas[i % 2]))
+            .header("content-type", "application/csp-report")
+            .body(report.clone())
+            .send()
+    });
+    let statuses: Vec<u16> = futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|res| res.expect("report").status().as_u16())
+        .collect();
+    let count = |code: u16| statuses.iter().filter(|s| **s == code).count();
+    assert_eq!((count(204), count(429)), (15, 25), "{statuses:?}");
+
     // What Redis holds: one key per tier and client, under the prefix, each expiring.
     let held = keys(&mut redis, &prefix).await;
     let names: Vec<&str> = held.iter().map(|(k, _)| k.as_str()).collect();
     assert!(names.contains(&"anonymous:127.0.0.1"), "{names:?}");
     assert!(names.contains(&"auth:127.0.0.1"), "{names:?}");
+    assert!(names.contains(&"csp:127.0.0.1"), "{names:?}");
     assert!(names.iter().any(|k| k.starts_with("account:")), "{names:?}");
     assert!(
         held.iter().all(|(_, ttl)| (1..=3_600_000).contains(ttl)),
