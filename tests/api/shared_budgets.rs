@@ -4,8 +4,8 @@
 //! Redis is back.
 //!
 //! These tests need a Redis (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`). Each writes
-//! under a prefix of its own and deletes its keys at the end; without a Redis they say so and
-//! pass without checking anything.
+//! under a prefix of its own and deletes its keys at the end (a failed run's keys expire within
+//! their window, an hour at most); without a Redis they say so and pass without checking.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
