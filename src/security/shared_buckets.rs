@@ -122,6 +122,11 @@ impl SharedBuckets {
 
     /// Connects once at start, so the log says at once whether budgets are shared.
     pub async fn probe(&self) {
+        // Every series exists from the start, so alerts on their increase see the first one.
+        metrics::counter!("rate_limit_redis_errors_total").increment(0);
+        for tier in ["anonymous", "api", "auth", "account", "csp"] {
+            metrics::counter!("rate_limit_fallback_total", "tier" => tier).increment(0);
+        }
         let mut conn = self.connection();
         let cmd = redis::cmd("PING");
         let ping = cmd.query_async::<String>(&mut conn);
