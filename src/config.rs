@@ -211,7 +211,8 @@ pub struct Settings {
     pub max_connections: Option<u32>,
 
     /// Most connections open at once from one client address (an IPv6 /64 counts as one);
-    /// further ones get 503 and are closed. 0: no per-address cap.
+    /// further ones get 503 and are closed. Peers in `NEOFORGE_TRUSTED_PROXIES` are exempt.
+    /// 0: no per-address cap.
     #[arg(long, env = "NEOFORGE_MAX_CONNECTIONS_PER_IP", value_name = "NEOFORGE_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1_000_000), global = true)]
     pub max_connections_per_ip: u32,
 
@@ -250,6 +251,34 @@ pub struct Settings {
         global = true
     )]
     pub rate_limit_account: RateQuota,
+
+    /// Redis holding the rate-limit buckets, shared by every replica
+    /// (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS; Redis 5 or later). Unset:
+    /// each process keeps its own buckets. Redis not answering: each process falls back to its
+    /// own buckets.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        value_name = "REDIS_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every key the server writes to Redis, so that deployments (or test runs) can
+    /// share one Redis.
+    #[arg(
+        long,
+        env = "NEOFORGE_REDIS_KEY_PREFIX",
+        value_name = "NEOFORGE_REDIS_KEY_PREFIX",
+        default_value = "neoforge:rl:",
+        global = true
+    )]
+    pub redis_key_prefix: String,
+
+    /// Milliseconds a rate-limit check waits for Redis before the process's own buckets decide.
+    #[arg(long, env = "NEOFORGE_REDIS_TIMEOUT_MS", value_name = "NEOFORGE_REDIS_TIMEOUT_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub redis_timeout_ms: u64,
 
     /// CSP reports per client address to `POST /api/v1/security/csp-report` (same format).
     #[arg(
@@ -309,6 +338,8 @@ pub enum ConfigError {
     UnsupportedDatabase(String),
     #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
     BadOrigin(String),
+    #[error("REDIS_URL: `{url}` is not a Redis URL like redis://host:6379: {reason}")]
+    BadRedisUrl { url: String, reason: String },
 }
 
 impl Settings {
@@ -352,6 +383,14 @@ impl Settings {
                 return Err(ConfigError::WeakSecret);
             }
         }
+        if let Some(url) = &self.redis_url
+            && let Err(err) = redis::Client::open(url.as_str())
+        {
+            return Err(ConfigError::BadRedisUrl {
+                url: redact_url(url),
+                reason: err.to_string(),
+            });
+        }
         for origin in &self.cors_origins {
             if origin.parse::<http::HeaderValue>().is_err()
                 || !(origin.starts_with("http://") || origin.starts_with("https://"))
@@ -384,6 +423,10 @@ impl Settings {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms)
     }
 
     pub fn access_token_ttl(&self) -> Duration {
@@ -502,6 +545,19 @@ mod tests {
         let s = Settings::for_database("mysql://u:pw@h/db");
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("DATABASE_URL") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_malformed_redis_url_without_echoing_its_password() {
+        let mut s = Settings::for_database("sqlite::memory:");
+        s.redis_url = Some("redis://:hunter2@localhost:notaport".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("REDIS_URL") && !err.contains("hunter2"),
+            "{err}"
+        );
+        s.redis_url = Some("redis://:hunter2@127.0.0.1:6379/2".into());
+        assert!(s.validate().is_ok());
     }
 
     #[test]

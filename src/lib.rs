@@ -61,6 +61,11 @@ impl Application {
         security::threats::register();
         let (db, bring_up) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
+        let shared_buckets =
+            security::shared_buckets::SharedBuckets::from_settings(&settings)?.map(Arc::new);
+        if let Some(shared) = &shared_buckets {
+            shared.probe().await;
+        }
         let shutdown = CancellationToken::new();
         let backend = db.backend();
         let status_feed = StatusFeed::new(backend, shutdown.child_token());
@@ -71,7 +76,7 @@ impl Application {
             idempotency: Idempotency::from_settings(&settings),
             status_feed: status_feed.clone(),
             jwt,
-            rate_limits: RateLimits::from_settings(&settings),
+            rate_limits: RateLimits::from_settings(&settings, shared_buckets),
             sessions: SessionStates::new(
                 backend,
                 std::time::Duration::from_secs(settings.session_cache_ttl),

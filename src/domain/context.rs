@@ -94,7 +94,7 @@ impl RequestContext {
 
     /// Sign-in and registration attempts draw from the client address's `auth` budget (DESIGN
     /// §9) on top of the per-request tier, whichever transport they arrive by.
-    pub fn draw_auth_attempt(&self) -> Result<()> {
+    pub async fn draw_auth_attempt(&self) -> Result<()> {
         match self.meta.ip.as_deref().and_then(|ip| ip.parse().ok()) {
             Some(ip) => self
                 .services
@@ -103,6 +103,7 @@ impl RequestContext {
                     crate::security::Tier::Auth,
                     &crate::security::Client::ip(ip),
                 )
+                .await
                 .map(|_| ())
                 .map_err(Into::into),
             None => Ok(()),
@@ -113,7 +114,7 @@ impl RequestContext {
 impl RequestContext {
     /// Draws `units` from the caller's request budget (the signed-in user's `api` tier, else
     /// the client address's `anonymous` tier): GraphQL operations pay by their complexity.
-    pub fn draw_budget(&self, units: u32) -> Result<()> {
+    pub async fn draw_budget(&self, units: u32) -> Result<()> {
         use crate::security::{Client, Tier};
         let (tier, client) = match (self.principal.user_id(), self.meta.ip.as_deref()) {
             (Some(id), _) => (Tier::Api, Client::User(id)),
@@ -126,19 +127,24 @@ impl RequestContext {
         self.services
             .rate_limits
             .check_n(tier, &client, units)
+            .await
             .map(|_| ())
             .map_err(Into::into)
     }
 
     /// Refuses a sign-in to an account whose failure budget is spent (DESIGN §9), before the
     /// password is checked; see [`crate::security::sign_in`].
-    pub fn check_account_budget(&self, email: &str) -> Result<()> {
-        self.services.rate_limits.account().check(email)
+    pub async fn check_account_budget(&self, email: &str) -> Result<()> {
+        self.services.rate_limits.account().check(email).await
     }
 
     /// Spends one of the account's sign-in failures.
-    pub fn sign_in_failed(&self, email: &str) {
-        self.services.rate_limits.account().record_failure(email);
+    pub async fn sign_in_failed(&self, email: &str) {
+        self.services
+            .rate_limits
+            .account()
+            .record_failure(email)
+            .await;
     }
 }
 

@@ -41,7 +41,7 @@ impl Extension for ComplexityBudget {
         // A document that fails validation still costs a unit: refusing it was work too.
         let cost = result.as_ref().map_or(1, |r| units(r.complexity));
         if let Some(cx) = ctx.data_opt::<RequestContext>()
-            && let Err(err) = cx.draw_budget(cost)
+            && let Err(err) = cx.draw_budget(cost).await
         {
             let extended = err.extend();
             return Err(vec![ServerError {

@@ -158,7 +158,11 @@ pub async fn report(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Some(ip) = caller.client_ip
-        && let Err(limited) = state.services.rate_limits.check(Tier::Csp, &Client::ip(ip))
+        && let Err(limited) = state
+            .services
+            .rate_limits
+            .check(Tier::Csp, &Client::ip(ip))
+            .await
     {
         return crate::rest::problem::Problem::from(&Error::from(limited)).render(PATH);
     }

@@ -3,6 +3,7 @@
 pub mod client_address;
 pub mod csp;
 pub mod rate_limit;
+pub mod shared_buckets;
 pub mod sign_in;
 pub mod threats;
 
@@ -35,11 +36,18 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
         (None, None) => return next.run(req).await,
     };
-    match limits.check(tier, &client) {
+    match limits.check(tier, &client).await {
         Ok(None) => next.run(req).await,
         Ok(Some(allowed)) => {
             let mut response = next.run(req).await;
-            allowed.write_headers(response.headers_mut());
+            // A budget drawn inside (sign-in, account) that refused the request describes the
+            // 429; the request tier's remaining units would contradict it.
+            if !response
+                .headers()
+                .contains_key(rate_limit::RATE_LIMIT_POLICY)
+            {
+                allowed.write_headers(response.headers_mut());
+            }
             response
         }
         Err(limited) => {

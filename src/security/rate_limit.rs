@@ -1,9 +1,17 @@
 //! Token-bucket rate limits in tiers (DESIGN §9): anonymous requests per client IP, signed-in
 //! requests per user, and sign-in/registration attempts per client IP.
 //!
-//! `governor` (GCRA, lock-free per key) is the maintained crate for this; its
-//! `StateInformationMiddleware` gives the remaining budget the `RateLimit` header reports.
-//! State is in memory, per process: replicas each allow the full quota (see README).
+//! Every tier is drawn through [`RateLimits::check_n`], whichever transport the request came by.
+//! With `REDIS_URL` set the buckets live in Redis and every replica shares them
+//! ([`super::shared_buckets`]); otherwise, and whenever Redis does not answer, each process's
+//! own buckets decide. Those are `governor`'s (GCRA, lock-free per key: the maintained crate
+//! for this; its `StateInformationMiddleware` gives the remaining budget the `RateLimit` header
+//! reports).
+//!
+//! While Redis is away the API tiers (anonymous, api, csp) fail open to fresh per-process
+//! buckets. The sign-in tier stays in process: every attempt is also drawn from this process's
+//! bucket while Redis is up, so an outage resumes from what this replica has seen instead of
+//! handing an attacker a full bucket per replica.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -16,6 +24,7 @@ use governor::{Quota, RateLimiter};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use uuid::Uuid;
 
+use super::shared_buckets::{Decision, Draw, SharedBuckets};
 use crate::config::RateQuota;
 use crate::error::Error;
 
@@ -51,6 +60,15 @@ impl Client {
     pub fn ip(ip: IpAddr) -> Self {
         Self::Ip(super::client_address::budget_key(ip))
     }
+
+    /// The shared bucket's key (after the deployment's prefix): `auth:203.0.113.7`,
+    /// `anonymous:2001:db8:1:2::`, `api:<user id>`.
+    fn key(&self, tier: Tier) -> String {
+        match self {
+            Self::Ip(ip) => format!("{}:{ip}", tier.as_str()),
+            Self::User(id) => format!("{}:{id}", tier.as_str()),
+        }
+    }
 }
 
 type Keyed =
@@ -59,7 +77,33 @@ type Keyed =
 struct Bucket {
     limit: u32,
     window: Duration,
+    /// Time for one unit to refill.
+    period: Duration,
     limiter: Keyed,
+}
+
+impl Bucket {
+    /// Draws from this process's bucket.
+    fn draw(&self, client: &Client, units: std::num::NonZeroU32) -> Decision {
+        match self.limiter.check_key_n(client, units) {
+            Ok(Ok(snapshot)) => Decision {
+                allowed: true,
+                remaining: snapshot.remaining_burst_capacity(),
+                wait: Duration::ZERO,
+            },
+            Ok(Err(not_until)) => Decision {
+                allowed: false,
+                remaining: 0,
+                wait: not_until.wait_time_from(DefaultClock::default().now()),
+            },
+            // Cannot happen (clamped to the burst); treat as over budget for a full window.
+            Err(_) => Decision {
+                allowed: false,
+                remaining: 0,
+                wait: self.window,
+            },
+        }
+    }
 }
 
 /// A request that was let through, and what is left of its budget.
@@ -81,7 +125,7 @@ pub struct Limited {
 }
 
 const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+pub(crate) const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// A budget's name and size, as the `RateLimit*` headers of its 429 describe it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +220,8 @@ struct Tiers {
     auth: Option<Bucket>,
     csp: Option<Bucket>,
     account: super::sign_in::AccountBudget,
+    /// Redis, when `REDIS_URL` is set.
+    shared: Option<Arc<SharedBuckets>>,
 }
 
 fn bucket(quota: RateQuota) -> Option<Bucket> {
@@ -185,13 +231,17 @@ fn bucket(quota: RateQuota) -> Option<Bucket> {
     Some(Bucket {
         limit: limit.get(),
         window,
+        period,
         limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
     })
 }
 
 impl RateLimits {
-    /// The tiers `NEOFORGE_RATE_LIMIT_*` configure.
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+    /// The tiers `NEOFORGE_RATE_LIMIT_*` configure, kept in `shared` (Redis) when given.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        shared: Option<Arc<SharedBuckets>>,
+    ) -> Self {
         let mut limits = Self::new(
             settings.rate_limit_anonymous,
             settings.rate_limit_api,
@@ -199,7 +249,9 @@ impl RateLimits {
         );
         if let Some(tiers) = Arc::get_mut(&mut limits.inner) {
             tiers.csp = bucket(settings.rate_limit_csp);
-            tiers.account = super::sign_in::AccountBudget::new(settings.rate_limit_account);
+            tiers.account =
+                super::sign_in::AccountBudget::new(settings.rate_limit_account, shared.clone());
+            tiers.shared = shared;
         }
         limits
     }
@@ -217,6 +269,7 @@ impl RateLimits {
                 auth: bucket(auth),
                 csp: None,
                 account: Default::default(),
+                shared: None,
             }),
         }
     }
@@ -228,13 +281,13 @@ impl RateLimits {
     }
 
     /// Draws one request from the budget of `tier` for `client`. `Ok(None)`: the tier is off.
-    pub fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
-        self.check_n(tier, client, 1)
+    pub async fn check(&self, tier: Tier, client: &Client) -> Result<Option<Allowed>, Limited> {
+        self.check_n(tier, client, 1).await
     }
 
     /// Draws `units` at once (a GraphQL operation's cost). More than the whole budget drains
     /// it: such a request is allowed only with a full bucket.
-    pub fn check_n(
+    pub async fn check_n(
         &self,
         tier: Tier,
         client: &Client,
@@ -251,36 +304,45 @@ impl RateLimits {
         };
         let units = std::num::NonZeroU32::new(units.clamp(1, bucket.limit))
             .unwrap_or(std::num::NonZeroU32::MIN);
-        let outcome = match bucket.limiter.check_key_n(client, units) {
-            Ok(outcome) => outcome,
-            // Cannot happen (clamped to the burst); treat as over budget for a full window.
-            Err(_) => {
-                return Err(Limited {
-                    tier,
-                    limit: bucket.limit,
-                    window: bucket.window,
-                    retry_after: bucket.window,
-                });
+        let shared = match &self.inner.shared {
+            Some(shared) => {
+                let key = client.key(tier);
+                let decision = shared
+                    .draw(&key, bucket.period, bucket.limit, Draw::Spend(units.get()))
+                    .await;
+                if decision.is_none() {
+                    metrics::counter!("rate_limit_fallback_total", "tier" => tier.as_str())
+                        .increment(1);
+                }
+                decision
             }
+            None => None,
         };
-        match outcome {
-            Ok(snapshot) => Ok(Some(Allowed {
+        let decision = match shared {
+            Some(decision) => {
+                if tier == Tier::Auth && decision.allowed {
+                    // Kept in step for an outage (see the module's note); its answer is Redis's.
+                    bucket.draw(client, units);
+                }
+                decision
+            }
+            None => bucket.draw(client, units),
+        };
+        if decision.allowed {
+            return Ok(Some(Allowed {
                 tier,
                 limit: bucket.limit,
                 window: bucket.window,
-                remaining: snapshot.remaining_burst_capacity(),
-            })),
-            Err(not_until) => {
-                metrics::counter!("rate_limit_exceeded_total", "tier" => tier.as_str())
-                    .increment(1);
-                Err(Limited {
-                    tier,
-                    limit: bucket.limit,
-                    window: bucket.window,
-                    retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-                })
-            }
+                remaining: decision.remaining,
+            }));
         }
+        metrics::counter!("rate_limit_exceeded_total", "tier" => tier.as_str()).increment(1);
+        Err(Limited {
+            tier,
+            limit: bucket.limit,
+            window: bucket.window,
+            retry_after: decision.wait,
+        })
     }
 
     /// Forgets clients whose buckets are full again, so memory follows active clients only.
@@ -314,8 +376,8 @@ mod tests {
         assert!("10".parse::<RateQuota>().is_err());
     }
 
-    #[test]
-    fn limits_each_client_separately() {
+    #[tokio::test]
+    async fn limits_each_client_separately() {
         let limits = RateLimits::new(
             RateQuota::per(3, Duration::from_secs(60)),
             RateQuota::OFF,
@@ -324,13 +386,13 @@ mod tests {
         let a = Client::Ip("10.0.0.1".parse().unwrap());
         let b = Client::Ip("10.0.0.2".parse().unwrap());
         for remaining in [2, 1, 0] {
-            let allowed = limits.check(Tier::Anonymous, &a).unwrap().unwrap();
+            let allowed = limits.check(Tier::Anonymous, &a).await.unwrap().unwrap();
             assert_eq!(allowed.remaining, remaining);
         }
-        let limited = limits.check(Tier::Anonymous, &a).unwrap_err();
+        let limited = limits.check(Tier::Anonymous, &a).await.unwrap_err();
         assert!(limited.retry_after > Duration::from_secs(15));
         assert!(limited.retry_after <= Duration::from_secs(20));
-        assert!(limits.check(Tier::Anonymous, &b).is_ok());
-        assert!(limits.check(Tier::Api, &a).unwrap().is_none());
+        assert!(limits.check(Tier::Anonymous, &b).await.is_ok());
+        assert!(limits.check(Tier::Api, &a).await.unwrap().is_none());
     }
 }

@@ -17,6 +17,10 @@
 //!
 //! It is a GCRA like the other tiers, kept here rather than in `governor` because the check
 //! must look without spending (spend only on failure), which `governor` cannot.
+//!
+//! With `REDIS_URL` set the budget is shared by every replica (one key per account hash). It
+//! stays in process too: every failure is also recorded here, and the process's own table
+//! decides whenever Redis does not answer, so an outage does not refill anyone's budget.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +29,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::rate_limit::Budget;
+use super::shared_buckets::{Draw, SharedBuckets};
 use crate::config::RateQuota;
 use crate::error::Error;
 
@@ -33,6 +38,7 @@ type Key = [u8; 32];
 #[derive(Clone, Default)]
 pub struct AccountBudget {
     inner: Option<Arc<Inner>>,
+    shared: Option<Arc<SharedBuckets>>,
 }
 
 struct Inner {
@@ -51,7 +57,7 @@ pub fn account_key(email: &str) -> Key {
 }
 
 impl AccountBudget {
-    pub fn new(quota: RateQuota) -> Self {
+    pub fn new(quota: RateQuota, shared: Option<Arc<SharedBuckets>>) -> Self {
         let inner = quota.limit().map(|(limit, window)| {
             Arc::new(Inner {
                 limit: limit.get(),
@@ -60,7 +66,7 @@ impl AccountBudget {
                 tat: Mutex::default(),
             })
         });
-        Self { inner }
+        Self { inner, shared }
     }
 
     /// The name and size the 429's headers report.
@@ -73,40 +79,53 @@ impl AccountBudget {
     }
 
     /// `Err(RateLimited)` while the account has no failures left; spends nothing.
-    pub fn check(&self, email: &str) -> Result<(), Error> {
+    pub async fn check(&self, email: &str) -> Result<(), Error> {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        let now = Instant::now();
-        let tat = inner
-            .tat
-            .lock()
-            .map(|t| t.get(&account_key(email)).copied())
-            .unwrap_or(None);
-        match tat.and_then(|tat| tat.checked_duration_since(now)) {
-            // Refused once a failure now would land beyond the burst window.
-            Some(ahead) if ahead + inner.period > inner.window => {
+        let key = account_key(email);
+        let shared = self.shared_draw(inner, &key, Draw::Peek).await;
+        let wait = match shared {
+            Some(decision) => (!decision.allowed).then_some(decision.wait),
+            None => inner.local_wait(&key),
+        };
+        match wait {
+            Some(wait) => {
                 super::Threat::RepeatedLoginFailure.record();
                 metrics::counter!("rate_limit_exceeded_total", "tier" => "account").increment(1);
                 Err(Error::RateLimited {
-                    retry_after: ahead + inner.period - inner.window,
+                    retry_after: wait,
                     budget: self.budget(),
                 })
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
     /// Spends one failure of the account's budget.
-    pub fn record_failure(&self, email: &str) {
+    pub async fn record_failure(&self, email: &str) {
         let Some(inner) = &self.inner else {
             return;
         };
-        let now = Instant::now();
-        if let Ok(mut table) = inner.tat.lock() {
-            let tat = table.entry(account_key(email)).or_insert(now);
-            *tat = (*tat).max(now) + inner.period;
+        let key = account_key(email);
+        self.shared_draw(inner, &key, Draw::Force).await;
+        inner.record_local(&key);
+    }
+
+    /// `None` without Redis, or when Redis did not answer.
+    async fn shared_draw(
+        &self,
+        inner: &Inner,
+        key: &Key,
+        draw: Draw,
+    ) -> Option<super::shared_buckets::Decision> {
+        let shared = self.shared.as_ref()?;
+        let name = format!("account:{}", hex::encode(key));
+        let decision = shared.draw(&name, inner.period, inner.limit, draw).await;
+        if decision.is_none() {
+            metrics::counter!("rate_limit_fallback_total", "tier" => "account").increment(1);
         }
+        decision
     }
 
     /// Forgets accounts whose budget is full again.
@@ -121,23 +140,51 @@ impl AccountBudget {
     }
 }
 
+impl Inner {
+    /// How long until this process's table allows a failure, if it does not now.
+    fn local_wait(&self, key: &Key) -> Option<Duration> {
+        let now = Instant::now();
+        let tat = self.tat.lock().map(|t| t.get(key).copied()).unwrap_or(None);
+        match tat.and_then(|tat| tat.checked_duration_since(now)) {
+            // Refused once a failure now would land beyond the burst window.
+            Some(ahead) if ahead + self.period > self.window => {
+                Some(ahead + self.period - self.window)
+            }
+            _ => None,
+        }
+    }
+
+    fn record_local(&self, key: &Key) {
+        let now = Instant::now();
+        if let Ok(mut table) = self.tat.lock() {
+            let tat = table.entry(*key).or_insert(now);
+            *tat = (*tat).max(now) + self.period;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn failures_are_counted_per_normalised_account() {
-        let budget = AccountBudget::new(RateQuota::per(3, Duration::from_secs(60)));
+    #[tokio::test]
+    async fn failures_are_counted_per_normalised_account() {
+        let budget = AccountBudget::new(RateQuota::per(3, Duration::from_secs(60)), None);
         for _ in 0..3 {
-            assert!(budget.check("Ada@Example.com ").is_ok());
-            budget.record_failure(" ada@example.COM");
+            assert!(budget.check("Ada@Example.com ").await.is_ok());
+            budget.record_failure(" ada@example.COM").await;
         }
-        let err = budget.check("ada@example.com").unwrap_err();
+        let err = budget.check("ada@example.com").await.unwrap_err();
         let Error::RateLimited { retry_after, .. } = err else {
             panic!("{err:?}")
         };
         assert!(retry_after > Duration::from_secs(15) && retry_after <= Duration::from_secs(20));
-        assert!(budget.check("bob@example.com").is_ok());
-        assert!(AccountBudget::default().check("ada@example.com").is_ok());
+        assert!(budget.check("bob@example.com").await.is_ok());
+        assert!(
+            AccountBudget::default()
+                .check("ada@example.com")
+                .await
+                .is_ok()
+        );
     }
 }

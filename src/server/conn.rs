@@ -205,7 +205,7 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) fn new(stream: TcpStream, transport: Transport, slot: Slot) -> Self {
+    pub(super) fn new(stream: TcpStream, transport: &Transport, slot: Slot) -> Self {
         let now = Instant::now();
         Self {
             stream,
@@ -343,7 +343,7 @@ impl ConnService {
         router: axum::Router,
         peer: SocketAddr,
         shared: Arc<Shared>,
-        transport: Transport,
+        transport: &Transport,
     ) -> Self {
         Self {
             router,

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::security::client_address::TrustedProxy;
+
 /// Descriptors kept free beside the database pool: the listener, log and telemetry exporters,
 /// DNS, the SQLite WAL files, a Redis connection, and slack for the runtime.
 const RESERVED_DESCRIPTORS: usize = 64;
@@ -45,11 +47,11 @@ fn descriptor_limit() -> Option<usize> {
     None
 }
 
-/// Whether `peer` counts against the per-address cap. Every peer does today; once
-/// `NEOFORGE_TRUSTED_PROXIES` exists (issue 11), a trusted proxy, which carries many clients
-/// on its connections, must return `false` here.
-pub fn per_address_cap_applies(_peer: IpAddr) -> bool {
-    true
+/// Whether `peer` counts against the per-address cap: not when it is one of
+/// `NEOFORGE_TRUSTED_PROXIES`, whose connections carry many clients (their requests are still
+/// budgeted per forwarded client address by the rate limits).
+pub fn per_address_cap_applies(peer: IpAddr, trusted: &[TrustedProxy]) -> bool {
+    !trusted.iter().any(|proxy| proxy.contains(&peer))
 }
 
 /// The key a peer is counted under: IPv4 addresses one by one, IPv6 per /64 (one host usually
@@ -70,6 +72,7 @@ fn address_key(ip: IpAddr) -> IpAddr {
 pub(super) struct ConnectionLimits {
     total: Arc<Semaphore>,
     per_address: Option<Arc<PerAddress>>,
+    trusted: Arc<[TrustedProxy]>,
 }
 
 struct PerAddress {
@@ -88,8 +91,13 @@ pub(super) struct Slot {
 }
 
 impl ConnectionLimits {
-    pub(super) fn new(max_connections: usize, max_per_address: usize) -> Self {
+    pub(super) fn new(
+        max_connections: usize,
+        max_per_address: usize,
+        trusted: Arc<[TrustedProxy]>,
+    ) -> Self {
         Self {
+            trusted,
             total: Arc::new(Semaphore::new(max_connections.max(1))),
             per_address: (max_per_address > 0).then(|| {
                 Arc::new(PerAddress {
@@ -112,7 +120,7 @@ impl ConnectionLimits {
     /// Admits a connection from `peer`, or refuses it (`None`) when its address is at its cap.
     pub(super) fn admit(&self, reserved: Reserved, peer: IpAddr) -> Option<Slot> {
         let address = match &self.per_address {
-            Some(per_address) if per_address_cap_applies(peer) => {
+            Some(per_address) if per_address_cap_applies(peer, &self.trusted) => {
                 let key = address_key(peer);
                 let mut open = per_address
                     .open
@@ -178,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_per_address_cap_frees_on_close() {
-        let limits = ConnectionLimits::new(10, 2);
+        let limits = ConnectionLimits::new(10, 2, Arc::from([]));
         let peer: IpAddr = "192.0.2.1".parse().unwrap();
         let first = limits.admit(limits.try_reserve().unwrap(), peer);
         let second = limits.admit(limits.try_reserve().unwrap(), peer);
@@ -188,6 +196,25 @@ mod tests {
         assert!(limits.admit(limits.try_reserve().unwrap(), other).is_some());
         drop(first);
         assert!(limits.admit(limits.try_reserve().unwrap(), peer).is_some());
+    }
+
+    #[test]
+    fn trusted_proxies_are_exempt_from_the_per_address_cap() {
+        let proxy: TrustedProxy = "10.0.0.0/8".parse().unwrap();
+        let limits = ConnectionLimits::new(10, 1, Arc::from([proxy]));
+        let balancer: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        let held: Vec<_> = (0..3)
+            .map(|_| limits.admit(limits.try_reserve().unwrap(), balancer))
+            .collect();
+        assert!(held.iter().all(Option::is_some));
+        let client: IpAddr = "192.0.2.9".parse().unwrap();
+        let first = limits.admit(limits.try_reserve().unwrap(), client);
+        assert!(first.is_some());
+        assert!(
+            limits
+                .admit(limits.try_reserve().unwrap(), client)
+                .is_none()
+        );
     }
 
     #[test]

@@ -31,11 +31,12 @@ use tokio_util::task::TaskTracker;
 pub use body::BodyWatch;
 pub use limits::default_max_connections;
 
+use crate::security::client_address::TrustedProxy;
 use conn::{ConnService, Connection};
 use limits::ConnectionLimits;
 
 /// Connection limits and deadlines (see [`Transport::from_settings`]).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Transport {
     pub header_timeout: Duration,
     pub keepalive_timeout: Duration,
@@ -45,6 +46,8 @@ pub struct Transport {
     /// 0 disables the per-address cap.
     pub max_connections_per_ip: usize,
     pub http2_max_streams: u32,
+    /// `NEOFORGE_TRUSTED_PROXIES`: peers exempt from the per-address cap.
+    pub trusted_proxies: Arc<[TrustedProxy]>,
 }
 
 impl Transport {
@@ -60,6 +63,7 @@ impl Transport {
             ),
             max_connections_per_ip: settings.max_connections_per_ip as usize,
             http2_max_streams: settings.http2_max_streams,
+            trusted_proxies: settings.trusted_proxies.iter().copied().collect(),
         }
     }
 }
@@ -80,7 +84,11 @@ pub async fn serve(
     transport: Transport,
     stop: CancellationToken,
 ) {
-    let limits = ConnectionLimits::new(transport.max_connections, transport.max_connections_per_ip);
+    let limits = ConnectionLimits::new(
+        transport.max_connections,
+        transport.max_connections_per_ip,
+        transport.trusted_proxies.clone(),
+    );
     let builder = Arc::new(builder(&transport));
     let connections = TaskTracker::new();
     let mut cap_log = CapLog::default();
@@ -120,8 +128,8 @@ pub async fn serve(
             limits::refuse(&stream);
             continue;
         };
-        let connection = Connection::new(stream, transport, slot);
-        let service = ConnService::new(router.clone(), peer, connection.shared(), transport);
+        let connection = Connection::new(stream, &transport, slot);
+        let service = ConnService::new(router.clone(), peer, connection.shared(), &transport);
         connections.spawn(serve_connection(
             builder.clone(),
             connection,

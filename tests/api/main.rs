@@ -17,6 +17,7 @@ mod projects;
 mod protection;
 mod rest;
 mod sessions;
+mod shared_budgets;
 mod shield;
 mod status;
 mod tickets;

@@ -313,6 +313,41 @@ async fn beyond_the_per_address_cap_a_connection_gets_503_and_is_closed() {
     assert!(answered, "a freed slot is usable again");
 }
 
+#[tokio::test]
+async fn a_trusted_proxy_is_exempt_from_the_per_address_cap() {
+    // A load balancer multiplexes many clients over its connections: capping it per address
+    // would cap every client behind it together.
+    let app = spawn_app_with(|s| {
+        s.max_connections_per_ip = 2;
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    })
+    .await;
+    let mut held = kept_alive(&app, 6).await;
+    // Every one of them is still open and served.
+    for stream in &mut held {
+        stream.write_all(LIVE).await.expect("write");
+        let (head, _) = read_response(stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+
+    // A proxy trusted elsewhere does not exempt this peer: the cap holds for it.
+    let app = spawn_app_with(|s| {
+        s.max_connections_per_ip = 2;
+        s.trusted_proxies = vec!["10.0.0.0/8".parse().expect("cidr")];
+    })
+    .await;
+    let _held = kept_alive(&app, 2).await;
+    let mut third = connect(&app).await;
+    let said = read_until_closed(&mut third, Duration::from_secs(2))
+        .await
+        .expect("closed at once");
+    assert!(
+        said.starts_with(b"HTTP/1.1 503 "),
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+}
+
 /// An HTTP/2 prior-knowledge client (hyper's own), speaking cleartext HTTP/2 from the first
 /// byte as Envoy and service meshes do upstream.
 struct H2 {

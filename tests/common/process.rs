@@ -3,8 +3,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary: the one cargo built for these tests, unless `NEOFORGE_TEST_BIN` names
+/// another (a target directory shared by several checkouts holds only the last one linked).
 pub fn neoforge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_neoforge"));
+    let bin = std::env::var_os("NEOFORGE_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_neoforge").into());
+    let mut cmd = Command::new(bin);
     // Hermetic: nothing from the developer's shell leaks into these runs.
     for var in [
         "DATABASE_URL",
@@ -37,9 +41,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `neoforge serve` on `database_url` and waits until it is ready.
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// The same, with more settings (which override the defaults above).
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let child = neoforge()
             .arg("serve")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("NEOFORGE_BIND", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())

@@ -67,7 +67,7 @@ fn collect<A, B, C>(
 #[tracing::instrument(skip_all)]
 /// Registration draws from the client address's sign-in budget before anything else.
 pub async fn register(cx: &RequestContext, input: RegisterInput) -> Result<users::Model> {
-    cx.draw_auth_attempt()?;
+    cx.draw_auth_attempt().await?;
     let (email, pw, name) = collect(
         Email::parse(&input.email),
         Password::parse(&input.password),
@@ -127,8 +127,8 @@ pub async fn create_user(
 #[tracing::instrument(skip_all)]
 /// Sign-in draws from the client address's sign-in budget before anything else.
 pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
-    cx.draw_auth_attempt()?;
-    cx.check_account_budget(&input.email)?;
+    cx.draw_auth_attempt().await?;
+    cx.check_account_budget(&input.email).await?;
     let (db, keys, meta) = (cx.db(), cx.jwt(), &cx.meta);
     let rejected = || Error::Unauthenticated("invalid email or password".into());
     if let Some(code) = input.totp_code.as_deref()
@@ -157,7 +157,7 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
     )
     .await?;
     let Some(user) = user.filter(|_| ok) else {
-        cx.sign_in_failed(&input.email);
+        cx.sign_in_failed(&input.email).await;
         let target = email.map(|e| format!("email:{}", e.as_str()));
         audit::record(db.conn(), meta, None, "login.failed", target, None).await?;
         return Err(rejected());

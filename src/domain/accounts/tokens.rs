@@ -118,7 +118,7 @@ enum Refreshed {
 /// Exchanges a refresh token for a new access token and a new refresh token.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
-    cx.draw_auth_attempt()?;
+    cx.draw_auth_attempt().await?;
     let token = token.trim();
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(Error::Unauthenticated(
