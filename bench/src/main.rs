@@ -64,6 +64,10 @@ pub struct Args {
     /// Fresh-SQLite starts to time for the readiness check (0 to skip).
     #[arg(long, default_value_t = 5)]
     pub ready_runs: usize,
+    /// The measured server's rate-limit quota for every tier: `off` (default), or one no
+    /// workload reaches (e.g. `1000000/s`) to measure what the protection layers cost.
+    #[arg(long, default_value = "off")]
+    pub rate_limits: String,
     /// Instead of the workloads: a mixed read/write soak of this many seconds, reporting RSS,
     /// open descriptors, database sessions and p99 per window (`just soak`).
     #[arg(long)]

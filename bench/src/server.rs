@@ -21,6 +21,9 @@ pub struct Launch<'a> {
     pub bin: &'a Path,
     pub database_url: &'a str,
     pub pool: u32,
+    /// Every rate-limit tier's quota (`off`, or e.g. `1000000/s` to run the layers without
+    /// ever refusing).
+    pub rate_limit: &'a str,
 }
 
 impl Launch<'_> {
@@ -28,9 +31,9 @@ impl Launch<'_> {
         let mut cmd = Command::new(self.bin);
         cmd.args(args)
             .env("DATABASE_URL", self.database_url)
-            .env("NEOFORGE_RATE_LIMIT_ANONYMOUS", "off")
-            .env("NEOFORGE_RATE_LIMIT_API", "off")
-            .env("NEOFORGE_RATE_LIMIT_AUTH", "off")
+            .env("NEOFORGE_RATE_LIMIT_ANONYMOUS", self.rate_limit)
+            .env("NEOFORGE_RATE_LIMIT_API", self.rate_limit)
+            .env("NEOFORGE_RATE_LIMIT_AUTH", self.rate_limit)
             // Every load connection comes from loopback, and the memory run opens 256 of them.
             .env("NEOFORGE_MAX_CONNECTIONS_PER_IP", "0")
             .env("NEOFORGE_DB_MAX_CONNECTIONS", self.pool.to_string())

@@ -43,6 +43,7 @@ pub async fn run(args: &Args, bin: &Path, seconds: u64, window: u64) -> Result<(
         bin,
         database_url: &prepared.url,
         pool: args.pool(),
+        rate_limit: &args.rate_limits,
     };
     let (server, _) = launch.start().await?;
     let ctx = suite::context(

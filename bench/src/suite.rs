@@ -266,6 +266,7 @@ pub(crate) async fn prepare(args: &Args, bin: &Path) -> Result<Prepared> {
         bin,
         database_url: &url,
         pool: args.pool(),
+        rate_limit: "off",
     };
     eprintln!(
         "starting {} on {}",
@@ -305,6 +306,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         bin,
         database_url: &prepared.url,
         pool: args.pool(),
+        rate_limit: &args.rate_limits,
     };
     // A fresh process, so peak RSS and warm state reflect the load phase, not seeding (which
     // hashes 130 passwords with argon2).
@@ -340,6 +342,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
             bin,
             database_url: &url,
             pool: args.pool(),
+            rate_limit: "off",
         };
         let (server, ready) = launch.start().await?;
         server.stop().await?;
