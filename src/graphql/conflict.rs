@@ -8,8 +8,8 @@ use super::types::{CommunityPost, Project, SupportTicket};
 use crate::domain::versioned::Snapshot;
 
 pub fn current(snapshot: &Snapshot) -> Value {
-    let id = id_value;
-    let opt = |id: Option<uuid::Uuid>| id.as_ref().map_or(Value::Null, id_value);
+    let id = |id: &uuid::Uuid| Value::String(id.to_string());
+    let opt = |maybe: Option<uuid::Uuid>| maybe.as_ref().map_or(Value::Null, id);
     match snapshot {
         Snapshot::Project(m) => {
             let p = Project::from(m.clone());
@@ -58,8 +58,4 @@ pub fn current(snapshot: &Snapshot) -> Value {
             })
         }
     }
-}
-
-fn id_value(id: &uuid::Uuid) -> Value {
-    Value::String(id.to_string())
 }
