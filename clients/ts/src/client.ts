@@ -63,6 +63,8 @@ interface Cached {
 }
 
 const KEYED = new Set(['POST', 'PATCH']);
+/** Cached GET representations kept at most (oldest dropped first). */
+const CACHE_ENTRIES = 500;
 const SAFE = new Set(['GET', 'HEAD', 'DELETE', 'PUT', 'OPTIONS']);
 /** Writes that must never be sent twice: a refresh token works once. */
 const NO_RETRY_PATHS = ['/auth/refresh', '/auth/login', '/auth/logout', '/auth/register'];
@@ -148,6 +150,7 @@ export class NeoForgeClient {
       options.retryable ?? (SAFE.has(method) || (key !== undefined && !NO_RETRY_PATHS.some((p) => path.endsWith(p))));
     const cacheKey = `${this.accessToken === undefined ? 'anon' : 'auth'} ${url}`;
     let refreshed = !mayRefresh;
+    let lostAnswer = false;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
       if (this.accessToken !== undefined && !options.anonymous) headers.authorization = `Bearer ${this.accessToken}`;
@@ -174,6 +177,7 @@ export class NeoForgeClient {
         text = await res.text();
       } catch (cause) {
         if (!retryable || last) throw new NetworkError(cause);
+        lostAnswer = true;
         await this.sleep(delayFor(this.retry, attempt));
         continue;
       }
@@ -190,10 +194,12 @@ export class NeoForgeClient {
       if (res.status === 304 && cached) return reply(cached.data, true);
       const data: unknown = text === '' ? undefined : safeJson(text);
       if (res.ok) {
-        if (method === 'GET' && etag !== undefined) this.cache.set(cacheKey, { etag, data });
+        if (method === 'GET' && etag !== undefined) this.remember(cacheKey, { etag, data });
         return reply(data, false);
       }
-      const problem = (data ?? {}) as { code?: string; detail?: string; current?: unknown };
+      // The first DELETE went through but its answer was lost: the resource is gone, as asked.
+      if (method === 'DELETE' && lostAnswer && res.status === 404) return reply(undefined, false);
+      const problem = (data ?? {}) as { code?: string; detail?: string; current?: unknown; errors?: { message?: string }[] };
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
       if (res.status === 401 && !refreshed && !path.endsWith('/auth/login')) {
         refreshed = true;
@@ -214,7 +220,17 @@ export class NeoForgeClient {
         await this.sleep(delayFor(this.retry, attempt, retryAfterMs));
         continue;
       }
-      throw new ApiError(res.status, problem.code ?? 'HTTP_' + res.status, problem.detail ?? res.statusText, data, retryAfterMs);
+      const message = problem.detail ?? problem.errors?.[0]?.message ?? res.statusText;
+      throw new ApiError(res.status, problem.code ?? `HTTP_${res.status}`, message, data, retryAfterMs);
+    }
+  }
+
+  private remember(key: string, entry: Cached): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    if (this.cache.size > CACHE_ENTRIES) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
     }
   }
 

@@ -63,6 +63,26 @@ describe('idempotent writes', () => {
     assert.equal(await countProjects(client, 'Dropped once'), 1, 'written once');
   });
 
+  it('retries a GraphQL mutation whose answer was dropped with the same idempotencyKey', async () => {
+    const client = await signedIn();
+    proxy.inject('POST', '/graphql', { kind: 'drop-response' });
+    const { createProject } = await execute(client, gql.CreateProjectDocument, {}, { input: { name: 'GraphQL dropped once' } });
+    assert.equal(createProject.project.version, 1);
+    assert.equal(await countProjects(client, 'GraphQL dropped once'), 1, 'written once');
+  });
+
+  it('treats the 404 of a DELETE resent after a lost answer as done', async () => {
+    const client = await signedIn();
+    const p = await projects.create(client, { name: 'Deleted once' });
+    proxy.inject('DELETE', `/api/v1/projects/${p.data.id}`, { kind: 'drop-response' });
+    const reply = await projects.remove(client, p.data.id);
+    assert.equal(reply.status, 404);
+    assert.equal(await countProjects(client, 'Deleted once'), 0);
+    // Without a lost answer, a 404 is an error as usual.
+    const err = await projects.remove(client, p.data.id).catch((e: unknown) => e);
+    assert.ok(err instanceof ApiError && err.status === 404, String(err));
+  });
+
   it('waits out a 409 IDEMPOTENCY_KEY_IN_USE as Retry-After says, with the same key', async () => {
     const client = await signedIn();
     proxy.inject('POST', '/api/v1/support/tickets', {
