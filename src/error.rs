@@ -108,8 +108,11 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conditional write lost; `current` is what won, when the caller may read it.
     #[error("the resource has changed since the version you expected")]
-    PreconditionFailed { current: Option<i32> },
+    PreconditionFailed {
+        current: Option<Box<crate::domain::versioned::Snapshot>>,
+    },
     #[error("this request must be conditional (send If-Match)")]
     PreconditionRequired,
     #[error("a request with this idempotency key is still being processed")]

@@ -36,12 +36,14 @@ pub trait Versioned: Chronological + EntityTrait<Model = Self::Row> {
     const TARGET: &'static str;
     const VERSION: Self::Column;
     fn version(row: &Self::Row) -> i32;
+    /// The row as a lost conditional write reports it (DESIGN §7).
+    fn snapshot(row: Self::Row) -> Snapshot;
     fn touch(row: &mut Self::Row, version: i32, at: DateTime<Utc>);
 }
 
 /// Implements [`Versioned`] for an entity module whose model has `id`, `updated_at`, `version`.
 macro_rules! versioned {
-    ($module:path, $noun:literal, $audit:literal, $target:literal) => {
+    ($module:path, $variant:ident, $noun:literal, $audit:literal, $target:literal) => {
         const _: () = {
             use $module as m;
             impl $crate::domain::versioned::Versioned for m::Entity {
@@ -53,6 +55,9 @@ macro_rules! versioned {
                 fn version(row: &m::Model) -> i32 {
                     row.version
                 }
+                fn snapshot(row: m::Model) -> $crate::domain::versioned::Snapshot {
+                    $crate::domain::versioned::Snapshot::$variant(row)
+                }
                 fn touch(row: &mut m::Model, version: i32, at: chrono::DateTime<chrono::Utc>) {
                     row.version = version;
                     row.updated_at = at;
@@ -61,19 +66,46 @@ macro_rules! versioned {
         };
     };
 }
-versioned!(crate::entity::projects, "project", "project", "project");
+versioned!(
+    crate::entity::projects,
+    Project,
+    "project",
+    "project",
+    "project"
+);
 versioned!(
     crate::entity::support_tickets,
+    Ticket,
     "support ticket",
     "ticket",
     "support_ticket"
 );
 versioned!(
     crate::entity::community_posts,
+    Post,
     "community post",
     "post",
     "post"
 );
+
+/// What won: the current row of a conditional write that lost, for a caller who may read it,
+/// so an offline client can show or merge the conflict without another round trip.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Snapshot {
+    Project(crate::entity::projects::Model),
+    Ticket(crate::entity::support_tickets::Model),
+    Post(crate::entity::community_posts::Model),
+}
+
+impl Snapshot {
+    pub fn version(&self) -> i32 {
+        match self {
+            Self::Project(row) => row.version,
+            Self::Ticket(row) => row.version,
+            Self::Post(row) => row.version,
+        }
+    }
+}
 
 /// Who may see and change the rows of a [`Versioned`] table (DESIGN §8).
 pub trait Guarded: Versioned {
@@ -87,13 +119,18 @@ pub trait Guarded: Versioned {
     }
 }
 
-/// `expectedVersion` / `If-Match`: the caller's view must be the current one.
-pub fn expect(expected: Option<i32>, current: i32) -> Result<()> {
+/// `expectedVersion` / `If-Match`: the caller's view must be the current one; if not, the
+/// error carries `current` (which the caller has already been found allowed to read).
+fn expect<E: Versioned>(expected: Option<i32>, current: &E::Row) -> Result<()> {
     match expected {
-        Some(v) if v != current => Err(Error::PreconditionFailed {
-            current: Some(current),
-        }),
+        Some(v) if v != E::version(current) => Err(conflict::<E>(current.clone())),
         _ => Ok(()),
+    }
+}
+
+fn conflict<E: Versioned>(current: E::Row) -> Error {
+    Error::PreconditionFailed {
+        current: Some(Box::new(E::snapshot(current))),
     }
 }
 
@@ -114,7 +151,7 @@ pub async fn lock<E: Guarded>(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Re
         .filter(|row| E::readable(principal, row))
         .ok_or_else(not_found::<E>)?;
     E::writable(principal, &current)?;
-    expect(expected, E::version(&current))?;
+    expect::<E>(expected, &current)?;
     Ok(current)
 }
 
@@ -153,7 +190,7 @@ where
 
 /// Writes `next` over `current` as its next version, conditional on `current`'s version, and
 /// audits `{AUDIT}.updated`.
-pub async fn save<E: Versioned>(tx: Tx<'_>, current: &E::Row, mut next: E::Row) -> Result<E::Row>
+pub async fn save<E: Guarded>(tx: Tx<'_>, current: &E::Row, mut next: E::Row) -> Result<E::Row>
 where
     E::ActiveModel: ActiveModelBehavior + Send,
 {
@@ -171,7 +208,7 @@ where
 }
 
 /// Deletes `current`, conditional on its version, and audits `{AUDIT}.deleted`.
-pub async fn remove<E: Versioned>(tx: Tx<'_>, current: &E::Row) -> Result<()> {
+pub async fn remove<E: Guarded>(tx: Tx<'_>, current: &E::Row) -> Result<()> {
     let (id, version) = (E::id(current), E::version(current));
     let result = E::delete_many()
         .filter(E::ID.eq(id))
@@ -181,11 +218,16 @@ pub async fn remove<E: Versioned>(tx: Tx<'_>, current: &E::Row) -> Result<()> {
     applied::<E>(tx, result.rows_affected, id, "deleted").await
 }
 
-/// A conditional write that matched no row lost to a concurrent one; one that matched is
-/// audited as `{AUDIT}.{what}`.
-async fn applied<E: Versioned>(tx: Tx<'_>, rows: u64, id: Uuid, what: &str) -> Result<()> {
+/// A conditional write that matched no row lost to a concurrent one (it reports what won, or
+/// that the row is gone); one that matched is audited as `{AUDIT}.{what}`.
+async fn applied<E: Guarded>(tx: Tx<'_>, rows: u64, id: Uuid, what: &str) -> Result<()> {
     if rows == 0 {
-        return Err(Error::PreconditionFailed { current: None });
+        let winner = E::find()
+            .filter(E::ID.eq(id))
+            .one(tx.conn)
+            .await?
+            .filter(|row| E::readable(&tx.cx.principal, row));
+        return Err(winner.map_or_else(not_found::<E>, conflict::<E>));
     }
     let action = format!("{}.{what}", E::AUDIT);
     tx.audit(&action, format!("{}:{id}", E::TARGET)).await

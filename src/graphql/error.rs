@@ -28,8 +28,12 @@ impl ErrorExtensions for Error {
                 ext.set("rateLimitPolicy", policy);
                 ext.set("rateLimit", limit);
             }
-            if let Error::PreconditionFailed { current: Some(current) } = self {
-                ext.set("currentVersion", *current);
+            if let Error::PreconditionFailed {
+                current: Some(current),
+            } = self
+            {
+                ext.set("currentVersion", current.version());
+                ext.set("current", super::conflict::current(current));
             }
         })
     }

@@ -1,6 +1,7 @@
 //! The GraphQL schema: the one API that GraphiQL, typed clients and the REST shim all execute.
 
 mod accounts;
+mod conflict;
 mod connection;
 mod context;
 pub mod cost;

@@ -270,20 +270,16 @@ fn precondition(
         }
         return Ok(None);
     };
-    let failed = || {
-        Problem::new(
-            ErrorCode::PreconditionFailed,
-            "If-Match does not match the current ETag of this resource",
-        )
+    // A tag that can never match still goes to the domain as a version no row ever has: it
+    // must first find the resource readable, so a stranger learns nothing (404, not 412).
+    const NEVER: i32 = 0;
+    let Ok(raw) = raw.to_str() else {
+        return Ok(Some(NEVER));
     };
-    match etag::if_match(
-        raw.to_str().map_err(|_| failed())?,
-        kind,
-        id.unwrap_or_default(),
-    ) {
+    match etag::if_match(raw, kind, id.unwrap_or_default()) {
         IfMatch::Any => Ok(None),
         IfMatch::Version(v) => Ok(Some(v)),
-        IfMatch::Never => Err(failed()),
+        IfMatch::Never => Ok(Some(NEVER)),
     }
 }
 
@@ -376,7 +372,11 @@ async fn handle(
     let request = crate::graphql::persisted(route.document.clone(), &variables, &cx);
     let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
-        return Err(problem::from_graphql(err, source(&spec.input)));
+        let problem = problem::from_graphql(err, source(&spec.input));
+        return Err(match spec.headers.if_match {
+            Some(kind) => problem.with_current(err, kind),
+            None => problem,
+        });
     }
     let replayed = response.http_headers.contains_key(&REPLAYED);
     let mut data = response

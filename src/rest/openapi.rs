@@ -244,6 +244,20 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
             .unwrap_or("Error");
         responses.insert(status.to_string(), problem_response(reason));
     }
+    if let Some(shape) = route.headers.if_match.and_then(super::routes::shape_of) {
+        let current = shape_schema(shape, schemas);
+        let name = format!("{}Conflict", shape.name);
+        schemas.insert(name.clone(), json!({ "allOf": [reference("Problem"), { "type": "object",
+            "properties": { "current": current },
+            "description": "`current`: the resource as GET returns it now (present when the caller may read it)." }] }));
+        responses.insert(
+            "412".into(),
+            json!({
+            "description": "The resource changed since the If-Match ETag: `current` is what won.",
+            "headers": { "ETag": header("Entity tag of `current`.") },
+            "content": { "application/problem+json": { "schema": reference(&name) } } }),
+        );
+    }
     let mut op = json!({
         "summary": route.summary,
         "operationId": operation_id(route),

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use super::routes;
 use crate::error::{Error, ErrorCode};
 use crate::http::problem::{PROBLEM_JSON, status_of};
 
@@ -43,6 +44,9 @@ struct Body<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [Invalid]>,
+    /// A lost conditional write: the resource as GET returns it now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<&'a serde_json::Value>,
 }
 
 /// A problem response.
@@ -57,6 +61,8 @@ pub struct Problem {
     /// `RateLimit-Policy` and `RateLimit` of a 429.
     /// Boxed: rare, and a `Problem` travels in every REST `Result`.
     pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
+    /// A 412's `current` member and its `ETag` (DESIGN §7). Boxed for the same reason.
+    pub current: Option<Box<(serde_json::Value, String)>>,
 }
 
 impl Problem {
@@ -69,6 +75,7 @@ impl Problem {
             retry_after: None,
             allow: None,
             rate_limit: None,
+            current: None,
         }
     }
 
@@ -102,6 +109,7 @@ impl Problem {
             instance,
             code: self.code.as_str(),
             errors: self.errors.as_deref(),
+            current: self.current.as_deref().map(|(value, _)| value),
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
@@ -113,6 +121,13 @@ impl Problem {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
             );
+        }
+        if let Some(tag) = self
+            .current
+            .as_deref()
+            .and_then(|(_, tag)| HeaderValue::from_str(tag).ok())
+        {
+            headers.insert(header::ETAG, tag);
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
@@ -229,6 +244,30 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
         ]));
     }
     problem
+}
+
+impl Problem {
+    /// A 412 of a write to a resource of ETag kind `kind`: the GraphQL error's
+    /// `extensions.current` becomes the `current` member in the REST shape and its version the
+    /// `ETag`. Absent when the domain left it out (the caller may not read the resource).
+    pub fn with_current(mut self, err: &async_graphql::ServerError, kind: &str) -> Self {
+        let ext = err.extensions.as_ref();
+        let get = |k: &str| ext.and_then(|e| e.get(k)).cloned()?.into_json().ok();
+        if self.code != ErrorCode::PreconditionFailed {
+            return self;
+        }
+        let (Some(current), Some(version)) = (get("current"), get("currentVersion")) else {
+            return self;
+        };
+        let shape = routes::shape_of(kind).filter(|s| current["__typename"] == s.name);
+        if let (Some(shape), Some(id), Some(version)) =
+            (shape, current["id"].as_str(), version.as_i64())
+        {
+            let tag = super::etag::for_resource(kind, id, version);
+            self.current = Some(Box::new((super::output::shape(shape, &current), tag)));
+        }
+        self
+    }
 }
 
 #[cfg(test)]

@@ -439,6 +439,17 @@ pub static TABLE: &[RouteSpec] = &[
     .errors(&[]),
 ];
 
+/// The REST shape of the resource whose ETags are of `kind` (`"project"`): what a 412 on a
+/// write to it carries as `current`.
+pub fn shape_of(kind: &str) -> Option<&'static Shape> {
+    match kind {
+        "project" => Some(&PROJECT),
+        "ticket" => Some(&TICKET),
+        "post" => Some(&POST),
+        _ => None,
+    }
+}
+
 /// The auth routes that use the browser's refresh-token cookie (`super::cookie`).
 pub static COOKIE_ROUTES: &[(&str, CookieUse)] = &[
     ("/auth/login", CookieUse::Issue),

@@ -57,6 +57,10 @@ async fn api_md_examples_run_as_documented() {
     assert!(lines.contains(&"2"), "PATCH made version 2: {stdout}");
     assert!(lines.contains(&"304"), "revalidation: {stdout}");
     assert!(
+        lines.contains(&"[412,2]"),
+        "a stale write says what won: {stdout}"
+    );
+    assert!(
         stdout.contains("idempotent-replayed: true"),
         "replay: {stdout}"
     );

@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod cli;
+mod conflicts;
 mod docs;
 mod faults;
 mod graphql_http;
