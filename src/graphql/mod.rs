@@ -1,8 +1,10 @@
 //! The GraphQL schema: the one API that GraphiQL, typed clients and the REST shim all execute.
 
 mod accounts;
+mod admin;
 mod connection;
 mod context;
+mod credentials;
 pub mod cost;
 mod error;
 mod limits;
@@ -14,6 +16,7 @@ pub(crate) mod replay;
 mod status;
 pub mod subscription;
 mod tickets;
+mod two_factor;
 pub mod types;
 pub mod ws_rules;
 
@@ -29,6 +32,7 @@ pub use subscription::SubscriptionRoot;
 pub struct QueryRoot(
     node::NodeQuery,
     accounts::AccountQuery,
+    admin::AdminQuery,
     projects::ProjectQuery,
     tickets::TicketQuery,
     posts::PostQuery,
@@ -40,6 +44,9 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     accounts::AccountMutation,
     accounts::SessionMutation,
+    two_factor::TwoFactorMutation,
+    credentials::CredentialsMutation,
+    admin::AdminMutation,
     projects::ProjectMutation,
     tickets::TicketMutation,
     posts::PostMutation,

@@ -43,6 +43,11 @@ struct Body<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [Invalid]>,
+    /// A sign-in that needs its second factor: answer this at `/auth/2fa/verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totp_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<&'a str>,
 }
 
 /// A problem response.
@@ -57,6 +62,8 @@ pub struct Problem {
     /// `RateLimit-Policy` and `RateLimit` of a 429.
     /// Boxed: rare, and a `Problem` travels in every REST `Result`.
     pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
+    /// The sign-in challenge of a password accepted without its second factor.
+    pub challenge: Option<String>,
 }
 
 impl Problem {
@@ -69,6 +76,7 @@ impl Problem {
             retry_after: None,
             allow: None,
             rate_limit: None,
+            challenge: None,
         }
     }
 
@@ -102,6 +110,8 @@ impl Problem {
             instance,
             code: self.code.as_str(),
             errors: self.errors.as_deref(),
+            totp_required: self.challenge.as_ref().map(|_| true),
+            challenge: self.challenge.as_deref(),
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
@@ -139,6 +149,7 @@ impl From<&Error> for Problem {
             status: status_of(code, Some(err)),
             retry_after: err.retry_after().map(|d| d.as_secs()),
             rate_limit: err.rate_limit_headers().map(Box::new),
+            challenge: err.challenge().map(str::to_owned),
             ..Self::new(code, err.public_message())
         }
     }
@@ -221,6 +232,7 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
         problem.detail = detail;
     }
     problem.retry_after = get("retryAfter").and_then(|v| v.as_u64());
+    problem.challenge = get("challenge").and_then(|v| v.as_str().map(str::to_owned));
     let text = |k: &str| get(k).and_then(|v| v.as_str().map(str::to_owned));
     if let (Some(policy), Some(limit)) = (text("rateLimitPolicy"), text("rateLimit")) {
         problem.rate_limit = Some(Box::new([
