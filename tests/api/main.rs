@@ -20,4 +20,5 @@ mod sessions;
 mod shield;
 mod status;
 mod tickets;
+mod two_factor;
 mod transport;

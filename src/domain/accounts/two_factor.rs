@@ -363,7 +363,7 @@ mod tests {
     #[test]
     fn codes_of_the_neighbouring_steps_are_accepted_and_no_further() {
         let totp = totp(b"12345678901234567890".to_vec(), "ada@example.com").unwrap();
-        let now = 1_700_000_000;
+        let now: u64 = 1_700_000_000;
         for (offset, ok) in [(-60i64, false), (-30, true), (0, true), (30, true), (60, false)] {
             let code = totp.generate(now.checked_add_signed(offset).unwrap()).to_string();
             assert_eq!(totp.check(&code, now).is_some(), ok, "offset {offset}");
