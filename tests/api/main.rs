@@ -10,6 +10,7 @@ mod faults;
 mod graphql_http;
 mod health;
 mod idempotency;
+mod mail_flows;
 mod migrations;
 mod playground;
 mod posts;

@@ -21,8 +21,8 @@ pub struct Mail {
 impl Mail {
     /// The value of the `token` query parameter of the first link in the message.
     pub fn token(&self) -> String {
-        // Quoted-printable may wrap long lines with a soft break (`=` CRLF).
-        let text = self.data.replace("=\r\n", "");
+        // lettre sends long lines quoted-printable: soft breaks (`=` CRLF) and `=3D` for `=`.
+        let text = self.data.replace("=\r\n", "").replace("=3D", "=");
         let at = text.find("token=").expect("a link with a token") + "token=".len();
         text[at..]
             .chars()
