@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod admin;
+mod authz_matrix;
 mod cli;
 mod docs;
 mod faults;
