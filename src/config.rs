@@ -305,16 +305,34 @@ pub struct Settings {
     /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required` (STARTTLS)
     /// or `smtp://host:25` (plain, for a local relay). Unset: mail is written to the log
     /// (development only; production refuses to start without it).
-    #[arg(long, env = "NEOFORGE_SMTP_URL", value_name = "NEOFORGE_SMTP_URL", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "NEOFORGE_SMTP_URL",
+        value_name = "NEOFORGE_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub smtp_url: Option<String>,
 
     /// The `From` address of the server's mail.
-    #[arg(long, env = "NEOFORGE_SMTP_FROM", value_name = "NEOFORGE_SMTP_FROM", default_value = "NeoForge <no-reply@neoforge.localhost>", global = true)]
+    #[arg(
+        long,
+        env = "NEOFORGE_SMTP_FROM",
+        value_name = "NEOFORGE_SMTP_FROM",
+        default_value = "NeoForge <no-reply@neoforge.localhost>",
+        global = true
+    )]
     pub smtp_from: String,
 
     /// The frontend's base URL: links in mail point to `<url>/reset-password?token=...` and
     /// `<url>/verify-email?token=...`.
-    #[arg(long, env = "NEOFORGE_PUBLIC_URL", value_name = "NEOFORGE_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "NEOFORGE_PUBLIC_URL",
+        value_name = "NEOFORGE_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub public_url: String,
 }
 
@@ -328,7 +346,9 @@ pub enum ConfigError {
         "NEOFORGE_JWT_SECRET is the published development secret and NEOFORGE_BIND ({0}) is not a loopback address: anyone could mint tokens; set a secret of at least 32 bytes"
     )]
     DefaultSecretOnPublicBind(SocketAddr),
-    #[error("NEOFORGE_TOTP_KEY must be set to a non-default key of at least 32 bytes in production")]
+    #[error(
+        "NEOFORGE_TOTP_KEY must be set to a non-default key of at least 32 bytes in production"
+    )]
     DefaultTotpKeyInProduction,
     #[error(
         "NEOFORGE_SMTP_URL must be set in production: password-reset and verification mail cannot be delivered otherwise"
@@ -395,8 +415,7 @@ impl Settings {
             return Err(ConfigError::BadSmtpFrom(self.smtp_from.clone()));
         }
         if let Some(url) = &self.smtp_url
-            && let Err(err) =
-                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            && let Err(err) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
         {
             return Err(ConfigError::BadSmtpUrl(err.to_string()));
         }

@@ -55,9 +55,7 @@ impl AdminQuery {
         };
         let ordering = audit::ordering(direction.map_or(Direction::Desc, Into::into));
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args)
-            .await
-            .gql()?;
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
         Ok(connection(page, AuditEvent::from, count))
     }
 }

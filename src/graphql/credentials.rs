@@ -24,13 +24,10 @@ impl CredentialsMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
-        let ended = credentials::change_password(
-            cx(ctx)?,
-            input.current_password,
-            &input.new_password,
-        )
-        .await
-        .gql()?;
+        let ended =
+            credentials::change_password(cx(ctx)?, input.current_password, &input.new_password)
+                .await
+                .gql()?;
         Ok(ChangePasswordPayload {
             revoked_session_count: i64::try_from(ended).unwrap_or(i64::MAX),
         })

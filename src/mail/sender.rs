@@ -54,10 +54,7 @@ pub fn spawn_sender(tasks: &TaskTracker, stop: CancellationToken, db: Db, mailer
 }
 
 /// Sends what is due; answers when the next unsent message will be.
-async fn drain(
-    db: &Db,
-    mailer: &Mailer,
-) -> crate::error::Result<Option<chrono::DateTime<Utc>>> {
+async fn drain(db: &Db, mailer: &Mailer) -> crate::error::Result<Option<chrono::DateTime<Utc>>> {
     let now = Utc::now();
     let due = outbox_emails::Entity::find()
         .filter(Column::SentAt.is_null())

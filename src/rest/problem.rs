@@ -62,8 +62,9 @@ pub struct Problem {
     /// `RateLimit-Policy` and `RateLimit` of a 429.
     /// Boxed: rare, and a `Problem` travels in every REST `Result`.
     pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
-    /// The sign-in challenge of a password accepted without its second factor.
-    pub challenge: Option<String>,
+    /// The sign-in challenge of a password accepted without its second factor (boxed: rare,
+    /// and the size of `Problem` matters, see `rate_limit`).
+    pub challenge: Option<Box<str>>,
 }
 
 impl Problem {
@@ -149,7 +150,7 @@ impl From<&Error> for Problem {
             status: status_of(code, Some(err)),
             retry_after: err.retry_after().map(|d| d.as_secs()),
             rate_limit: err.rate_limit_headers().map(Box::new),
-            challenge: err.challenge().map(str::to_owned),
+            challenge: err.challenge().map(Into::into),
             ..Self::new(code, err.public_message())
         }
     }
@@ -232,7 +233,7 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
         problem.detail = detail;
     }
     problem.retry_after = get("retryAfter").and_then(|v| v.as_u64());
-    problem.challenge = get("challenge").and_then(|v| v.as_str().map(str::to_owned));
+    problem.challenge = get("challenge").and_then(|v| v.as_str().map(Into::into));
     let text = |k: &str| get(k).and_then(|v| v.as_str().map(str::to_owned));
     if let (Some(policy), Some(limit)) = (text("rateLimitPolicy"), text("rateLimit")) {
         problem.rate_limit = Some(Box::new([

@@ -183,7 +183,11 @@ pub static RECOVERY_CODES: Shape = Shape {
 
 pub static TWO_FACTOR_STATE: Shape = Shape {
     name: "TwoFactorState",
-    fields: &[field("two_factor_enabled", "twoFactorEnabled", Conv::Same(Scalar::Bool))],
+    fields: &[field(
+        "two_factor_enabled",
+        "twoFactorEnabled",
+        Conv::Same(Scalar::Bool),
+    )],
 };
 
 pub static ADMIN_USER: Shape = Shape {
@@ -196,7 +200,11 @@ pub static ADMIN_USER: Shape = Shape {
         field("created_at", "createdAt", TIME),
         nullable("disabled", "disabled", Conv::Same(Scalar::Bool)),
         nullable("email_verified", "emailVerified", Conv::Same(Scalar::Bool)),
-        nullable("two_factor_enabled", "twoFactorEnabled", Conv::Same(Scalar::Bool)),
+        nullable(
+            "two_factor_enabled",
+            "twoFactorEnabled",
+            Conv::Same(Scalar::Bool),
+        ),
     ],
 };
 macro_rules! admin_user_fields {

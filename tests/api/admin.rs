@@ -39,7 +39,10 @@ async fn within_5s(app: &TestApp, what: &str, mut check: impl AsyncFnMut() -> bo
     let limit = if app.db.is_postgres() { 2 } else { 6 };
     let start = Instant::now();
     while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(limit), "{what} took over {limit} s");
+        assert!(
+            start.elapsed() < Duration::from_secs(limit),
+            "{what} took over {limit} s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     start.elapsed()
@@ -47,9 +50,15 @@ async fn within_5s(app: &TestApp, what: &str, mut check: impl AsyncFnMut() -> bo
 
 async fn record_status(app: &TestApp, token: &str) -> StatusCode {
     let body = json!({ "service": "api", "status": "degraded" });
-    call(app, reqwest::Method::POST, "/api/v1/status/events", token, Some(body))
-        .await
-        .0
+    call(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/status/events",
+        token,
+        Some(body),
+    )
+    .await
+    .0
 }
 
 #[tokio::test]
@@ -103,7 +112,13 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
     })
     .await;
     let login = json!({ "email": "member@example.com", "password": PASSWORD });
-    let res = a.client.post(a.url("/api/v1/auth/login")).json(&login).send().await.unwrap();
+    let res = a
+        .client
+        .post(a.url("/api/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401, "a disabled account cannot sign in");
 
     let (status, body) = call(
@@ -115,7 +130,13 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let res = a.client.post(a.url("/api/v1/auth/login")).json(&login).send().await.unwrap();
+    let res = a
+        .client
+        .post(a.url("/api/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "enabled again");
     let fresh: Value = res.json().await.unwrap();
     let fresh = fresh["access_token"].as_str().unwrap().to_owned();
@@ -183,7 +204,12 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
         .collect();
     assert_eq!(
         actions,
-        ["user.enabled", "user.disabled", "user.role_changed", "user.created"],
+        [
+            "user.enabled",
+            "user.disabled",
+            "user.role_changed",
+            "user.created"
+        ],
         "{page}"
     );
     let changed = &page["items"][2];
@@ -198,8 +224,14 @@ async fn the_audit_log_pages_like_a_connection_and_filters_by_time() {
     let app = spawn_app().await;
     let admin = app.user_with_role("reader@example.com", Role::Admin).await;
     for i in 0..3 {
-        let body = json!({ "email": format!("nobody{i}@example.com"), "password": "wrong password" });
-        app.client.post(app.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
+        let body =
+            json!({ "email": format!("nobody{i}@example.com"), "password": "wrong password" });
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
     }
     let query = "query($f: AuditEventFilter, $after: String) { auditEvents(first: 2, after: $after, filter: $f) { totalCount edges { cursor node { action target at } } pageInfo { hasNextPage endCursor } } }";
     let filter = json!({ "action": "login.failed" });
@@ -207,9 +239,14 @@ async fn the_audit_log_pages_like_a_connection_and_filters_by_time() {
     let conn = &first["data"]["auditEvents"];
     assert_eq!(conn["totalCount"], 3, "{first}");
     assert_eq!(conn["pageInfo"]["hasNextPage"], true);
-    assert_eq!(conn["edges"][0]["node"]["target"], "email:nobody2@example.com");
+    assert_eq!(
+        conn["edges"][0]["node"]["target"],
+        "email:nobody2@example.com"
+    );
     let after = conn["pageInfo"]["endCursor"].clone();
-    let second = app.gql(query, json!({ "f": filter, "after": after }), Some(&admin)).await;
+    let second = app
+        .gql(query, json!({ "f": filter, "after": after }), Some(&admin))
+        .await;
     let edges = second["data"]["auditEvents"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 1);
     assert_eq!(edges[0]["node"]["target"], "email:nobody0@example.com");

@@ -58,43 +58,231 @@ fn matrix() -> Vec<Row> {
     use On::*;
     vec![
         // projects: public read by anyone; private by owner and admin; changes by owner and admin
-        row(Method::GET, "/projects/{}", PublicProject, None, [200, 200, 200, 200, 200]),
-        row(Method::GET, "/projects/{}", PrivateProject, None, [404, 404, 200, 404, 200]),
-        row(Method::POST, "/projects", Nothing, Some(|| json!({ "name": "p" })), [401, 201, 201, 201, 201]),
-        row(Method::PATCH, "/projects/{}", FreshProject, Some(|| json!({ "name": "q" })), [401, 403, 200, 403, 200]),
-        row(Method::DELETE, "/projects/{}", FreshProject, None, [401, 403, 204, 403, 204]),
+        row(
+            Method::GET,
+            "/projects/{}",
+            PublicProject,
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        row(
+            Method::GET,
+            "/projects/{}",
+            PrivateProject,
+            None,
+            [404, 404, 200, 404, 200],
+        ),
+        row(
+            Method::POST,
+            "/projects",
+            Nothing,
+            Some(|| json!({ "name": "p" })),
+            [401, 201, 201, 201, 201],
+        ),
+        row(
+            Method::PATCH,
+            "/projects/{}",
+            FreshProject,
+            Some(|| json!({ "name": "q" })),
+            [401, 403, 200, 403, 200],
+        ),
+        row(
+            Method::DELETE,
+            "/projects/{}",
+            FreshProject,
+            None,
+            [401, 403, 204, 403, 204],
+        ),
         // tickets: requester, staff, admin; priority is staff's
-        row(Method::GET, "/support/tickets/{}", Ticket, None, [401, 404, 200, 200, 200]),
-        row(Method::POST, "/support/tickets", Nothing, Some(|| json!({ "subject": "s", "body": "b" })), [401, 201, 201, 201, 201]),
-        row(Method::PATCH, "/support/tickets/{}", FreshTicket, Some(|| json!({ "subject": "t" })), [401, 404, 200, 200, 200]),
-        row(Method::PATCH, "/support/tickets/{}", FreshTicket, Some(|| json!({ "priority": "high" })), [401, 404, 403, 200, 200]),
+        row(
+            Method::GET,
+            "/support/tickets/{}",
+            Ticket,
+            None,
+            [401, 404, 200, 200, 200],
+        ),
+        row(
+            Method::POST,
+            "/support/tickets",
+            Nothing,
+            Some(|| json!({ "subject": "s", "body": "b" })),
+            [401, 201, 201, 201, 201],
+        ),
+        row(
+            Method::PATCH,
+            "/support/tickets/{}",
+            FreshTicket,
+            Some(|| json!({ "subject": "t" })),
+            [401, 404, 200, 200, 200],
+        ),
+        row(
+            Method::PATCH,
+            "/support/tickets/{}",
+            FreshTicket,
+            Some(|| json!({ "priority": "high" })),
+            [401, 404, 403, 200, 200],
+        ),
         // posts and status: public reads; status events by staff and admins
-        row(Method::GET, "/community/posts/{}", Post, None, [200, 200, 200, 200, 200]),
-        row(Method::POST, "/community/posts", Nothing, Some(|| json!({ "title": "t", "body": "b" })), [401, 201, 201, 201, 201]),
-        row(Method::GET, "/status", Nothing, None, [200, 200, 200, 200, 200]),
-        row(Method::POST, "/status/events", Nothing, Some(|| json!({ "service": "api", "status": "operational" })), [401, 403, 403, 201, 201]),
+        row(
+            Method::GET,
+            "/community/posts/{}",
+            Post,
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        row(
+            Method::POST,
+            "/community/posts",
+            Nothing,
+            Some(|| json!({ "title": "t", "body": "b" })),
+            [401, 201, 201, 201, 201],
+        ),
+        row(
+            Method::GET,
+            "/status",
+            Nothing,
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        row(
+            Method::POST,
+            "/status/events",
+            Nothing,
+            Some(|| json!({ "service": "api", "status": "operational" })),
+            [401, 403, 403, 201, 201],
+        ),
         // sessions: self only
-        row(Method::GET, "/auth/me", Nothing, None, [401, 200, 200, 200, 200]),
-        row(Method::GET, "/auth/sessions", Nothing, None, [401, 200, 200, 200, 200]),
-        row(Method::DELETE, "/auth/sessions/{}", OwnerSession, None, [401, 404, 204, 404, 404]),
+        row(
+            Method::GET,
+            "/auth/me",
+            Nothing,
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        row(
+            Method::GET,
+            "/auth/sessions",
+            Nothing,
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        row(
+            Method::DELETE,
+            "/auth/sessions/{}",
+            OwnerSession,
+            None,
+            [401, 404, 204, 404, 404],
+        ),
         // 2FA: self only (wrong codes and missing enrolment answer after the authorization)
-        row(Method::POST, "/auth/2fa/setup", Nothing, Some(|| json!({})), [401, 200, 200, 200, 200]),
-        row(Method::POST, "/auth/2fa/enable", Nothing, Some(|| json!({ "code": "000000" })), [401, 422, 422, 422, 422]),
-        row(Method::POST, "/auth/2fa/disable", Nothing, Some(|| json!({ "password": PASSWORD, "code": "000000" })), [401, 409, 409, 409, 409]),
-        row(Method::POST, "/auth/2fa/recovery-codes", Nothing, Some(|| json!({ "code": "000000" })), [401, 409, 409, 409, 409]),
-        row(Method::POST, "/auth/2fa/verify", Nothing, Some(|| json!({ "challenge": "forged", "code": "000000" })), [401, 401, 401, 401, 401]),
+        row(
+            Method::POST,
+            "/auth/2fa/setup",
+            Nothing,
+            Some(|| json!({})),
+            [401, 200, 200, 200, 200],
+        ),
+        row(
+            Method::POST,
+            "/auth/2fa/enable",
+            Nothing,
+            Some(|| json!({ "code": "000000" })),
+            [401, 422, 422, 422, 422],
+        ),
+        row(
+            Method::POST,
+            "/auth/2fa/disable",
+            Nothing,
+            Some(|| json!({ "password": PASSWORD, "code": "000000" })),
+            [401, 409, 409, 409, 409],
+        ),
+        row(
+            Method::POST,
+            "/auth/2fa/recovery-codes",
+            Nothing,
+            Some(|| json!({ "code": "000000" })),
+            [401, 409, 409, 409, 409],
+        ),
+        row(
+            Method::POST,
+            "/auth/2fa/verify",
+            Nothing,
+            Some(|| json!({ "challenge": "forged", "code": "000000" })),
+            [401, 401, 401, 401, 401],
+        ),
         // password and email: change is self; reset and verification links are anyone's
-        row(Method::POST, "/auth/password/change", Nothing, Some(|| json!({ "current_password": "not it at all", "new_password": "whatever it is" })), [401, 422, 422, 422, 422]),
-        row(Method::POST, "/auth/password/reset-request", Nothing, Some(|| json!({ "email": "owner@example.com" })), [204, 204, 204, 204, 204]),
-        row(Method::POST, "/auth/password/reset", Nothing, Some(|| json!({ "token": "forged", "new_password": "whatever it is" })), [422, 422, 422, 422, 422]),
-        row(Method::POST, "/auth/email/verify-request", Nothing, Some(|| json!({})), [401, 204, 204, 204, 204]),
-        row(Method::POST, "/auth/email/verify", Nothing, Some(|| json!({ "token": "forged" })), [422, 422, 422, 422, 422]),
+        row(
+            Method::POST,
+            "/auth/password/change",
+            Nothing,
+            Some(
+                || json!({ "current_password": "not it at all", "new_password": "whatever it is" }),
+            ),
+            [401, 422, 422, 422, 422],
+        ),
+        row(
+            Method::POST,
+            "/auth/password/reset-request",
+            Nothing,
+            Some(|| json!({ "email": "owner@example.com" })),
+            [204, 204, 204, 204, 204],
+        ),
+        row(
+            Method::POST,
+            "/auth/password/reset",
+            Nothing,
+            Some(|| json!({ "token": "forged", "new_password": "whatever it is" })),
+            [422, 422, 422, 422, 422],
+        ),
+        row(
+            Method::POST,
+            "/auth/email/verify-request",
+            Nothing,
+            Some(|| json!({})),
+            [401, 204, 204, 204, 204],
+        ),
+        row(
+            Method::POST,
+            "/auth/email/verify",
+            Nothing,
+            Some(|| json!({ "token": "forged" })),
+            [422, 422, 422, 422, 422],
+        ),
         // administration and the audit log: admins only
-        row(Method::GET, "/admin/audit-events", Nothing, None, [401, 403, 403, 403, 200]),
-        row(Method::POST, "/admin/users/{}/role", Victim, Some(|| json!({ "role": "user" })), [401, 403, 403, 403, 200]),
-        row(Method::POST, "/admin/users/{}/disable", Victim, None, [401, 403, 403, 403, 200]),
-        row(Method::POST, "/admin/users/{}/enable", Victim, None, [401, 403, 403, 403, 200]),
-        row(Method::DELETE, "/admin/users/{}/sessions", Victim, None, [401, 403, 403, 403, 204]),
+        row(
+            Method::GET,
+            "/admin/audit-events",
+            Nothing,
+            None,
+            [401, 403, 403, 403, 200],
+        ),
+        row(
+            Method::POST,
+            "/admin/users/{}/role",
+            Victim,
+            Some(|| json!({ "role": "user" })),
+            [401, 403, 403, 403, 200],
+        ),
+        row(
+            Method::POST,
+            "/admin/users/{}/disable",
+            Victim,
+            None,
+            [401, 403, 403, 403, 200],
+        ),
+        row(
+            Method::POST,
+            "/admin/users/{}/enable",
+            Victim,
+            None,
+            [401, 403, 403, 403, 200],
+        ),
+        row(
+            Method::DELETE,
+            "/admin/users/{}/sessions",
+            Victim,
+            None,
+            [401, 403, 403, 403, 204],
+        ),
     ]
 }
 
@@ -108,8 +296,16 @@ struct Fixture {
     victim: String,
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(&format!("/api/v1{path}")));
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .request(method, app.url(&format!("/api/v1{path}")));
     if let Some(token) = token {
         req = req.bearer_auth(token);
     }
@@ -140,8 +336,20 @@ impl Fixture {
         Self {
             public_project: create(app, &owner, "/projects", public).await,
             private_project: create(app, &owner, "/projects", private).await,
-            ticket: create(app, &owner, "/support/tickets", json!({ "subject": "s", "body": "b" })).await,
-            post: create(app, &owner, "/community/posts", json!({ "title": "t", "body": "b" })).await,
+            ticket: create(
+                app,
+                &owner,
+                "/support/tickets",
+                json!({ "subject": "s", "body": "b" }),
+            )
+            .await,
+            post: create(
+                app,
+                &owner,
+                "/community/posts",
+                json!({ "title": "t", "body": "b" }),
+            )
+            .await,
             victim: me["id"].as_str().unwrap().to_owned(),
             tokens: [None, Some(other), Some(owner), Some(staff), Some(admin)],
         }
@@ -169,7 +377,8 @@ impl Fixture {
             }
             On::OwnerSession => {
                 let body = json!({ "email": "owner@example.com", "password": PASSWORD });
-                let (status, tokens) = send(app, Method::POST, "/auth/login", None, Some(body)).await;
+                let (status, tokens) =
+                    send(app, Method::POST, "/auth/login", None, Some(body)).await;
                 assert_eq!(status, 200);
                 tokens["session_id"].as_str().unwrap().to_owned()
             }
@@ -200,5 +409,10 @@ async fn every_role_gets_what_design_section_8_says() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} cells differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

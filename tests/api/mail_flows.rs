@@ -36,7 +36,10 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Val
 }
 
 async fn me(app: &TestApp, access: &str) -> StatusCode {
-    let res = app.client.get(app.url("/api/v1/auth/me")).bearer_auth(access);
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(access);
     res.send().await.unwrap().status()
 }
 
@@ -65,7 +68,12 @@ async fn registration_mails_a_verification_link_that_works_once() {
     .await;
     assert_eq!(status, 201, "{user}");
     let mail = smtp.mail_to("verify@example.com", MAIL_WITHIN).await;
-    assert!(mail.data.contains("Subject: Confirm your NeoForge email address"), "{}", mail.data);
+    assert!(
+        mail.data
+            .contains("Subject: Confirm your NeoForge email address"),
+        "{}",
+        mail.data
+    );
     assert!(mail.data.contains("/verify-email?token="), "{}", mail.data);
     assert_eq!(mail.from, "no-reply@neoforge.localhost");
     let token = mail.token();
@@ -77,16 +85,34 @@ async fn registration_mails_a_verification_link_that_works_once() {
     let body = app.gql(viewer, json!({}), Some(access)).await;
     assert_eq!(body["data"]["viewer"]["emailVerified"], false);
 
-    let (status, body) = post(&app, "/api/v1/auth/email/verify", None, json!({ "token": token })).await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/auth/email/verify",
+        None,
+        json!({ "token": token }),
+    )
+    .await;
     assert_eq!(status, 204, "{body}");
     let body = app.gql(viewer, json!({}), Some(access)).await;
     assert_eq!(body["data"]["viewer"]["emailVerified"], true);
     // The second use of the link is refused.
-    let (status, problem) = post(&app, "/api/v1/auth/email/verify", None, json!({ "token": token })).await;
+    let (status, problem) = post(
+        &app,
+        "/api/v1/auth/email/verify",
+        None,
+        json!({ "token": token }),
+    )
+    .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["loc"], json!(["body", "token"]));
     // Verified: asking for another link is a conflict.
-    let (status, _) = post(&app, "/api/v1/auth/email/verify-request", Some(access), json!({})).await;
+    let (status, _) = post(
+        &app,
+        "/api/v1/auth/email/verify-request",
+        Some(access),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 409);
     // The body of a sent message is not kept (it held a single-use link).
     let rows = app
@@ -129,9 +155,21 @@ async fn password_reset_by_mail_works_once_and_ends_every_session() {
     .await;
     assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
     let mail = smtp.mail_to(email, MAIL_WITHIN).await;
-    assert!(mail.data.contains("/reset-password?token="), "{}", mail.data);
-    assert!(smtp.received().iter().all(|m| m.to != ["nobody@example.com"]));
-    assert_eq!(outbox_count(&app).await, 1, "nothing queued for the unknown address");
+    assert!(
+        mail.data.contains("/reset-password?token="),
+        "{}",
+        mail.data
+    );
+    assert!(
+        smtp.received()
+            .iter()
+            .all(|m| m.to != ["nobody@example.com"])
+    );
+    assert_eq!(
+        outbox_count(&app).await,
+        1,
+        "nothing queued for the unknown address"
+    );
 
     let new_password = "a brand new password";
     let (status, problem) = post(
@@ -163,7 +201,13 @@ async fn password_reset_by_mail_works_once_and_ends_every_session() {
 
     // Every earlier session is over; the old password no longer works, the new one does.
     assert_eq!(me(&app, &old_access).await, 401);
-    let res = post(&app, "/api/v1/auth/refresh", None, json!({ "refresh_token": old_refresh })).await;
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": old_refresh }),
+    )
+    .await;
     assert_eq!(res.0, 401);
     assert_eq!(sign_in(&app, email, PASSWORD).await.0, 401);
     assert_eq!(sign_in(&app, email, new_password).await.0, 200);
@@ -187,7 +231,10 @@ async fn changing_the_password_ends_the_other_sessions_only() {
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["errors"][0]["loc"], json!(["body", "current_password"]));
+    assert_eq!(
+        problem["errors"][0]["loc"],
+        json!(["body", "current_password"])
+    );
     let (status, _) = post(
         &app,
         "/api/v1/auth/password/change",
@@ -233,11 +280,16 @@ async fn mail_is_retried_until_the_server_takes_it() {
         if !rows.is_empty() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no failed attempt recorded");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed attempt recorded"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // ... and once the server is back, the backoff's retry (10 s) delivers it.
     smtp.refuse(false);
-    let mail = smtp.mail_to("retry@example.com", Duration::from_secs(30)).await;
+    let mail = smtp
+        .mail_to("retry@example.com", Duration::from_secs(30))
+        .await;
     assert!(mail.data.contains("/reset-password?token="));
 }

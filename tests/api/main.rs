@@ -23,5 +23,5 @@ mod sessions;
 mod shield;
 mod status;
 mod tickets;
-mod two_factor;
 mod transport;
+mod two_factor;

@@ -17,7 +17,10 @@ const PASSWORD: &str = "a test password";
 
 /// What an authenticator app computes from the enrolment's secret.
 fn code_at(secret: &str, offset_steps: i64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let totp = Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -67,7 +70,10 @@ async fn two_factor_life_cycle() {
     assert_eq!(status, 200, "{setup}");
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let uri = setup["otpauth_uri"].as_str().unwrap();
-    assert!(uri.starts_with("otpauth://totp/NeoForge:otp%40example.com?"), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/NeoForge:otp%40example.com?"),
+        "{uri}"
+    );
     assert!(uri.contains(&format!("secret={secret}")), "{uri}");
     assert!(
         setup["qr_code"]
@@ -88,18 +94,31 @@ async fn two_factor_life_cycle() {
         .unwrap()
         .try_get::<String>("", "totp_secret")
         .unwrap();
-    assert!(stored.starts_with("v1:") && !stored.contains(&secret), "{stored}");
+    assert!(
+        stored.starts_with("v1:") && !stored.contains(&secret),
+        "{stored}"
+    );
 
     // Until enabled, sign-in needs no code.
     assert_eq!(login(&app, email, None).await.0, 200);
 
     // A wrong code does not enable it.
-    let (status, body) =
-        post(&app, "/api/v1/auth/2fa/enable", Some(&token), json!({ "code": "000000" })).await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/auth/2fa/enable",
+        Some(&token),
+        json!({ "code": "000000" }),
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
     let now_code = code_at(&secret, 0);
-    let (status, body) =
-        post(&app, "/api/v1/auth/2fa/enable", Some(&token), json!({ "code": now_code })).await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/auth/2fa/enable",
+        Some(&token),
+        json!({ "code": now_code }),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let recovery: Vec<String> = body["recovery_codes"]
         .as_array()
@@ -154,7 +173,11 @@ async fn two_factor_life_cycle() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(login(&app, email, Some(&recovery[0])).await.0, 401);
     let upper = recovery[1].to_uppercase();
-    assert_eq!(login(&app, email, Some(&upper)).await.0, 200, "case-insensitive");
+    assert_eq!(
+        login(&app, email, Some(&upper)).await.0,
+        200,
+        "case-insensitive"
+    );
 
     // GraphQL says the same: UNAUTHENTICATED with the challenge in the extensions.
     let body = app
@@ -166,7 +189,9 @@ async fn two_factor_life_cycle() {
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["totpRequired"], true);
-    let challenge = body["errors"][0]["extensions"]["challenge"].as_str().unwrap();
+    let challenge = body["errors"][0]["extensions"]["challenge"]
+        .as_str()
+        .unwrap();
     // Five wrong codes void the challenge: the sixth try fails even with a good code.
     for _ in 0..5 {
         let body = app
@@ -202,7 +227,10 @@ async fn two_factor_life_cycle() {
         json!({ "code": code_at(&secret, 1) }),
     )
     .await;
-    assert_eq!(status, 422, "the step of that code was already used: {body}");
+    assert_eq!(
+        status, 422,
+        "the step of that code was already used: {body}"
+    );
     let viewer = app
         .gql("{ viewer { twoFactorEnabled } }", json!({}), Some(&access))
         .await;
@@ -251,7 +279,12 @@ async fn two_factor_life_cycle() {
     actions.dedup();
     assert_eq!(
         actions,
-        ["2fa.disabled", "2fa.enabled", "2fa.recovery_code_used", "2fa.setup"],
+        [
+            "2fa.disabled",
+            "2fa.enabled",
+            "2fa.recovery_code_used",
+            "2fa.setup"
+        ],
         "{page}"
     );
     let failed = app
@@ -275,8 +308,13 @@ async fn wrong_codes_spend_a_budget_of_their_own() {
     let (_, setup) = post(&app, "/api/v1/auth/2fa/setup", Some(&token), json!({})).await;
     let secret = setup["secret"].as_str().unwrap().to_owned();
     for _ in 0..3 {
-        let (status, _) =
-            post(&app, "/api/v1/auth/2fa/enable", Some(&token), json!({ "code": "000000" })).await;
+        let (status, _) = post(
+            &app,
+            "/api/v1/auth/2fa/enable",
+            Some(&token),
+            json!({ "code": "000000" }),
+        )
+        .await;
         assert_eq!(status, 422);
     }
     // Spent: even the right code waits now, and says for how long.

@@ -99,13 +99,20 @@ impl SmtpPeer {
                 return mail;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("no mail to {to} within {within:?}; got {:?}", self.received());
+                panic!(
+                    "no mail to {to} within {within:?}; got {:?}",
+                    self.received()
+                );
             }
         }
     }
 }
 
-async fn session(socket: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>, arrived: Arc<Notify>) {
+async fn session(
+    socket: tokio::net::TcpStream,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    arrived: Arc<Notify>,
+) {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
     let _ = write.write_all(b"220 test-smtp ESMTP\r\n").await;

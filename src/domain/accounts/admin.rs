@@ -18,9 +18,9 @@ use crate::error::{Error, Result};
 fn admin(cx: &RequestContext) -> Result<Uuid> {
     match cx.principal.user_id() {
         None => Err(Error::Unauthenticated("sign in to do this".into())),
-        Some(_) if !cx.principal.is_admin() => {
-            Err(Error::Forbidden("only admins may administer accounts".into()))
-        }
+        Some(_) if !cx.principal.is_admin() => Err(Error::Forbidden(
+            "only admins may administer accounts".into(),
+        )),
         Some(id) => Ok(id),
     }
 }
@@ -65,8 +65,15 @@ pub async fn set_role(cx: &RequestContext, user_id: Uuid, role: Role) -> Result<
         cx.sessions().announce(&*tx, Scope::User(user_id)).await?;
         let details = serde_json::json!({ "from": user.role, "to": role });
         let target = Some(format!("user:{user_id}"));
-        audit::record(&*tx, &cx.meta, Some(actor), "user.role_changed", target, Some(details))
-            .await?;
+        audit::record(
+            &*tx,
+            &cx.meta,
+            Some(actor),
+            "user.role_changed",
+            target,
+            Some(details),
+        )
+        .await?;
     }
     let user = target(&*tx, user_id).await?;
     tx.commit().await?;
@@ -95,7 +102,11 @@ pub async fn set_disabled(
         } else {
             None
         };
-        let action = if disabled { "user.disabled" } else { "user.enabled" };
+        let action = if disabled {
+            "user.disabled"
+        } else {
+            "user.enabled"
+        };
         let target = Some(format!("user:{user_id}"));
         audit::record(&*tx, &cx.meta, Some(actor), action, target, details).await?;
     }
@@ -114,8 +125,15 @@ pub async fn revoke_sessions(cx: &RequestContext, user_id: Uuid) -> Result<u64> 
     let ended = end_all(&*tx, cx, user_id, None, EndReason::Revoked).await?;
     let details = serde_json::json!({ "sessions_ended": ended });
     let target = Some(format!("user:{user_id}"));
-    audit::record(&*tx, &cx.meta, Some(actor), "session.revoked_by_admin", target, Some(details))
-        .await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(actor),
+        "session.revoked_by_admin",
+        target,
+        Some(details),
+    )
+    .await?;
     tx.commit().await?;
     evicted(cx, Scope::User(user_id));
     Ok(ended)

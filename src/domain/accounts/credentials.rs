@@ -74,8 +74,15 @@ pub async fn change_password(
     let ended = end_all(&*tx, cx, user_id, Some(session_id), EndReason::Password).await?;
     let details = serde_json::json!({ "sessions_ended": ended });
     let target = Some(format!("user:{user_id}"));
-    audit::record(&*tx, &cx.meta, Some(user_id), "password.changed", target, Some(details))
-        .await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(user_id),
+        "password.changed",
+        target,
+        Some(details),
+    )
+    .await?;
     tx.commit().await?;
     evicted(cx, Scope::User(user_id));
     Ok(ended)
@@ -112,7 +119,15 @@ pub async fn request_password_reset(cx: &RequestContext, email: &str) -> Result<
         .enqueue(&*tx, &user.email, "Reset your NeoForge password", body)
         .await?;
     let target = Some(format!("user:{}", user.id));
-    audit::record(&*tx, &cx.meta, None, "password.reset_requested", target, None).await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        None,
+        "password.reset_requested",
+        target,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     cx.mailer().poke();
     Ok(())
@@ -162,7 +177,15 @@ pub async fn reset_password(cx: &RequestContext, token: &str, new_password: &str
     let ended = end_all(&*tx, cx, user_id, None, EndReason::Password).await?;
     let details = serde_json::json!({ "sessions_ended": ended });
     let target = Some(format!("user:{user_id}"));
-    audit::record(&*tx, &cx.meta, Some(user_id), "password.reset", target, Some(details)).await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(user_id),
+        "password.reset",
+        target,
+        Some(details),
+    )
+    .await?;
     tx.commit().await?;
     evicted(cx, Scope::User(user_id));
     Ok(())
@@ -174,7 +197,8 @@ pub(super) async fn send_verification(
     cx: &RequestContext,
     user: &users::Model,
 ) -> Result<()> {
-    let token = one_time::issue(conn, user.id, Purpose::EmailVerification, VERIFICATION_TTL).await?;
+    let token =
+        one_time::issue(conn, user.id, Purpose::EmailVerification, VERIFICATION_TTL).await?;
     let link = cx.mailer().link("/verify-email", &token);
     let body = format!(
         "Hello {},\n\nPlease confirm that this is your email address by following this link \
@@ -183,7 +207,12 @@ pub(super) async fn send_verification(
         user.display_name
     );
     cx.mailer()
-        .enqueue(conn, &user.email, "Confirm your NeoForge email address", body)
+        .enqueue(
+            conn,
+            &user.email,
+            "Confirm your NeoForge email address",
+            body,
+        )
         .await
 }
 
@@ -201,7 +230,9 @@ pub async fn request_email_verification(cx: &RequestContext) -> Result<()> {
         .await?
         .ok_or_else(|| Error::Unauthenticated("the account no longer exists".into()))?;
     if user.email_verified_at.is_some() {
-        return Err(Error::Conflict("the email address is already verified".into()));
+        return Err(Error::Conflict(
+            "the email address is already verified".into(),
+        ));
     }
     send_verification(&*tx, cx, &user).await?;
     tx.commit().await?;
@@ -227,7 +258,15 @@ pub async fn verify_email(cx: &RequestContext, token: &str) -> Result<()> {
         .exec(&*tx)
         .await?;
     let target = Some(format!("user:{}", found.user_id));
-    audit::record(&*tx, &cx.meta, Some(found.user_id), "email.verified", target, None).await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(found.user_id),
+        "email.verified",
+        target,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,14 +1,14 @@
 //! Accounts: registration, login and the identity behind a [`Principal`].
 
 pub mod admin;
-mod one_time;
 pub mod credentials;
 pub mod devices;
 mod input;
+mod one_time;
 pub mod secrets;
-pub mod two_factor;
 pub mod session_state;
 pub mod tokens;
+pub mod two_factor;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -259,7 +259,15 @@ async fn second_factor_failed(
     cx.code_failed(user.id);
     let details = serde_json::json!({ "reason": "second_factor" });
     let target = Some(format!("user:{}", user.id));
-    audit::record(conn, &cx.meta, Some(user.id), "login.failed", target, Some(details)).await
+    audit::record(
+        conn,
+        &cx.meta,
+        Some(user.id),
+        "login.failed",
+        target,
+        Some(details),
+    )
+    .await
 }
 
 /// The second step of a two-factor sign-in: the challenge from [`login`] and a TOTP or
@@ -272,8 +280,11 @@ pub async fn complete_login(
     device: Option<String>,
 ) -> Result<Login> {
     cx.draw_auth_attempt()?;
-    let expired =
-        || Error::Unauthenticated("the sign-in challenge is invalid or has expired; sign in again".into());
+    let expired = || {
+        Error::Unauthenticated(
+            "the sign-in challenge is invalid or has expired; sign in again".into(),
+        )
+    };
     let tx = cx.db().begin_write().await?;
     let found = one_time::find(&*tx, challenge, Purpose::LoginChallenge).await?;
     let Some(found) = found else {

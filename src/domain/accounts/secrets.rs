@@ -47,12 +47,18 @@ impl SecretBox {
             .cipher
             .encrypt(&Nonce::from(nonce), plaintext)
             .map_err(|_| Error::internal(anyhow::anyhow!("cannot encrypt a secret")))?;
-        Ok(format!("{PREFIX}{}", STANDARD.encode([&nonce[..], &sealed].concat())))
+        Ok(format!(
+            "{PREFIX}{}",
+            STANDARD.encode([&nonce[..], &sealed].concat())
+        ))
     }
 
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>> {
-        let undecipherable =
-            || Error::internal(anyhow::anyhow!("a stored TOTP secret cannot be decrypted (was NEOFORGE_TOTP_KEY changed?)"));
+        let undecipherable = || {
+            Error::internal(anyhow::anyhow!(
+                "a stored TOTP secret cannot be decrypted (was NEOFORGE_TOTP_KEY changed?)"
+            ))
+        };
         let bytes = sealed
             .strip_prefix(PREFIX)
             .and_then(|b| STANDARD.decode(b).ok())
@@ -130,6 +136,9 @@ mod tests {
             key.recovery_digest(&code),
             key.recovery_digest(&code.to_uppercase().replace('-', ""))
         );
-        assert_ne!(key.recovery_digest(&code), SecretBox::new("j").recovery_digest(&code));
+        assert_ne!(
+            key.recovery_digest(&code),
+            SecretBox::new("j").recovery_digest(&code)
+        );
     }
 }

@@ -102,7 +102,9 @@ pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
     let secret = Secret::generate();
     let bytes = secret.as_ref().to_vec();
     let totp = totp(bytes.clone(), &user.email)?;
-    let uri = totp.to_url().map_err(|e| Error::internal(anyhow::anyhow!("{e:?}")))?;
+    let uri = totp
+        .to_url()
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e:?}")))?;
     let sealed = cx.secrets().seal(&bytes)?;
     users::Entity::update_many()
         .col_expr(Column::TotpSecret, Expr::value(sealed))
@@ -110,7 +112,15 @@ pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
         .filter(Column::Id.eq(id))
         .exec(&*tx)
         .await?;
-    audit::record(&*tx, &cx.meta, Some(id), "2fa.setup", Some(format!("user:{id}")), None).await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(id),
+        "2fa.setup",
+        Some(format!("user:{id}")),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Enrolment {
         secret: secret.to_base32().trim_end_matches('=').to_owned(),
@@ -160,8 +170,15 @@ pub async fn enable(cx: &RequestContext, code: &str) -> Result<Vec<String>> {
         .filter(Column::Id.eq(id))
         .exec(&*tx)
         .await?;
-    audit::record(&*tx, &cx.meta, Some(id), "2fa.enabled", Some(format!("user:{id}")), None)
-        .await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(id),
+        "2fa.enabled",
+        Some(format!("user:{id}")),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -203,8 +220,15 @@ pub async fn disable(cx: &RequestContext, password: String, code: &str) -> Resul
         .filter(Column::Id.eq(id))
         .exec(&*tx)
         .await?;
-    audit::record(&*tx, &cx.meta, Some(id), "2fa.disabled", Some(format!("user:{id}")), None)
-        .await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(id),
+        "2fa.disabled",
+        Some(format!("user:{id}")),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -234,8 +258,15 @@ pub async fn regenerate_recovery_codes(cx: &RequestContext, code: &str) -> Resul
         .exec(&*tx)
         .await?;
     let target = Some(format!("user:{id}"));
-    audit::record(&*tx, &cx.meta, Some(id), "2fa.recovery_codes_regenerated", target, None)
-        .await?;
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(id),
+        "2fa.recovery_codes_regenerated",
+        target,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -326,8 +357,15 @@ async fn use_recovery_code(
     if used {
         let details = serde_json::json!({ "remaining": digests.len() });
         let target = Some(format!("user:{}", user.id));
-        audit::record(conn, &cx.meta, Some(user.id), "2fa.recovery_code_used", target, Some(details))
-            .await?;
+        audit::record(
+            conn,
+            &cx.meta,
+            Some(user.id),
+            "2fa.recovery_code_used",
+            target,
+            Some(details),
+        )
+        .await?;
     }
     Ok(used)
 }
@@ -364,10 +402,22 @@ mod tests {
     fn codes_of_the_neighbouring_steps_are_accepted_and_no_further() {
         let totp = totp(b"12345678901234567890".to_vec(), "ada@example.com").unwrap();
         let now: u64 = 1_700_000_000;
-        for (offset, ok) in [(-60i64, false), (-30, true), (0, true), (30, true), (60, false)] {
-            let code = totp.generate(now.checked_add_signed(offset).unwrap()).to_string();
+        for (offset, ok) in [
+            (-60i64, false),
+            (-30, true),
+            (0, true),
+            (30, true),
+            (60, false),
+        ] {
+            let code = totp
+                .generate(now.checked_add_signed(offset).unwrap())
+                .to_string();
             assert_eq!(totp.check(&code, now).is_some(), ok, "offset {offset}");
         }
-        assert!(totp.to_url().unwrap().starts_with("otpauth://totp/NeoForge:ada%40example.com?"));
+        assert!(
+            totp.to_url()
+                .unwrap()
+                .starts_with("otpauth://totp/NeoForge:ada%40example.com?")
+        );
     }
 }

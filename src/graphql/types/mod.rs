@@ -12,12 +12,12 @@ mod ticket;
 mod two_factor;
 mod user;
 
-pub use auth::{
-    AuthPayload, LoginInput, LogoutPayload, RefreshTokenInput, RegisterInput, RegisterPayload,
-};
 pub use admin::{
     AdminUserPayload, AuditEvent, AuditEventFilter, RevokeUserSessionsPayload, SetUserRoleInput,
     UserIdInput,
+};
+pub use auth::{
+    AuthPayload, LoginInput, LogoutPayload, RefreshTokenInput, RegisterInput, RegisterPayload,
 };
 pub use common::OrderDirection;
 pub use credentials::{

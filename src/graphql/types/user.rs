@@ -82,7 +82,8 @@ impl User {
 
     /// Whether an admin has disabled the account. Visible to the user and to admins.
     async fn disabled(&self, ctx: &Context<'_>) -> Option<bool> {
-        self.private(ctx).then_some(self.model.disabled_at.is_some())
+        self.private(ctx)
+            .then_some(self.model.disabled_at.is_some())
     }
 
     /// Whether the email address was confirmed. Visible to the user and to admins.
