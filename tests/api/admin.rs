@@ -268,3 +268,92 @@ async fn the_audit_log_pages_like_a_connection_and_filters_by_time() {
         .unwrap();
     assert!(res.status().is_client_error(), "{}", res.status());
 }
+
+#[tokio::test]
+async fn staff_ticket_status_changes_and_project_deletions_are_audited() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("auditor@example.com", Role::Admin).await;
+    let staff = app.user_with_role("helper@example.com", Role::Staff).await;
+    let user = app.user("customer@example.com").await;
+    let (status, ticket) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/tickets",
+        &user,
+        Some(json!({ "subject": "help", "body": "please" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let ticket = ticket["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/support/tickets/{ticket}");
+    // The requester editing the subject is not a staff status change.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &user,
+        Some(json!({ "subject": "help!" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &staff,
+        Some(json!({ "status": "in_progress" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, project) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/projects",
+        &user,
+        Some(json!({ "name": "gone soon" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let project = project["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/projects/{project}"),
+        &user,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let (_, page) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/admin/audit-events?target=ticket:{ticket}&action=ticket.status_changed"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(page["total"], 1, "{page}");
+    let details: Value =
+        serde_json::from_str(page["items"][0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details, json!({ "from": "open", "to": "in_progress" }));
+    assert_eq!(
+        page["items"][0]["actor_id"].as_str().unwrap(),
+        user_id(&app, &staff).await
+    );
+    let (_, page) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/admin/audit-events?target=project:{project}"),
+        &admin,
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["project.deleted", "project.created"], "{page}");
+}
