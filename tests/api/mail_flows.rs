@@ -293,3 +293,36 @@ async fn mail_is_retried_until_the_server_takes_it() {
         .await;
     assert!(mail.data.contains("/reset-password?token="));
 }
+
+#[tokio::test]
+async fn a_reset_link_used_concurrently_works_once() {
+    let (app, smtp) = app_with_mail().await;
+    let email = "twice@example.com";
+    app.user(email).await;
+    let body = json!({ "email": email });
+    let (status, _) = post(&app, "/api/v1/auth/password/reset-request", None, body).await;
+    assert_eq!(status, 204);
+    let token = smtp.mail_to(email, MAIL_WITHIN).await.token();
+    let uses: Vec<_> = (0..4)
+        .map(|i| {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/auth/password/reset"));
+            let body = json!({ "token": token, "new_password": format!("new password {i}") });
+            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for one in uses {
+        statuses.push(one.await.unwrap());
+    }
+    let done = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(done, 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::NO_CONTENT || *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "{statuses:?}"
+    );
+}

@@ -331,3 +331,40 @@ async fn wrong_codes_spend_a_budget_of_their_own() {
     // The password's budget is untouched: the account still signs in.
     assert_eq!(login(&app, "guess@example.com", None).await.0, 200);
 }
+
+#[tokio::test]
+async fn one_code_presented_concurrently_signs_in_once() {
+    let app = spawn_app_with(|_| {}).await;
+    let email = "race2fa@example.com";
+    let token = app.user(email).await;
+    let (_, setup) = post(&app, "/api/v1/auth/2fa/setup", Some(&token), json!({})).await;
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &app,
+        "/api/v1/auth/2fa/enable",
+        Some(&token),
+        json!({ "code": code_at(&secret, 0) }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let code = code_at(&secret, 1);
+    let attempts: Vec<_> = (0..6)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/auth/login"));
+            let body = json!({ "email": email, "password": PASSWORD, "totp_code": code });
+            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    let signed_in = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(signed_in, 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+}
