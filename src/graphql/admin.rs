@@ -1,5 +1,5 @@
 //! Administration (admins only): `auditEvents`, `setUserRole`, `disableUser`, `enableUser`,
-//! `revokeUserSessions`.
+//! `revokeUserSessions`, `deleteUser`.
 
 use async_graphql::{Context, Object};
 
@@ -8,8 +8,8 @@ use super::connection::{self, Conn, connection, page_args};
 use super::context::{cx, parse_id};
 use super::projects::page_cost;
 use super::types::{
-    AdminUserPayload, AuditEvent, AuditEventFilter, OrderDirection, RevokeUserSessionsPayload,
-    SetUserRoleInput, User, UserIdInput, UserRole,
+    AdminUserPayload, AuditEvent, AuditEventFilter, DeleteUserPayload, OrderDirection,
+    RevokeUserSessionsPayload, SetUserRoleInput, User, UserIdInput, UserRole,
 };
 use crate::domain::accounts::admin;
 use crate::domain::audit;
@@ -107,6 +107,20 @@ impl AdminMutation {
         let user = admin::set_disabled(cx(ctx)?, id, false).await.gql()?;
         Ok(AdminUserPayload {
             user: User::new(user),
+        })
+    }
+
+    /// Delete an account with everything it owns (projects, tickets, posts, sessions); its
+    /// audit trail stays. Not your own.
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> async_graphql::Result<DeleteUserPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        admin::delete_user(cx(ctx)?, id).await.gql()?;
+        Ok(DeleteUserPayload {
+            deleted_id: input.id,
         })
     }
 

@@ -635,6 +635,13 @@ pub static TABLE: &[RouteSpec] = &[
     .item(&["enableUser", "user"], &ADMIN_USER)
     .errors(&[403, 404, 409]),
     RouteSpec::delete(
+        "/admin/users/{id}",
+        "Delete an account with its projects, tickets, posts and sessions (admins; not their own).",
+    )
+    .run("mutation DeleteUser($input: UserIdInput!) { deleteUser(input: $input) { deletedId } }")
+    .unconditional()
+    .errors(&[403, 404, 409]),
+    RouteSpec::delete(
         "/admin/users/{id}/sessions",
         "End every session of an account (admins).",
     )

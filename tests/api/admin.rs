@@ -156,6 +156,34 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
     let (status, _) = call(&a, reqwest::Method::GET, "/api/v1/auth/me", &fresh, None).await;
     assert_eq!(status, 401);
 
+    // Deleting the account: its token is refused, its email is free again.
+    let (status, _) = call(
+        &a,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/admin/users/{id}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &a,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/admin/users/{id}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let res = a
+        .client
+        .post(a.url("/api/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "a deleted account cannot sign in");
+
     // An admin cannot lock themselves out.
     let own = user_id(&a, &admin).await;
     let (status, _) = call(
@@ -205,6 +233,7 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
     assert_eq!(
         actions,
         [
+            "user.deleted",
             "user.enabled",
             "user.disabled",
             "user.role_changed",
@@ -212,7 +241,7 @@ async fn role_changes_and_disabling_reach_open_sessions_on_every_process() {
         ],
         "{page}"
     );
-    let changed = &page["items"][2];
+    let changed = &page["items"][3];
     assert_eq!(changed["actor_id"].as_str(), Some(own.as_str()));
     let details: Value = serde_json::from_str(changed["details"].as_str().unwrap()).unwrap();
     assert_eq!(details, json!({ "from": "user", "to": "staff" }));

@@ -27,6 +27,8 @@ enum On {
     OwnerSession,
     /// A user that only admins act on.
     Victim,
+    /// A user created for this call.
+    FreshVictim,
 }
 
 struct Row {
@@ -374,6 +376,12 @@ impl Fixture {
             On::FreshTicket => {
                 let body = json!({ "subject": "fresh", "body": "b" });
                 create(app, self.owner(), "/support/tickets", body).await
+            }
+            On::FreshVictim => {
+                let email = format!("v{}@example.com", uuid::Uuid::now_v7().simple());
+                let token = app.user(&email).await;
+                let (_, me) = send(app, Method::GET, "/auth/me", Some(&token), None).await;
+                me["id"].as_str().unwrap().to_owned()
             }
             On::OwnerSession => {
                 let body = json!({ "email": "owner@example.com", "password": PASSWORD });

@@ -138,3 +138,29 @@ pub async fn revoke_sessions(cx: &RequestContext, user_id: Uuid) -> Result<u64> 
     evicted(cx, Scope::User(user_id));
     Ok(ended)
 }
+
+/// Deletes an account and, by the schema's cascades, its sessions, projects, tickets and posts
+/// (audit events keep their rows with the actor cleared). Not your own.
+#[tracing::instrument(skip(cx))]
+pub async fn delete_user(cx: &RequestContext, user_id: Uuid) -> Result<()> {
+    let actor = admin(cx)?;
+    not_self(actor, user_id, "delete")?;
+    let tx = cx.db().begin_write().await?;
+    let user = target(&*tx, user_id).await?;
+    users::Entity::delete_by_id(user_id).exec(&*tx).await?;
+    cx.sessions().announce(&*tx, Scope::User(user_id)).await?;
+    let details = serde_json::json!({ "email": user.email, "role": user.role });
+    let target = Some(format!("user:{user_id}"));
+    audit::record(
+        &*tx,
+        &cx.meta,
+        Some(actor),
+        "user.deleted",
+        target,
+        Some(details),
+    )
+    .await?;
+    tx.commit().await?;
+    evicted(cx, Scope::User(user_id));
+    Ok(())
+}

@@ -25,6 +25,12 @@ pub struct AdminUserPayload {
     pub user: User,
 }
 
+/// Result of `deleteUser`.
+#[derive(SimpleObject)]
+pub struct DeleteUserPayload {
+    pub deleted_id: ID,
+}
+
 /// Result of `revokeUserSessions`.
 #[derive(SimpleObject)]
 pub struct RevokeUserSessionsPayload {

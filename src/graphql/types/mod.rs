@@ -13,8 +13,8 @@ mod two_factor;
 mod user;
 
 pub use admin::{
-    AdminUserPayload, AuditEvent, AuditEventFilter, RevokeUserSessionsPayload, SetUserRoleInput,
-    UserIdInput,
+    AdminUserPayload, AuditEvent, AuditEventFilter, DeleteUserPayload, RevokeUserSessionsPayload,
+    SetUserRoleInput, UserIdInput,
 };
 pub use auth::{
     AuthPayload, LoginInput, LogoutPayload, RefreshTokenInput, RegisterInput, RegisterPayload,
