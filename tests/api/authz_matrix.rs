@@ -285,6 +285,13 @@ fn matrix() -> Vec<Row> {
             None,
             [401, 403, 403, 403, 204],
         ),
+        row(
+            Method::DELETE,
+            "/admin/users/{}",
+            FreshVictim,
+            None,
+            [401, 403, 403, 403, 204],
+        ),
     ]
 }
 
