@@ -13,6 +13,8 @@ use clap::{Args, ValueEnum};
 
 /// The development JWT secret. Production refuses to start with it.
 pub const DEV_JWT_SECRET: &str = "neoforge-development-secret-do-not-use-in-production";
+/// The development key that encrypts TOTP secrets at rest. Production refuses to start with it.
+pub const DEV_TOTP_KEY: &str = "neoforge-development-totp-key-do-not-use-in-production";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
@@ -322,6 +324,45 @@ pub struct Settings {
     /// (no pong, no message) is dropped.
     #[arg(long, env = "NEOFORGE_WS_PING_INTERVAL", value_name = "NEOFORGE_WS_PING_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub ws_ping_interval: u64,
+
+    /// Key that encrypts TOTP secrets at rest (AES-256-GCM under its SHA-256; at least 32
+    /// bytes, and your own, in production). Changing it invalidates every enrolled authenticator.
+    #[arg(long, env = "NEOFORGE_TOTP_KEY", value_name = "NEOFORGE_TOTP_KEY", default_value = DEV_TOTP_KEY, hide_default_value = true, global = true)]
+    pub totp_key: String,
+
+    /// SMTP server for password-reset and verification mail, as a URL:
+    /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required` (STARTTLS)
+    /// or `smtp://host:25` (plain, for a local relay). Unset: mail is written to the log
+    /// (development only; production refuses to start without it).
+    #[arg(
+        long,
+        env = "NEOFORGE_SMTP_URL",
+        value_name = "NEOFORGE_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// The `From` address of the server's mail.
+    #[arg(
+        long,
+        env = "NEOFORGE_SMTP_FROM",
+        value_name = "NEOFORGE_SMTP_FROM",
+        default_value = "NeoForge <no-reply@neoforge.localhost>",
+        global = true
+    )]
+    pub smtp_from: String,
+
+    /// The frontend's base URL: links in mail point to `<url>/reset-password?token=...` and
+    /// `<url>/verify-email?token=...`.
+    #[arg(
+        long,
+        env = "NEOFORGE_PUBLIC_URL",
+        value_name = "NEOFORGE_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -334,6 +375,18 @@ pub enum ConfigError {
         "NEOFORGE_JWT_SECRET is the published development secret and NEOFORGE_BIND ({0}) is not a loopback address: anyone could mint tokens; set a secret of at least 32 bytes"
     )]
     DefaultSecretOnPublicBind(SocketAddr),
+    #[error(
+        "NEOFORGE_TOTP_KEY must be set to a non-default key of at least 32 bytes in production"
+    )]
+    DefaultTotpKeyInProduction,
+    #[error(
+        "NEOFORGE_SMTP_URL must be set in production: password-reset and verification mail cannot be delivered otherwise"
+    )]
+    NoSmtpInProduction,
+    #[error("NEOFORGE_SMTP_URL is not a valid SMTP URL ({0})")]
+    BadSmtpUrl(String),
+    #[error("NEOFORGE_SMTP_FROM is not a valid mailbox (`{0}`)")]
+    BadSmtpFrom(String),
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got `{0}`)")]
     UnsupportedDatabase(String),
     #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
@@ -382,6 +435,20 @@ impl Settings {
             if self.jwt_secret.len() < 32 {
                 return Err(ConfigError::WeakSecret);
             }
+            if self.totp_key == DEV_TOTP_KEY || self.totp_key.len() < 32 {
+                return Err(ConfigError::DefaultTotpKeyInProduction);
+            }
+            if self.smtp_url.is_none() {
+                return Err(ConfigError::NoSmtpInProduction);
+            }
+        }
+        if self.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::BadSmtpFrom(self.smtp_from.clone()));
+        }
+        if let Some(url) = &self.smtp_url
+            && let Err(err) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        {
+            return Err(ConfigError::BadSmtpUrl(err.to_string()));
         }
         if let Some(url) = &self.redis_url
             && let Err(err) = redis::Client::open(url.as_str())
@@ -518,6 +585,13 @@ mod tests {
         s.jwt_secret = "short".into();
         assert!(matches!(s.validate(), Err(ConfigError::WeakSecret)));
         s.jwt_secret = "x".repeat(40);
+        assert!(matches!(
+            s.validate(),
+            Err(ConfigError::DefaultTotpKeyInProduction)
+        ));
+        s.totp_key = "k".repeat(32);
+        assert!(matches!(s.validate(), Err(ConfigError::NoSmtpInProduction)));
+        s.smtp_url = Some("smtps://mailer:pw@mail.example.com".into());
         assert!(s.validate().is_ok());
         assert!(!s.graphiql_enabled() && !s.introspection_enabled());
     }

@@ -102,6 +102,11 @@ pub enum Error {
     BadRequest(String),
     #[error("{0}")]
     Unauthenticated(String),
+    /// The password was right but the account has two-factor authentication: answer the
+    /// challenge with a code (`completeLogin`, `POST /auth/2fa/verify`) or sign in again with
+    /// `totp_code`. 401 / UNAUTHENTICATED with `challenge` (GraphQL `extensions.challenge`).
+    #[error("this account uses two-factor authentication: send a TOTP code or a recovery code")]
+    SecondFactorRequired { challenge: String },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -154,7 +159,9 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => ErrorCode::BadUserInput,
-            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Unauthenticated(_) | Self::SecondFactorRequired { .. } => {
+                ErrorCode::Unauthenticated
+            }
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -184,6 +191,14 @@ impl Error {
                 retry_after,
                 budget: Some(budget),
             } => Some(budget.exhausted(*retry_after)),
+            _ => None,
+        }
+    }
+
+    /// The sign-in challenge a client answers with a second factor.
+    pub fn challenge(&self) -> Option<&str> {
+        match self {
+            Self::SecondFactorRequired { challenge } => Some(challenge),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod idempotency;
+pub mod mail;
 pub mod metrics;
 pub mod rest;
 pub mod security;
@@ -82,6 +83,8 @@ impl Application {
                 std::time::Duration::from_secs(settings.session_cache_ttl),
             ),
             refresh_token_ttl: std::time::Duration::from_secs(settings.refresh_token_ttl),
+            secrets: domain::accounts::secrets::SecretBox::new(&settings.totp_key),
+            mailer: mail::Mailer::from_settings(&settings)?,
         });
         let schemas = graphql::build(&settings);
         let state = AppState {
@@ -144,6 +147,12 @@ impl Application {
             shutdown.clone(),
             state.db().clone(),
             std::time::Duration::from_secs(state.settings.idempotency_cleanup_interval),
+        );
+        mail::spawn_sender(
+            &tasks,
+            shutdown.clone(),
+            state.db().clone(),
+            state.services.mailer.clone(),
         );
         let limits = state.services.rate_limits.clone();
         security::spawn_housekeeping(&tasks, shutdown.clone(), limits);

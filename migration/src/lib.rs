@@ -15,6 +15,7 @@ mod m20261126_000008_create_status_events;
 mod m20261126_000009_create_idempotency_keys;
 mod m20261126_000010_create_service_statuses;
 mod m20261129_130001_account_security;
+mod m20261130_000001_account_flows;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_create_idempotency_keys::Migration),
             Box::new(m20261126_000010_create_service_statuses::Migration),
             Box::new(m20261129_130001_account_security::Migration),
+            Box::new(m20261130_000001_account_flows::Migration),
         ]
     }
 }

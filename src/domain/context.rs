@@ -49,6 +49,10 @@ pub struct Services {
     pub sessions: SessionStates,
     /// Refresh token lifetime (`NEOFORGE_REFRESH_TOKEN_TTL`).
     pub refresh_token_ttl: std::time::Duration,
+    /// Encrypts TOTP secrets, peppers recovery codes (`NEOFORGE_TOTP_KEY`).
+    pub secrets: crate::domain::accounts::secrets::SecretBox,
+    /// The mail outbox (`NEOFORGE_SMTP_*`).
+    pub mailer: crate::mail::Mailer,
 }
 
 /// The caller and the services one request may use.
@@ -86,6 +90,32 @@ impl RequestContext {
 
     pub fn sessions(&self) -> &SessionStates {
         &self.services.sessions
+    }
+
+    pub fn secrets(&self) -> &crate::domain::accounts::secrets::SecretBox {
+        &self.services.secrets
+    }
+
+    pub fn mailer(&self) -> &crate::mail::Mailer {
+        &self.services.mailer
+    }
+
+    /// Second-factor codes draw from the account's failure budget under a key of their own,
+    /// so guessing codes is as slow as guessing passwords and does not spend the password's.
+    pub async fn check_code_budget(&self, user_id: uuid::Uuid) -> Result<()> {
+        self.services
+            .rate_limits
+            .account()
+            .check(&format!("totp:{user_id}"))
+            .await
+    }
+
+    pub async fn code_failed(&self, user_id: uuid::Uuid) {
+        self.services
+            .rate_limits
+            .account()
+            .record_failure(&format!("totp:{user_id}"))
+            .await;
     }
 
     pub fn refresh_token_ttl(&self) -> std::time::Duration {

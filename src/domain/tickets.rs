@@ -227,6 +227,21 @@ pub async fn update(
             }
             authorize_update(principal, &current, &next)?;
             check_change(tx, &current, &next).await?;
+            if current.status != next.status && principal.is_staff() {
+                // Staff moving a ticket along is what support audits look for (issue 13).
+                let details = serde_json::json!({ "from": current.status, "to": next.status });
+                let target = Some(format!("ticket:{id}"));
+                let actor = principal.user_id();
+                crate::domain::audit::record(
+                    tx.conn,
+                    &tx.cx.meta,
+                    actor,
+                    "ticket.status_changed",
+                    target,
+                    Some(details),
+                )
+                .await?;
+            }
             versioned::save::<Entity>(tx, &current, next).await
         })
     })

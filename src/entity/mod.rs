@@ -1,10 +1,12 @@
 //! SeaORM entities, one module per table. The schema itself comes only from
 //! the `migration` crate; these types must match it column for column.
 
+pub mod account_tokens;
 pub mod audit_events;
 pub mod community_post_tags;
 pub mod community_posts;
 pub mod idempotency_keys;
+pub mod outbox_emails;
 pub mod projects;
 pub mod refresh_tokens;
 pub mod service_statuses;
@@ -20,10 +22,12 @@ pub use support_tickets::{TicketPriority, TicketStatus};
 pub use users::Role;
 
 pub mod prelude {
+    pub use super::account_tokens::Entity as AccountTokens;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::community_post_tags::Entity as CommunityPostTags;
     pub use super::community_posts::Entity as CommunityPosts;
     pub use super::idempotency_keys::Entity as IdempotencyKeys;
+    pub use super::outbox_emails::Entity as OutboxEmails;
     pub use super::projects::Entity as Projects;
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::service_statuses::Entity as ServiceStatuses;

@@ -43,6 +43,8 @@ pub struct Model {
     pub version: i32,
     /// Set while an admin has disabled the account: its sessions end and sign-in is refused.
     pub disabled_at: Option<DateTimeUtc>,
+    /// The last TOTP time step accepted: a code is accepted once, on every replica.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

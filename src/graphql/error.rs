@@ -28,6 +28,10 @@ impl ErrorExtensions for Error {
                 ext.set("rateLimitPolicy", policy);
                 ext.set("rateLimit", limit);
             }
+            if let Some(challenge) = self.challenge() {
+                ext.set("totpRequired", true);
+                ext.set("challenge", challenge);
+            }
             if let Error::PreconditionFailed {
                 current: Some(current),
             } = self

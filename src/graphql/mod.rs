@@ -1,10 +1,12 @@
 //! The GraphQL schema: the one API that GraphiQL, typed clients and the REST shim all execute.
 
 mod accounts;
+mod admin;
 mod conflict;
 mod connection;
 mod context;
 pub mod cost;
+mod credentials;
 mod error;
 mod limits;
 pub mod loaders;
@@ -15,6 +17,7 @@ pub(crate) mod replay;
 mod status;
 pub mod subscription;
 mod tickets;
+mod two_factor;
 pub mod types;
 pub mod ws_rules;
 
@@ -30,6 +33,7 @@ pub use subscription::SubscriptionRoot;
 pub struct QueryRoot(
     node::NodeQuery,
     accounts::AccountQuery,
+    admin::AdminQuery,
     projects::ProjectQuery,
     tickets::TicketQuery,
     posts::PostQuery,
@@ -41,6 +45,9 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     accounts::AccountMutation,
     accounts::SessionMutation,
+    two_factor::TwoFactorMutation,
+    credentials::CredentialsMutation,
+    admin::AdminMutation,
     projects::ProjectMutation,
     tickets::TicketMutation,
     posts::PostMutation,

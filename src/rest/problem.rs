@@ -47,6 +47,11 @@ struct Body<'a> {
     /// A lost conditional write: the resource as GET returns it now.
     #[serde(skip_serializing_if = "Option::is_none")]
     current: Option<&'a serde_json::Value>,
+    /// A sign-in that needs its second factor: answer this at `/auth/2fa/verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totp_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<&'a str>,
 }
 
 /// A problem response.
@@ -63,6 +68,9 @@ pub struct Problem {
     pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
     /// A 412's `current` member and its `ETag` (DESIGN §7). Boxed for the same reason.
     pub current: Option<Box<(serde_json::Value, String)>>,
+    /// The sign-in challenge of a password accepted without its second factor (boxed: rare,
+    /// and the size of `Problem` matters, see `rate_limit`).
+    pub challenge: Option<Box<str>>,
 }
 
 impl Problem {
@@ -76,6 +84,7 @@ impl Problem {
             allow: None,
             rate_limit: None,
             current: None,
+            challenge: None,
         }
     }
 
@@ -110,6 +119,8 @@ impl Problem {
             code: self.code.as_str(),
             errors: self.errors.as_deref(),
             current: self.current.as_deref().map(|(value, _)| value),
+            totp_required: self.challenge.as_ref().map(|_| true),
+            challenge: self.challenge.as_deref(),
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (self.status, bytes).into_response();
@@ -154,6 +165,7 @@ impl From<&Error> for Problem {
             status: status_of(code, Some(err)),
             retry_after: err.retry_after().map(|d| d.as_secs()),
             rate_limit: err.rate_limit_headers().map(Box::new),
+            challenge: err.challenge().map(Into::into),
             ..Self::new(code, err.public_message())
         }
     }
@@ -236,6 +248,7 @@ pub fn from_graphql(err: &async_graphql::ServerError, source: &str) -> Problem {
         problem.detail = detail;
     }
     problem.retry_after = get("retryAfter").and_then(|v| v.as_u64());
+    problem.challenge = get("challenge").and_then(|v| v.as_str().map(Into::into));
     let text = |k: &str| get(k).and_then(|v| v.as_str().map(str::to_owned));
     if let (Some(policy), Some(limit)) = (text("rateLimitPolicy"), text("rateLimit")) {
         problem.rate_limit = Some(Box::new([

@@ -167,6 +167,67 @@ pub static SESSION: Shape = Shape {
     ],
 };
 
+pub static TWO_FACTOR_SETUP: Shape = Shape {
+    name: "TwoFactorSetup",
+    fields: &[
+        field("secret", "secret", STR),
+        field("otpauth_uri", "otpauthUri", STR),
+        field("qr_code", "qrCode", STR),
+    ],
+};
+
+pub static RECOVERY_CODES: Shape = Shape {
+    name: "RecoveryCodes",
+    fields: &[field("recovery_codes", "recoveryCodes", Conv::Strings)],
+};
+
+pub static TWO_FACTOR_STATE: Shape = Shape {
+    name: "TwoFactorState",
+    fields: &[field(
+        "two_factor_enabled",
+        "twoFactorEnabled",
+        Conv::Same(Scalar::Bool),
+    )],
+};
+
+pub static ADMIN_USER: Shape = Shape {
+    name: "AdministeredUser",
+    fields: &[
+        field("id", "id", STR),
+        nullable("email", "email", STR),
+        field("display_name", "displayName", STR),
+        field("role", "role", Conv::Lower(ROLE)),
+        field("created_at", "createdAt", TIME),
+        nullable("disabled", "disabled", Conv::Same(Scalar::Bool)),
+        nullable("email_verified", "emailVerified", Conv::Same(Scalar::Bool)),
+        nullable(
+            "two_factor_enabled",
+            "twoFactorEnabled",
+            Conv::Same(Scalar::Bool),
+        ),
+    ],
+};
+macro_rules! admin_user_fields {
+    () => {
+        "fragment A on User { id email displayName role createdAt disabled emailVerified twoFactorEnabled }"
+    };
+}
+const ADMIN_USER_FIELDS: &str = admin_user_fields!();
+
+pub static AUDIT_EVENT: Shape = Shape {
+    name: "AuditEvent",
+    fields: &[
+        field("id", "id", STR),
+        field("at", "at", TIME),
+        nullable("actor_id", "actorId", STR),
+        field("action", "action", STR),
+        nullable("target", "target", STR),
+        nullable("ip", "ip", STR),
+        nullable("request_id", "requestId", STR),
+        nullable("details", "details", STR),
+    ],
+};
+
 /// Every route, in the order of DESIGN §5.
 pub static TABLE: &[RouteSpec] = &[
     // ---- projects ----------------------------------------------------------------------
@@ -428,6 +489,165 @@ pub static TABLE: &[RouteSpec] = &[
     .input(Input::None)
     .unconditional()
     .errors(&[]),
+    // ---- two-factor authentication ------------------------------------------------------
+    RouteSpec::action(
+        "/auth/2fa/setup",
+        "Start enrolling an authenticator app: a new TOTP secret, its otpauth:// URI and a QR code (SVG data URI).",
+        &[],
+    )
+    .run("mutation SetupTwoFactor { setupTwoFactor { secret otpauthUri qrCode } }")
+    .input(Input::None)
+    .item(&["setupTwoFactor"], &TWO_FACTOR_SETUP)
+    .errors(&[409]),
+    RouteSpec::action(
+        "/auth/2fa/enable",
+        "Confirm enrolment with a code from the app; answers ten one-time recovery codes (shown only now).",
+        &[body("code", "code", Kind::Str, true, "The 6-digit code the app shows now.")],
+    )
+    .run("mutation EnableTwoFactor($input: TotpCodeInput!) { enableTwoFactor(input: $input) { recoveryCodes } }")
+    .item(&["enableTwoFactor"], &RECOVERY_CODES)
+    .errors(&[409, 422]),
+    RouteSpec::action(
+        "/auth/2fa/disable",
+        "Turn two-factor authentication off with the password and a TOTP or recovery code.",
+        &[
+            body("password", "password", Kind::Str, true, "The account's password."),
+            body("code", "code", Kind::Str, true, "A current TOTP code or an unused recovery code."),
+        ],
+    )
+    .run("mutation DisableTwoFactor($input: DisableTwoFactorInput!) { disableTwoFactor(input: $input) { twoFactorEnabled } }")
+    .item(&["disableTwoFactor"], &TWO_FACTOR_STATE)
+    .errors(&[409, 422]),
+    RouteSpec::action(
+        "/auth/2fa/recovery-codes",
+        "New recovery codes for a current TOTP code; the old ones stop working.",
+        &[body("code", "code", Kind::Str, true, "The 6-digit code the app shows now.")],
+    )
+    .run("mutation RegenerateRecoveryCodes($input: TotpCodeInput!) { regenerateRecoveryCodes(input: $input) { recoveryCodes } }")
+    .item(&["regenerateRecoveryCodes"], &RECOVERY_CODES)
+    .errors(&[409, 422]),
+    RouteSpec::action(
+        "/auth/2fa/verify",
+        "Second step of a two-factor sign-in: the `challenge` of the login's 401 and a TOTP or recovery code; answers tokens like /auth/login.",
+        &[
+            body("challenge", "challenge", Kind::Str, true, "The `challenge` member of the login's 401 (valid 5 minutes, once)."),
+            body("code", "code", Kind::Str, true, "A current TOTP code or an unused recovery code."),
+            body("device", "device", Kind::Str, false, "A label for this device's session."),
+        ],
+    )
+    .run(concat!(
+        "mutation CompleteLogin($input: CompleteLoginInput!) { completeLogin(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
+        user_fields!()
+    ))
+    .item(&["completeLogin"], &TOKENS),
+    // ---- password and email ------------------------------------------------------------
+    RouteSpec::action(
+        "/auth/password/change",
+        "Change the caller's password; their other sessions end.",
+        &[
+            body("current_password", "currentPassword", Kind::Str, true, "The password now."),
+            body("new_password", "newPassword", Kind::Str, true, "8–128 characters."),
+        ],
+    )
+    .run("mutation ChangePassword($input: ChangePasswordInput!) { changePassword(input: $input) { revokedSessionCount } }")
+    .success(StatusCode::NO_CONTENT),
+    RouteSpec::action(
+        "/auth/password/reset-request",
+        "Mail a password-reset link (valid one hour, once) if the address has an account; the answer is 204 either way.",
+        &[body("email", "email", Kind::Str, true, "The account's email address.")],
+    )
+    .run("mutation RequestPasswordReset($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }")
+    .success(StatusCode::NO_CONTENT),
+    RouteSpec::action(
+        "/auth/password/reset",
+        "Set a new password with the token of a reset link; every session of the account ends.",
+        &[
+            body("token", "token", Kind::Str, true, "The `token` of the link in the reset mail."),
+            body("new_password", "newPassword", Kind::Str, true, "8–128 characters."),
+        ],
+    )
+    .run("mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) { accepted } }")
+    .success(StatusCode::NO_CONTENT),
+    RouteSpec::action(
+        "/auth/email/verify-request",
+        "Mail the caller a new email-verification link (valid 24 hours, once).",
+        &[],
+    )
+    .run("mutation RequestEmailVerification { requestEmailVerification { accepted } }")
+    .input(Input::None)
+    .success(StatusCode::NO_CONTENT)
+    .errors(&[409]),
+    RouteSpec::action(
+        "/auth/email/verify",
+        "Confirm the email address with the token of a verification link.",
+        &[body("token", "token", Kind::Str, true, "The `token` of the link in the verification mail.")],
+    )
+    .run("mutation VerifyEmail($input: VerifyEmailInput!) { verifyEmail(input: $input) { accepted } }")
+    .success(StatusCode::NO_CONTENT),
+    // ---- administration (admins) -------------------------------------------------------
+    RouteSpec::list(
+        "/admin/audit-events",
+        "The audit log, newest first (admins only).",
+        &[
+            param("actor_id", "actorId", Kind::Id, "Only events caused by this user."),
+            param("action", "action", Kind::Str, "An action (`login.failed`), or a family with a trailing dot (`2fa.`)."),
+            param("target", "target", Kind::Str, "Only events about this target (`user:<id>`, `session:<id>`, ...)."),
+            param("since", "since", Kind::Str, "From this RFC 3339 instant (inclusive)."),
+            param("until", "until", Kind::Str, "Before this RFC 3339 instant (exclusive)."),
+        ],
+    )
+    .run("query AuditEvents($first: Int!, $offset: Int!, $filter: AuditEventFilter) { auditEvents(first: $first, offset: $offset, filter: $filter) { totalCount nodes { id at actorId action target ip requestId details } } }")
+    .page(&["auditEvents"], &AUDIT_EVENT)
+    .errors(&[403, 422]),
+    RouteSpec::action(
+        "/admin/users/{id}/role",
+        "Give an account another role (admins; not their own).",
+        &[body("role", "role", Kind::Enum(ROLE), true, "user, staff or admin.")],
+    )
+    .run(concat!(
+        "mutation SetUserRole($input: SetUserRoleInput!) { setUserRole(input: $input) { user { ...A } } } ",
+        admin_user_fields!()
+    ))
+    .item(&["setUserRole", "user"], &ADMIN_USER)
+    .errors(&[403, 404, 409, 422]),
+    RouteSpec::action(
+        "/admin/users/{id}/disable",
+        "Disable an account (admins; not their own): its sessions end and it cannot sign in.",
+        &[],
+    )
+    .run(concat!(
+        "mutation DisableUser($input: UserIdInput!) { disableUser(input: $input) { user { ...A } } } ",
+        admin_user_fields!()
+    ))
+    .input(Input::IdInput)
+    .item(&["disableUser", "user"], &ADMIN_USER)
+    .errors(&[403, 404, 409]),
+    RouteSpec::action(
+        "/admin/users/{id}/enable",
+        "Re-enable a disabled account (admins).",
+        &[],
+    )
+    .run(concat!(
+        "mutation EnableUser($input: UserIdInput!) { enableUser(input: $input) { user { ...A } } } ",
+        admin_user_fields!()
+    ))
+    .input(Input::IdInput)
+    .item(&["enableUser", "user"], &ADMIN_USER)
+    .errors(&[403, 404, 409]),
+    RouteSpec::delete(
+        "/admin/users/{id}",
+        "Delete an account with its projects, tickets, posts and sessions (admins; not their own).",
+    )
+    .run("mutation DeleteUser($input: UserIdInput!) { deleteUser(input: $input) { deletedId } }")
+    .unconditional()
+    .errors(&[403, 404, 409]),
+    RouteSpec::delete(
+        "/admin/users/{id}/sessions",
+        "End every session of an account (admins).",
+    )
+    .run("mutation RevokeUserSessions($input: UserIdInput!) { revokeUserSessions(input: $input) { revokedCount } }")
+    .unconditional()
+    .errors(&[403, 404]),
     RouteSpec::action(
         "/auth/logout",
         "Sign out: end the caller's session and clear the refresh cookie.",
@@ -453,6 +673,7 @@ pub fn shape_of(kind: &str) -> Option<&'static Shape> {
 /// The auth routes that use the browser's refresh-token cookie (`super::cookie`).
 pub static COOKIE_ROUTES: &[(&str, CookieUse)] = &[
     ("/auth/login", CookieUse::Issue),
+    ("/auth/2fa/verify", CookieUse::Issue),
     ("/auth/refresh", CookieUse::Rotate),
     ("/auth/logout", CookieUse::Clear),
 ];
@@ -472,4 +693,5 @@ pub const FRAGMENTS: &[&str] = &[
     POST_FIELDS,
     STATUS_EVENT_FIELDS,
     USER_FIELDS,
+    ADMIN_USER_FIELDS,
 ];

@@ -164,6 +164,8 @@ async fn graphiql_is_served_to_browsers_in_development_only() {
     let prod = crate::common::spawn_app_with(|s| {
         s.environment = neoforge::config::Environment::Production;
         s.jwt_secret = "a-production-secret-of-enough-length-0123456789".into();
+        s.totp_key = "a-production-totp-key-of-at-least-32-bytes".into();
+        s.smtp_url = Some("smtp://127.0.0.1:2525".into());
     })
     .await;
     let res = prod

@@ -4,6 +4,8 @@
 mod common;
 
 mod accounts;
+mod admin;
+mod authz_matrix;
 mod cli;
 mod conflicts;
 mod docs;
@@ -11,6 +13,7 @@ mod faults;
 mod graphql_http;
 mod health;
 mod idempotency;
+mod mail_flows;
 mod migrations;
 mod playground;
 mod posts;
@@ -23,3 +26,4 @@ mod shield;
 mod status;
 mod tickets;
 mod transport;
+mod two_factor;

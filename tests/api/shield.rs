@@ -451,6 +451,8 @@ async fn report_only_policy_outside_production_and_hsts_in_production() {
     let prod = spawn_app_with(|s| {
         s.environment = neoforge::config::Environment::Production;
         s.jwt_secret = "a-production-secret-of-at-least-32-bytes".into();
+        s.totp_key = "a-production-totp-key-of-at-least-32-bytes".into();
+        s.smtp_url = Some("smtp://127.0.0.1:2525".into());
     })
     .await;
     let res = prod

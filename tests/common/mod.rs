@@ -5,6 +5,7 @@
 
 pub mod fault;
 pub mod process;
+pub mod smtp;
 
 use std::net::SocketAddr;
 

@@ -102,6 +102,32 @@ pub(crate) async fn end(
     Ok(ended)
 }
 
+/// Ends every open session of `user_id` (but `except`) inside the caller's transaction and
+/// tells the other processes on commit; call [`evicted`] with `Scope::User` after the commit.
+pub(crate) async fn end_all(
+    conn: &impl ConnectionTrait,
+    cx: &RequestContext,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    reason: EndReason,
+) -> Result<u64> {
+    let mut update = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            sessions::Column::RevokedReason,
+            Expr::value(reason.as_str()),
+        )
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null());
+    if let Some(keep) = except {
+        update = update.filter(sessions::Column::Id.ne(keep));
+    }
+    let ended = update.exec(conn).await?.rows_affected;
+    // Also for zero: a role change or a disabled account must reach every process's cache.
+    cx.sessions().announce(conn, Scope::User(user_id)).await?;
+    Ok(ended)
+}
+
 /// After the transaction that ended sessions or changed a user committed: this process forgets
 /// them at once (the others on the notification).
 pub(crate) fn evicted(cx: &RequestContext, scope: Scope) {

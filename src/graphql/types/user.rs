@@ -43,6 +43,14 @@ impl From<users::Role> for UserRole {
     }
 }
 
+impl User {
+    /// The account's own state (not its profile): for the user and admins.
+    fn private(&self, ctx: &Context<'_>) -> bool {
+        let principal = crate::graphql::context::principal(ctx);
+        self.own || principal.user_id() == Some(self.model.id) || principal.is_admin()
+    }
+}
+
 #[Object]
 impl User {
     /// Opaque, stable identifier.
@@ -70,5 +78,22 @@ impl User {
     /// When the account was created (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
+    }
+
+    /// Whether an admin has disabled the account. Visible to the user and to admins.
+    async fn disabled(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.private(ctx)
+            .then_some(self.model.disabled_at.is_some())
+    }
+
+    /// Whether the email address was confirmed. Visible to the user and to admins.
+    async fn email_verified(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.private(ctx)
+            .then_some(self.model.email_verified_at.is_some())
+    }
+
+    /// Whether sign-in needs a TOTP code. Visible to the user and to admins.
+    async fn two_factor_enabled(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.private(ctx).then_some(self.model.totp_enabled)
     }
 }

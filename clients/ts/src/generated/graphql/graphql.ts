@@ -22,6 +22,78 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
 };
 
+/**
+ * The request was accepted. For `requestPasswordReset` this says nothing about whether the
+ * address has an account.
+ */
+export type AcceptedPayload = {
+  __typename?: 'AcceptedPayload';
+  accepted: Scalars['Boolean']['output'];
+};
+
+/** The account after an admin's change. */
+export type AdminUserPayload = {
+  __typename?: 'AdminUserPayload';
+  user: User;
+};
+
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /**
+   * What happened, e.g. `login`, `login.failed`, `refresh_token.reused`, `2fa.enabled`,
+   * `password.changed`, `user.role_changed`, `project.deleted`.
+   */
+  action: Scalars['String']['output'];
+  /** Who did it; null for anonymous requests (failed sign-ins, reset requests) and the system. */
+  actorId?: Maybe<Scalars['ID']['output']>;
+  /** When it happened (UTC). */
+  at: Scalars['DateTime']['output'];
+  /** Further facts as a JSON object, encoded as a string (e.g. `{"from":"user","to":"staff"}`). */
+  details?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** The client address of the request. */
+  ip?: Maybe<Scalars['String']['output']>;
+  /** The request's `X-Request-Id`. */
+  requestId?: Maybe<Scalars['String']['output']>;
+  /** What it happened to, e.g. `user:<id>`. */
+  target?: Maybe<Scalars['String']['output']>;
+};
+
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  /** A list of edges. */
+  edges: Array<AuditEventEdge>;
+  /** A list of nodes. */
+  nodes: Array<AuditEvent>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** Number of items matching the filter, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: AuditEvent;
+};
+
+/** Narrow the audit log; all given members must match. */
+export type AuditEventFilter = {
+  /** An action (`login.failed`), or a family with a trailing dot (`2fa.`, `user.`). */
+  action?: InputMaybe<Scalars['String']['input']>;
+  /** Events caused by this user. */
+  actorId?: InputMaybe<Scalars['ID']['input']>;
+  /** From this instant (inclusive). */
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  /** A target, e.g. `user:<id>`, `session:<id>`, `project:<id>`. */
+  target?: InputMaybe<Scalars['String']['input']>;
+  /** Before this instant (exclusive). */
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 /** Result of `login`: send `Authorization: Bearer <accessToken>` on later requests. */
 export type AuthPayload = {
   __typename?: 'AuthPayload';
@@ -41,6 +113,20 @@ export type AuthPayload = {
   tokenType: Scalars['String']['output'];
   /** The signed-in account. */
   user: User;
+};
+
+/** Change the caller's password. */
+export type ChangePasswordInput = {
+  currentPassword: Scalars['String']['input'];
+  /** 8–128 characters. */
+  newPassword: Scalars['String']['input'];
+};
+
+/** Result of `changePassword`. */
+export type ChangePasswordPayload = {
+  __typename?: 'ChangePasswordPayload';
+  /** The caller's other sessions that ended (this one stays signed in). */
+  revokedSessionCount: Scalars['Int']['output'];
 };
 
 /** A post in the NeoForge community forum. Readable by anyone. */
@@ -117,6 +203,16 @@ export type CommunityPostOrderBy =
   | 'CREATED_AT'
   /** When the post last changed. */
   | 'UPDATED_AT';
+
+/** The second step of a two-factor sign-in. */
+export type CompleteLoginInput = {
+  /** The `challenge` from the `login` error (`extensions.challenge`); valid 5 minutes, once. */
+  challenge: Scalars['String']['input'];
+  /** A current TOTP code or an unused recovery code. */
+  code: Scalars['String']['input'];
+  /** A label for this device's session. */
+  device?: InputMaybe<Scalars['String']['input']>;
+};
 
 /** Write a community post. */
 export type CreateCommunityPostInput = {
@@ -219,6 +315,27 @@ export type DeleteProjectPayload = {
   deletedId: Scalars['ID']['output'];
 };
 
+/** Result of `deleteUser`. */
+export type DeleteUserPayload = {
+  __typename?: 'DeleteUserPayload';
+  deletedId: Scalars['ID']['output'];
+};
+
+/** Turn two-factor authentication off. */
+export type DisableTwoFactorInput = {
+  /** A current TOTP code or an unused recovery code. */
+  code: Scalars['String']['input'];
+  /** The account's password. */
+  password: Scalars['String']['input'];
+};
+
+/** Result of `disableTwoFactor`. */
+export type DisableTwoFactorPayload = {
+  __typename?: 'DisableTwoFactorPayload';
+  /** Always false: sign-in needs only the password again. */
+  twoFactorEnabled: Scalars['Boolean']['output'];
+};
+
 /** Sign in with email and password. */
 export type LoginInput = {
   /** A label for this device's session (e.g. "Ada's laptop"). */
@@ -241,6 +358,14 @@ export type LogoutPayload = {
 /** Every mutation, one object per resource. */
 export type MutationRoot = {
   __typename?: 'MutationRoot';
+  /** Change your password; your other sessions end (this one stays signed in). */
+  changePassword: ChangePasswordPayload;
+  /**
+   * The second step of a two-factor sign-in: `login` without `totpCode` answered
+   * UNAUTHENTICATED with `extensions.totpRequired` and `extensions.challenge`; send that
+   * challenge with a code.
+   */
+  completeLogin: AuthPayload;
   /** Write a community post as the caller (signed-in users). */
   createCommunityPost: CreateCommunityPostPayload;
   /** Create a project owned by the caller. */
@@ -253,6 +378,22 @@ export type MutationRoot = {
   deleteCommunityPost: DeleteCommunityPostPayload;
   /** Delete a project (owner or admin). Its tickets and posts stay, detached from it. */
   deleteProject: DeleteProjectPayload;
+  /**
+   * Delete an account with everything it owns (projects, tickets, posts, sessions); its
+   * audit trail stays. Not your own.
+   */
+  deleteUser: DeleteUserPayload;
+  /** Turn two-factor authentication off (password and a TOTP or recovery code). */
+  disableTwoFactor: DisableTwoFactorPayload;
+  /** Disable an account: its sessions end within seconds and it cannot sign in. Not your own. */
+  disableUser: AdminUserPayload;
+  /**
+   * Finish enrolment with a code from the app; from now on sign-in needs a code. Returns
+   * ten one-time recovery codes, shown only here.
+   */
+  enableTwoFactor: RecoveryCodesPayload;
+  /** Re-enable a disabled account (it signs in again; its old sessions stay ended). */
+  enableUser: AdminUserPayload;
   /** Sign in; returns a short-lived access token. */
   login: AuthPayload;
   /**
@@ -265,12 +406,35 @@ export type MutationRoot = {
    * A refresh token works once: presenting it again ends its session.
    */
   refreshToken: AuthPayload;
+  /** New recovery codes for a current TOTP code; the old ones stop working. */
+  regenerateRecoveryCodes: RecoveryCodesPayload;
   /** Create an account with role USER. */
   register: RegisterPayload;
+  /** Mail yourself a new email-verification link (valid 24 hours, once). */
+  requestEmailVerification: AcceptedPayload;
+  /**
+   * Mail a password-reset link (valid one hour, once) if the address has an account. The
+   * answer is the same either way.
+   */
+  requestPasswordReset: AcceptedPayload;
+  /** Set a new password with a reset link's token; every session of the account ends. */
+  resetPassword: AcceptedPayload;
   /** End every session of yours except the current one ("sign out everywhere else"). */
   revokeOtherSessions: RevokeOtherSessionsPayload;
   /** End one of your sessions (your current one too: that signs you out). */
   revokeSession: RevokeSessionPayload;
+  /** End every session of an account. */
+  revokeUserSessions: RevokeUserSessionsPayload;
+  /**
+   * Give an account another role; it applies to the account's open sessions within
+   * seconds. Not your own.
+   */
+  setUserRole: AdminUserPayload;
+  /**
+   * Start enrolling an authenticator app: a new secret, its `otpauth://` URI and QR code.
+   * Sign-in does not need codes until `enableTwoFactor` confirms one.
+   */
+  setupTwoFactor: TwoFactorSetupPayload;
   /** Change a community post (its author, staff or an admin). */
   updateCommunityPost: UpdateCommunityPostPayload;
   /** Change a project (owner or admin). */
@@ -280,6 +444,20 @@ export type MutationRoot = {
    * while it is OPEN, or close it.
    */
   updateSupportTicket: UpdateSupportTicketPayload;
+  /** Confirm an email address with a verification link's token. */
+  verifyEmail: AcceptedPayload;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootChangePasswordArgs = {
+  input: ChangePasswordInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootCompleteLoginArgs = {
+  input: CompleteLoginInput;
 };
 
 
@@ -326,6 +504,36 @@ export type MutationRootDeleteProjectArgs = {
 
 
 /** Every mutation, one object per resource. */
+export type MutationRootDeleteUserArgs = {
+  input: UserIdInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootDisableTwoFactorArgs = {
+  input: DisableTwoFactorInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootDisableUserArgs = {
+  input: UserIdInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootEnableTwoFactorArgs = {
+  input: TotpCodeInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootEnableUserArgs = {
+  input: UserIdInput;
+};
+
+
+/** Every mutation, one object per resource. */
 export type MutationRootLoginArgs = {
   input: LoginInput;
 };
@@ -338,14 +546,44 @@ export type MutationRootRefreshTokenArgs = {
 
 
 /** Every mutation, one object per resource. */
+export type MutationRootRegenerateRecoveryCodesArgs = {
+  input: TotpCodeInput;
+};
+
+
+/** Every mutation, one object per resource. */
 export type MutationRootRegisterArgs = {
   input: RegisterInput;
 };
 
 
 /** Every mutation, one object per resource. */
+export type MutationRootRequestPasswordResetArgs = {
+  input: RequestPasswordResetInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootResetPasswordArgs = {
+  input: ResetPasswordInput;
+};
+
+
+/** Every mutation, one object per resource. */
 export type MutationRootRevokeSessionArgs = {
   input: RevokeSessionInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootRevokeUserSessionsArgs = {
+  input: UserIdInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootSetUserRoleArgs = {
+  input: SetUserRoleInput;
 };
 
 
@@ -370,6 +608,12 @@ export type MutationRootUpdateSupportTicketArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: UpdateSupportTicketInput;
+};
+
+
+/** Every mutation, one object per resource. */
+export type MutationRootVerifyEmailArgs = {
+  input: VerifyEmailInput;
 };
 
 /** An object with a globally unique id. */
@@ -480,6 +724,8 @@ export type ProjectOrderBy =
 /** Every query field, one object per resource. */
 export type QueryRoot = {
   __typename?: 'QueryRoot';
+  /** The audit log, newest first by default (admins only). */
+  auditEvents: AuditEventConnection;
   /** One community post, or null when it does not exist. */
   communityPost?: Maybe<CommunityPost>;
   /** Community posts (readable by anyone). Default order: newest first. */
@@ -512,6 +758,18 @@ export type QueryRoot = {
   supportTickets: SupportTicketConnection;
   /** The signed-in user; null for anonymous requests. */
   viewer?: Maybe<User>;
+};
+
+
+/** Every query field, one object per resource. */
+export type QueryRootAuditEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  direction?: InputMaybe<OrderDirection>;
+  filter?: InputMaybe<AuditEventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -605,6 +863,13 @@ export type QueryRootSupportTicketsArgs = {
   orderBy?: InputMaybe<SupportTicketOrder>;
 };
 
+/** One-time recovery codes: each signs in once in place of a TOTP code. Shown only now. */
+export type RecoveryCodesPayload = {
+  __typename?: 'RecoveryCodesPayload';
+  /** Ten codes like `abcde-fghjk`; earlier codes no longer work. */
+  recoveryCodes: Array<Scalars['String']['output']>;
+};
+
 /** Exchange a refresh token for new tokens. */
 export type RefreshTokenInput = {
   /** The refresh token from `login` or the previous refresh. */
@@ -628,6 +893,19 @@ export type RegisterPayload = {
   user: User;
 };
 
+/** Ask for a password-reset link by email. */
+export type RequestPasswordResetInput = {
+  email: Scalars['String']['input'];
+};
+
+/** Set a new password with the token of a reset link. */
+export type ResetPasswordInput = {
+  /** 8–128 characters. */
+  newPassword: Scalars['String']['input'];
+  /** The `token` of the link in the reset mail. */
+  token: Scalars['String']['input'];
+};
+
 /** Result of `revokeOtherSessions`. */
 export type RevokeOtherSessionsPayload = {
   __typename?: 'RevokeOtherSessionsPayload';
@@ -646,6 +924,13 @@ export type RevokeSessionPayload = {
   __typename?: 'RevokeSessionPayload';
   /** The session that ended. */
   sessionId: Scalars['ID']['output'];
+};
+
+/** Result of `revokeUserSessions`. */
+export type RevokeUserSessionsPayload = {
+  __typename?: 'RevokeUserSessionsPayload';
+  /** How many sessions ended. */
+  revokedCount: Scalars['Int']['output'];
 };
 
 /** The current state of one service: its latest event. */
@@ -712,6 +997,13 @@ export type SessionList = {
   nodes: Array<Session>;
   /** Open sessions in all. */
   totalCount: Scalars['Int']['output'];
+};
+
+/** Give an account another role (admins). */
+export type SetUserRoleInput = {
+  /** The account's id. */
+  id: Scalars['ID']['input'];
+  role: UserRole;
 };
 
 /** One recorded status of a service, at a moment in time. Events are never changed or deleted. */
@@ -897,6 +1189,26 @@ export type TicketStatus =
   /** Staff consider it solved; it can be reopened or closed. */
   | 'RESOLVED';
 
+/** A code from the authenticator app. */
+export type TotpCodeInput = {
+  /** The 6-digit code the app shows now. */
+  code: Scalars['String']['input'];
+};
+
+/**
+ * What an authenticator app needs: scan `qrCode` or type `secret`, then call
+ * `enableTwoFactor` with a code it shows.
+ */
+export type TwoFactorSetupPayload = {
+  __typename?: 'TwoFactorSetupPayload';
+  /** `otpauth://totp/...` URI (SHA-1, 6 digits, 30-second steps). */
+  otpauthUri: Scalars['String']['output'];
+  /** The URI as a QR code: an `data:image/svg+xml;base64,...` URI for an `<img src>`. */
+  qrCode: Scalars['String']['output'];
+  /** The TOTP secret, base32 (RFC 4648, no padding). Shown once; keep it secret. */
+  secret: Scalars['String']['output'];
+};
+
 /** Change a community post. Omitted fields stay as they are. */
 export type UpdateCommunityPostInput = {
   /** 1–20,000 characters. */
@@ -969,14 +1281,26 @@ export type User = Node & {
   __typename?: 'User';
   /** When the account was created (UTC). */
   createdAt: Scalars['DateTime']['output'];
+  /** Whether an admin has disabled the account. Visible to the user and to admins. */
+  disabled?: Maybe<Scalars['Boolean']['output']>;
   /** Public name shown next to the user's posts and tickets. */
   displayName: Scalars['String']['output'];
   /** Email address (lowercased). Visible only to the user themself and to staff; null otherwise. */
   email?: Maybe<Scalars['String']['output']>;
+  /** Whether the email address was confirmed. Visible to the user and to admins. */
+  emailVerified?: Maybe<Scalars['Boolean']['output']>;
   /** Opaque, stable identifier. */
   id: Scalars['ID']['output'];
   /** The user's role. */
   role: UserRole;
+  /** Whether sign-in needs a TOTP code. Visible to the user and to admins. */
+  twoFactorEnabled?: Maybe<Scalars['Boolean']['output']>;
+};
+
+/** An account to act on (admins). */
+export type UserIdInput = {
+  /** The account's id. */
+  id: Scalars['ID']['input'];
 };
 
 /** What an account may do. */
@@ -987,6 +1311,12 @@ export type UserRole =
   | 'STAFF'
   /** A regular member. */
   | 'USER';
+
+/** Confirm an email address with the token of a verification link. */
+export type VerifyEmailInput = {
+  /** The `token` of the link in the verification mail. */
+  token: Scalars['String']['input'];
+};
 
 /** Who can see a project. */
 export type Visibility =

@@ -1,0 +1,139 @@
+//! Administration (admins only): `auditEvents`, `setUserRole`, `disableUser`, `enableUser`,
+//! `revokeUserSessions`, `deleteUser`.
+
+use async_graphql::{Context, Object};
+
+use super::IntoGql;
+use super::connection::{self, Conn, connection, page_args};
+use super::context::{cx, parse_id};
+use super::projects::page_cost;
+use super::types::{
+    AdminUserPayload, AuditEvent, AuditEventFilter, DeleteUserPayload, OrderDirection,
+    RevokeUserSessionsPayload, SetUserRoleInput, User, UserIdInput, UserRole,
+};
+use crate::domain::accounts::admin;
+use crate::domain::audit;
+use crate::domain::pagination::Direction;
+use crate::entity::users::Role;
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// The audit log, newest first by default (admins only).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
+        offset: Option<i32>,
+        filter: Option<AuditEventFilter>,
+        #[graphql(desc = "By time; default DESC (newest first).")] direction: Option<
+            OrderDirection,
+        >,
+    ) -> async_graphql::Result<Conn<AuditEvent>> {
+        let cx = cx(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let actor_id = filter
+            .actor_id
+            .as_ref()
+            .map(|id| parse_id("filter.actor_id", id))
+            .transpose()
+            .gql()?;
+        let filter = audit::AuditFilter {
+            actor_id,
+            action: filter.action,
+            target: filter.target,
+            since: filter.since,
+            until: filter.until,
+        };
+        let ordering = audit::ordering(direction.map_or(Direction::Desc, Into::into));
+        let args = page_args(first, after, last, before, offset);
+        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        Ok(connection(page, AuditEvent::from, count))
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Give an account another role; it applies to the account's open sessions within
+    /// seconds. Not your own.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserRoleInput,
+    ) -> async_graphql::Result<AdminUserPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let role = match input.role {
+            UserRole::User => Role::User,
+            UserRole::Staff => Role::Staff,
+            UserRole::Admin => Role::Admin,
+        };
+        let user = admin::set_role(cx(ctx)?, id, role).await.gql()?;
+        Ok(AdminUserPayload {
+            user: User::new(user),
+        })
+    }
+
+    /// Disable an account: its sessions end within seconds and it cannot sign in. Not your own.
+    async fn disable_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> async_graphql::Result<AdminUserPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let user = admin::set_disabled(cx(ctx)?, id, true).await.gql()?;
+        Ok(AdminUserPayload {
+            user: User::new(user),
+        })
+    }
+
+    /// Re-enable a disabled account (it signs in again; its old sessions stay ended).
+    async fn enable_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> async_graphql::Result<AdminUserPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let user = admin::set_disabled(cx(ctx)?, id, false).await.gql()?;
+        Ok(AdminUserPayload {
+            user: User::new(user),
+        })
+    }
+
+    /// Delete an account with everything it owns (projects, tickets, posts, sessions); its
+    /// audit trail stays. Not your own.
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> async_graphql::Result<DeleteUserPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        admin::delete_user(cx(ctx)?, id).await.gql()?;
+        Ok(DeleteUserPayload {
+            deleted_id: input.id,
+        })
+    }
+
+    /// End every session of an account.
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> async_graphql::Result<RevokeUserSessionsPayload> {
+        let id = parse_id("id", &input.id).gql()?;
+        let ended = admin::revoke_sessions(cx(ctx)?, id).await.gql()?;
+        Ok(RevokeUserSessionsPayload {
+            revoked_count: i64::try_from(ended).unwrap_or(i64::MAX),
+        })
+    }
+}
