@@ -178,7 +178,7 @@ async fn dispatch(
             ErrorCode::MethodNotAllowed,
             format!("{method} is not allowed here"),
         );
-        problem.allow = Some(allow(&methods));
+        problem.allow = Some(allow(&methods).into());
         return problem.render(&instance);
     };
     let matched = (route, id);

@@ -62,7 +62,8 @@ pub struct Problem {
     pub detail: String,
     pub errors: Option<Vec<Invalid>>,
     pub retry_after: Option<u64>,
-    pub allow: Option<String>,
+    /// Boxed like the rest of the rare members: see `rate_limit`.
+    pub allow: Option<Box<str>>,
     /// `RateLimit-Policy` and `RateLimit` of a 429.
     /// Boxed: rare, and a `Problem` travels in every REST `Result`.
     pub rate_limit: Option<Box<[(http::HeaderName, String); 2]>>,
