@@ -293,6 +293,25 @@ pub struct Settings {
     /// (no pong, no message) is dropped.
     #[arg(long, env = "NEOFORGE_WS_PING_INTERVAL", value_name = "NEOFORGE_WS_PING_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub ws_ping_interval: u64,
+    /// Serve `/metrics` on this separate address only (e.g. `127.0.0.1:9464`), not on the API
+    /// listener, so production need not expose it publicly.
+    #[arg(
+        long,
+        env = "NEOFORGE_METRICS_BIND",
+        value_name = "NEOFORGE_METRICS_BIND",
+        global = true
+    )]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`.
+    #[arg(
+        long,
+        env = "NEOFORGE_METRICS_TOKEN",
+        value_name = "NEOFORGE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,7 @@ pub(crate) mod replay;
 mod status;
 pub mod subscription;
 mod tickets;
+mod traces;
 pub mod types;
 pub mod ws_rules;
 
@@ -77,7 +78,7 @@ pub fn build(settings: &Settings) -> Schemas {
             settings.loader_delay_us,
         )))
         .extension(replay::ReplayMarker)
-        .extension(async_graphql::extensions::Tracing);
+        .extension(traces::Traces);
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }

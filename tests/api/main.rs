@@ -11,6 +11,7 @@ mod graphql_http;
 mod health;
 mod idempotency;
 mod migrations;
+mod observability;
 mod playground;
 mod posts;
 mod projects;
