@@ -145,7 +145,7 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
             .with_location(false)
             .with_threads(false)
             .with_target(false)
-            .with_filter(otel_filter())
+            .with_filter(Fresh(otel_filter()))
     });
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
@@ -158,11 +158,11 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
                     .with_current_span(true)
                     .with_span_list(false),
             ))
-            .with_filter(filter)
+            .with_filter(Fresh(filter))
             .boxed()
     } else {
         fmt.event_format(Correlated(format::format()))
-            .with_filter(filter)
+            .with_filter(Fresh(filter))
             .boxed()
     };
     let result = tracing_subscriber::registry()
@@ -171,6 +171,81 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
         .try_init();
     drop(result);
     Telemetry { provider }
+}
+
+/// A per-layer filter whose callsites are never cached as "always enabled".
+///
+/// Per-layer filters hand their verdict from `enabled` to `on_new_span` through a thread-local
+/// map. A callsite cached as `always` skips `enabled`, so its span reads whatever the previous
+/// `enabled` call on that thread left there; `log_enabled!` checks that reach `tracing` through
+/// the log bridge (sqlx runs one after every query) leave "disabled" behind, and the next
+/// request span silently vanished from both logs and traces, so the request started a fresh
+/// trace instead of joining the caller's (tokio-rs/tracing#2519). Capping the interest at
+/// `sometimes` makes every span ask `enabled` first: one cheap, static lookup per span.
+struct Fresh<F>(F);
+
+impl<S, F: tracing_subscriber::layer::Filter<S>> tracing_subscriber::layer::Filter<S> for Fresh<F> {
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.enabled(meta, cx)
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        let interest = self.0.callsite_enabled(meta);
+        if interest.is_always() {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            interest
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.event_enabled(event, cx)
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(attrs, id, cx);
+    }
+
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        cx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_record(id, values, cx);
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_enter(id, cx);
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_exit(id, cx);
+    }
+
+    fn on_close(&self, id: tracing::span::Id, cx: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_close(id, cx);
+    }
 }
 
 /// What becomes a span in a trace: the server's own spans at INFO and above, never the HTTP
@@ -444,6 +519,66 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records the names of the spans it is told about.
+    #[derive(Clone, Default)]
+    struct Seen(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: Subscriber> Layer<S> for Seen {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(attrs.metadata().name().to_owned());
+            }
+        }
+    }
+
+    #[test]
+    fn a_rejected_log_check_does_not_hide_the_next_span() {
+        let (logs, traces) = (Seen::default(), Seen::default());
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                logs.clone()
+                    .with_filter(Fresh(EnvFilter::new(DEFAULT_FILTER))),
+            )
+            .with(traces.clone().with_filter(Fresh(otel_filter())));
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..2 {
+                // What the log bridge does for `log_enabled!(target: "sqlx::query", Info)`:
+                // both filters reject it and no event follows to consume their verdicts.
+                let rejected = tracing::Metadata::new(
+                    "log record",
+                    "sqlx::query",
+                    tracing::Level::INFO,
+                    None,
+                    None,
+                    None,
+                    tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
+                    tracing::metadata::Kind::EVENT,
+                );
+                // (The dispatcher answers "enabled": per-layer filters only record their verdicts.)
+                tracing::dispatcher::get_default(|d| d.enabled(&rejected));
+                let _span = tracing::info_span!("request").entered();
+            }
+        });
+        for seen in [logs, traces] {
+            let names = seen.0.lock().map(|n| n.clone()).unwrap_or_default();
+            assert_eq!(names, ["request", "request"]);
+        }
+    }
+
+    struct Callsite;
+    static CALLSITE: Callsite = Callsite;
+    impl tracing::callsite::Callsite for Callsite {
+        fn set_interest(&self, _: tracing::subscriber::Interest) {}
+        fn metadata(&self) -> &tracing::Metadata<'_> {
+            unreachable!("never registered")
+        }
+    }
 
     #[test]
     fn statements_are_named_by_verb_and_table() {

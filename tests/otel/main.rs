@@ -117,6 +117,10 @@ fn receiver() -> &'static Receiver {
                         }
                     }),
                 );
+                // A shutdown flush sends everything queued in batches of up to 512 spans (with
+                // the migrations' DDL, more than axum's default 2 MB body limit); collectors
+                // accept far larger requests.
+                let app = app.layer(axum::extract::DefaultBodyLimit::max(64 << 20));
                 axum::serve(listener, app).await.expect("receiver");
             });
         });
