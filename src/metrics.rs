@@ -27,6 +27,7 @@ pub fn handle() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         build_info();
         describe();
+        zeroes();
         handle
     })
 }
@@ -237,6 +238,34 @@ fn bearer_matches(headers: &http::HeaderMap, token: &str) -> bool {
         == 0
 }
 
+/// The series alert rules and dashboards read, at zero from the start: `rate()` and
+/// `increase()` over a series that does not exist yet are empty, so an alert could not fire on
+/// the first occurrence and a panel would say "no data" rather than 0.
+fn zeroes() {
+    for tier in ["anonymous", "api", "auth", "csp", "account"] {
+        metrics::counter!("rate_limit_exceeded_total", "tier" => tier).increment(0);
+    }
+    for outcome in ["stored", "replayed", "conflict", "mismatch", "failed"] {
+        metrics::counter!("idempotency_requests_total", "outcome" => outcome).increment(0);
+    }
+    for name in [
+        "idempotency_cleanup_failures_total",
+        "db_transaction_retries_total",
+        "db_statements_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for phase in ["idle", "head", "body"] {
+        metrics::counter!("http_connections_timed_out_total", "phase" => phase).increment(0);
+    }
+    for name in [
+        "graphql_websocket_connections",
+        "graphql_subscriptions_active",
+    ] {
+        metrics::gauge!(name).increment(0.0);
+    }
+}
+
 /// HELP lines (Prometheus's linter wants one per metric; Grafana shows them).
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
@@ -314,4 +343,27 @@ fn describe() {
         "Requests refused by a rate limit, by tier."
     );
     describe_gauge!("neoforge_build_info", "The running version (always 1).");
+    describe_counter!(
+        "threats_detected_total",
+        "Requests rejected as hostile, by kind (oversize body, malformed JSON, ...)."
+    );
+    describe_counter!("csp_reports_total", "CSP violation reports, by directive.");
+    describe_counter!(
+        "db_transaction_retries_total",
+        "Transactions run again after a serialization failure or deadlock."
+    );
+    describe_gauge!("http_connections_open", "Client connections open.");
+    describe_counter!(
+        "http_connections_timed_out_total",
+        "Connections closed with 408 (head, body) or for idleness, by phase."
+    );
+    describe_counter!(
+        "http_connections_rejected_total",
+        "Connections refused (503) by reason, e.g. the per-address cap."
+    );
+    describe_counter!(
+        "http_connection_cap_reached_total",
+        "Times the server stopped accepting at NEOFORGE_MAX_CONNECTIONS."
+    );
+    describe_counter!("http_accept_errors_total", "Failed accept() calls.");
 }

@@ -181,6 +181,11 @@ async fn metrics_can_require_a_token_or_listen_apart() {
 #[tokio::test]
 async fn the_exposition_parses_with_promtool() {
     let Ok(promtool) = which_promtool() else {
+        // `.ci/promtool-check` installs promtool and insists on it.
+        assert!(
+            std::env::var_os("NEOFORGE_REQUIRE_PROMTOOL").is_none(),
+            "promtool is required (NEOFORGE_REQUIRE_PROMTOOL) but not installed"
+        );
         eprintln!("promtool not installed: skipped");
         return;
     };
@@ -219,4 +224,188 @@ fn which_promtool() -> Result<String, ()> {
         .find(|p| std::path::Path::new(p).exists())
         .map(str::to_owned)
         .ok_or(())
+}
+
+/// The metric names a PromQL expression reads: identifiers outside label matchers, ranges,
+/// strings and `by (...)` lists, that are not functions, keywords or recording rules (`a:b`).
+fn metric_names(expr: &str) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+        // Aggregations, which may be followed by `by (...)` rather than their `(`.
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
+        "quantile",
+    ];
+    let mut plain = String::new();
+    let mut depth = (0, 0); // inside {...}, inside [...]
+    let mut quoted = false;
+    for c in expr.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            '{' => depth.0 += 1,
+            '}' => depth.0 -= 1,
+            '[' => depth.1 += 1,
+            ']' => depth.1 -= 1,
+            _ if depth == (0, 0) => plain.push(c),
+            _ => {}
+        }
+        if depth != (0, 0) || quoted || c == '"' || c == '}' || c == ']' {
+            plain.push(' ');
+        }
+    }
+    let chars: Vec<char> = plain.chars().collect();
+    let word_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    let mut names = Vec::new();
+    let mut label_list = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() || c == '.' {
+            // A number (`0.99`, `1e-9`), not a name.
+            while i < chars.len() && (word_char(chars[i]) || chars[i] == '.') {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '(' && label_list {
+            // The label list after `by`/`without`/`on`/`ignoring`.
+            while i < chars.len() && chars[i] != ')' {
+                i += 1;
+            }
+            label_list = false;
+            continue;
+        }
+        if !(word_char(c) || c == '$') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (word_char(chars[i]) || chars[i] == '$') {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        let next = chars[i..].iter().find(|c| !c.is_whitespace());
+        if KEYWORDS.contains(&word.as_str()) {
+            label_list = matches!(word.as_str(), "by" | "without" | "on" | "ignoring");
+        } else if next != Some(&'(') && !word.contains(':') && !word.starts_with('$') {
+            names.push(word);
+        }
+    }
+    names
+}
+
+#[test]
+fn metric_names_are_read_from_promql() {
+    assert_eq!(
+        metric_names(
+            r#"sum by (tier) (rate(rate_limit_exceeded_total{tier=~"a|b"}[5m])) / clamp_min(sum(rate(http_requests_total[$__rate_interval])), 1e-9) > 0.5 and neoforge:x:ratio > 1"#
+        ),
+        ["rate_limit_exceeded_total", "http_requests_total"]
+    );
+    assert_eq!(
+        metric_names(
+            "histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m])))"
+        ),
+        ["http_request_duration_seconds_bucket"]
+    );
+}
+
+/// Every expression in the alert rules and the dashboard.
+fn rule_and_dashboard_expressions() -> Vec<String> {
+    let rules = include_str!("../../deploy/prometheus/alerts.yml");
+    let mut exprs: Vec<String> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("expr:"))
+        .map(|e| e.trim().to_owned())
+        .collect();
+    let dashboard: serde_json::Value = serde_json::from_str(include_str!(
+        "../../deploy/grafana/dashboards/neoforge.json"
+    ))
+    .expect("dashboard JSON");
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("expr" | "query", serde_json::Value::String(e)) => out.push(e.clone()),
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    walk(&dashboard, &mut exprs);
+    exprs
+}
+
+/// Alert rules and dashboards name metrics by string; a renamed metric would leave an alert
+/// that can never fire. Every name they read must be in a live scrape after ordinary traffic.
+#[tokio::test]
+async fn every_metric_a_rule_or_dashboard_reads_is_exported() {
+    // Made by Prometheus (`up`) and the blackbox prober, not by the server.
+    const SCRAPER_MADE: &[&str] = &["up", "probe_success"];
+    let app = spawn_app().await;
+    let token = app.user("names@example.com").await;
+    app.gql(
+        "query Names { projects(first: 1) { nodes { id } } }",
+        json!({}),
+        Some(&token),
+    )
+    .await;
+    app.gql("{ nope }", json!({}), None).await;
+    app.client
+        .get(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .expect("rest");
+    let exprs = rule_and_dashboard_expressions();
+    assert!(exprs.len() > 10, "{exprs:?}");
+    let mut wanted: Vec<String> = exprs
+        .iter()
+        .flat_map(|e| metric_names(e))
+        .filter(|n| !SCRAPER_MADE.contains(&n.as_str()))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    // The cleanup job's first run (at start) sets its timestamp; poll rather than sleep.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let text = app.metrics().await;
+        let exported = |name: &str| {
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .any(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        };
+        let missing: Vec<&String> = wanted.iter().filter(|n| !exported(n)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "read by a rule or dashboard but not exported: {missing:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
