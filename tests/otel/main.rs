@@ -622,3 +622,101 @@ async fn the_standard_variables_are_honoured_and_shutdown_flushes() {
     assert!(spans.iter().any(is_sql), "{spans:#?}");
     server.kill();
 }
+
+/// Spans from anywhere in this process's receiver that satisfy `want`, polled for up to 10 s.
+async fn spans_where(want: impl Fn(&Span) -> bool) -> Vec<Span> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let _ = tokio::task::spawn_blocking(|| telemetry().flush()).await;
+        let found: Vec<Span> = receiver()
+            .spans
+            .lock()
+            .expect("spans")
+            .iter()
+            .filter(|s| want(s))
+            .cloned()
+            .collect();
+        if !found.is_empty() || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn websocket_operations_get_operation_spans_with_their_statements() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    telemetry();
+    let app = common::spawn_app().await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    ws.send(Message::text(r#"{"type":"connection_init"}"#))
+        .await
+        .expect("init");
+    let _ack = ws.next().await;
+    ws.send(Message::text(
+        r#"{"type":"subscribe","id":"q","payload":{"query":"query WsProbe { projects(first: 1) { nodes { id } } }","operationName":"WsProbe"}}"#,
+    ))
+    .await
+    .expect("query");
+    ws.send(Message::text(
+        r#"{"type":"subscribe","id":"s","payload":{"query":"subscription WsWatch { statusChanged { id } }"}}"#,
+    ))
+    .await
+    .expect("subscribe");
+    // The query's result and completion.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await
+        else {
+            break;
+        };
+        if msg
+            .to_text()
+            .is_ok_and(|t| t.contains(r#""complete""#) && t.contains(r#""q""#))
+        {
+            break;
+        }
+    }
+    // Ending the socket ends the subscription and its span.
+    let _ = ws.close(None).await;
+    drop(ws);
+
+    let query = spans_where(|s| s.name == "query WsProbe").await;
+    let query = query
+        .first()
+        .expect("an operation span for the WebSocket query");
+    assert_eq!(query.attr("graphql.operation.type"), Some("query"));
+    let trace = spans_of(&query.trace_id, |s| {
+        s.iter()
+            .any(|s| is_sql(s) && s.attr("db.collection.name") == Some("projects"))
+    })
+    .await;
+    let sql = trace
+        .iter()
+        .find(|s| is_sql(s) && s.attr("db.collection.name") == Some("projects"))
+        .unwrap_or_else(|| panic!("no SQL under the WebSocket query: {trace:#?}"));
+    assert_in_order(
+        &ancestry(&trace, sql),
+        &["SELECT projects", "query WsProbe"],
+    );
+
+    // The only subscription in this process; its span ends with the socket.
+    let subscription =
+        spans_where(|s| s.attr("graphql.operation.type") == Some("subscription")).await;
+    assert!(
+        !subscription.is_empty(),
+        "an operation span for the subscription"
+    );
+    app.stop().await.expect("stop");
+}
