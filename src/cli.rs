@@ -111,8 +111,15 @@ impl From<CliRole> for Role {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
-    telemetry::init(settings.is_production());
-    match cli.command.unwrap_or(Command::Serve) {
+    let telemetry = telemetry::init(settings.is_production());
+    let result = command(cli.command, settings).await;
+    // Flushes the spans still queued (the last requests before a shutdown).
+    telemetry.shutdown().await;
+    result
+}
+
+async fn command(command: Option<Command>, settings: Settings) -> anyhow::Result<()> {
+    match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Schema => {
             print!("{}", graphql::sdl());

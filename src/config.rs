@@ -363,6 +363,26 @@ pub struct Settings {
         global = true
     )]
     pub public_url: String,
+
+    /// Serve `/metrics` on this separate address only (e.g. `127.0.0.1:9464`), not on the API
+    /// listener, so production need not expose it publicly.
+    #[arg(
+        long,
+        env = "NEOFORGE_METRICS_BIND",
+        value_name = "NEOFORGE_METRICS_BIND",
+        global = true
+    )]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`.
+    #[arg(
+        long,
+        env = "NEOFORGE_METRICS_TOKEN",
+        value_name = "NEOFORGE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -122,9 +122,24 @@ impl Db {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         let exported = metrics::counter!("db_statements_total");
-        conn.set_metric_callback(move |_| {
+        let system = if settings.is_sqlite() {
+            "sqlite"
+        } else {
+            "postgresql"
+        };
+        // Runs after every statement, including those of DataLoader batches and transactions,
+        // in the task that issued it: the current span is the statement's parent.
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, AtomicOrdering::Relaxed);
             exported.increment(1);
+            let stmt = crate::telemetry::Statement {
+                sql: &info.statement.sql,
+                system,
+                elapsed: info.elapsed,
+                failed: info.failed,
+            };
+            crate::metrics::statement(&stmt);
+            crate::telemetry::statement_span(&stmt);
         });
         Self {
             conn,
@@ -151,6 +166,29 @@ impl Db {
 
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(AtomicOrdering::Relaxed)
+    }
+
+    /// The pool's connections right now: (open, idle, configured maximum).
+    pub fn pool_stats(&self) -> (u32, u32, u32) {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    idle(pool.num_idle()),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    idle(pool.num_idle()),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -231,4 +269,8 @@ impl Db {
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }
+}
+
+fn idle(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }

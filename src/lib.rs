@@ -50,6 +50,8 @@ pub struct Application {
     status_feed: StatusFeed,
     /// When the database was unreachable at start: the job that brings it up.
     bring_up: Option<startup::BringUp>,
+    /// `/metrics` apart from the API (`NEOFORGE_METRICS_BIND`).
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -94,6 +96,10 @@ impl Application {
             persisted: schemas.persisted,
         };
         let listener = TcpListener::bind(state.settings.bind).await?;
+        let metrics_listener = match state.settings.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         Ok(Self {
             listener,
             router: http::router(state.clone()),
@@ -102,7 +108,15 @@ impl Application {
             tasks: TaskTracker::new(),
             status_feed,
             bring_up,
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` listens when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -127,10 +141,23 @@ impl Application {
             tasks,
             status_feed,
             bring_up,
+            metrics_listener,
         } = self;
         let gave_up = bring_up.as_ref().map(startup::BringUp::gave_up);
         if let Some(bring_up) = bring_up {
             tasks.spawn(bring_up.run(state.db().clone(), shutdown.clone()));
+        }
+        if let Some(listener) = metrics_listener {
+            let stop = shutdown.clone();
+            let router = metrics::listener_router(state.clone());
+            tasks.spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            });
         }
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).

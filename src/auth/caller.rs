@@ -142,6 +142,7 @@ pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<P
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = peer(req.extensions());
     let caller = Caller::decide(req.headers(), peer, &state).await;
+    crate::telemetry::record_caller(caller.meta.ip.as_deref(), caller.user_id());
     req.extensions_mut().insert(caller);
     next.run(req).await
 }

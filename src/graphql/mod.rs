@@ -17,6 +17,7 @@ pub(crate) mod replay;
 mod status;
 pub mod subscription;
 mod tickets;
+mod traces;
 mod two_factor;
 pub mod types;
 pub mod ws_rules;
@@ -85,7 +86,7 @@ pub fn build(settings: &Settings) -> Schemas {
             settings.loader_delay_us,
         )))
         .extension(replay::ReplayMarker)
-        .extension(async_graphql::extensions::Tracing);
+        .extension(traces::Traces);
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }

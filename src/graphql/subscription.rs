@@ -58,6 +58,7 @@ const SESSION_ENDED: u16 = 4401;
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn serve(socket: WebSocket, state: AppState, protocol: GraphQLProtocol, meta: RequestMeta) {
+    let _connected = crate::metrics::websocket_connected();
     let feed = state.services.status_feed.clone();
     let closing = {
         let feed = feed.clone();

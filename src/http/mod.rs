@@ -51,32 +51,62 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
-        .route("/metrics", get(crate::metrics::render))
+        .merge(crate::metrics::public_routes(&settings))
         .route("/graphql/assets/{name}", get(playground::asset))
         .merge(api)
         .fallback(|| async { problem::problem(ErrorCode::NotFound, "no such route") })
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);
 
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str)
-            .unwrap_or("");
-        let request_id = req
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        tracing::info_span!(
-            "http.request",
-            http.request.method = %req.method(),
-            http.route = route,
-            url.path = req.uri().path(),
-            request_id,
-        )
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or("");
+            let request_id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            // Semantic-convention names; `client.address`, `enduser.id` and `ratelimit.tier` are
+            // recorded by the layers that decide them, the status once the response exists.
+            let span = tracing::info_span!(
+                "http.request",
+                otel.name = format_args!("{} {route}", req.method()),
+                otel.kind = "server",
+                otel.status_code = tracing::field::Empty,
+                http.request.method = %req.method(),
+                http.route = route,
+                url.path = req.uri().path(),
+                url.scheme = "http",
+                user_agent.original = user_agent,
+                http.response.status_code = tracing::field::Empty,
+                client.address = tracing::field::Empty,
+                enduser.id = tracing::field::Empty,
+                ratelimit.tier = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+                request_id,
+            );
+            crate::telemetry::accept_parent(&span, req.headers());
+            span
+        })
+        .on_response(
+            |res: &http::Response<_>, _latency: Duration, span: &tracing::Span| {
+                let status = res.status();
+                span.record("http.response.status_code", status.as_u16());
+                if status.is_server_error() {
+                    span.record("otel.status_code", "ERROR");
+                    span.record("error.type", status.as_str());
+                }
+            },
+        );
 
     let request_timeout = Duration::from_secs(settings.request_timeout);
     let routes = with_policy_headers(routes, &settings);
@@ -84,6 +114,12 @@ pub fn router(state: AppState) -> Router {
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(trace)
+            .layer(axum::middleware::map_response(
+                |mut res: axum::response::Response| async move {
+                    crate::telemetry::return_parent(res.headers_mut());
+                    res
+                },
+            ))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(cors(&settings.cors_origins))
             .layer(security_headers_nosniff())

@@ -40,6 +40,11 @@ pub async fn cleanup_expired(db: &Db) -> Result<u64, sea_orm::DbErr> {
     }
     tracing::Span::current().record("deleted", deleted);
     metrics::counter!("idempotency_cleanup_runs_total").increment(1);
+    metrics::gauge!("idempotency_cleanup_last_success_timestamp_seconds").set(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+    );
     metrics::counter!("idempotency_keys_deleted_total").increment(deleted);
     if deleted > 0 {
         tracing::info!(deleted, "expired idempotency keys removed");
@@ -57,6 +62,7 @@ pub fn spawn_cleanup(tasks: &TaskTracker, shutdown: CancellationToken, db: Db, i
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {
                     if let Err(err) = cleanup_expired(&db).await {
+                        metrics::counter!("idempotency_cleanup_failures_total").increment(1);
                         tracing::warn!(error = %err, "idempotency cleanup failed; will retry");
                     }
                 }

@@ -139,7 +139,13 @@ impl Idempotency {
     /// (validation, authorization, preconditions) roll everything back and store nothing.
     /// `with` is handed to `work` beside the transaction (the caller's request context), so the
     /// work can borrow it rather than clone it.
-    #[tracing::instrument(skip_all, fields(idempotency.outcome = tracing::field::Empty))]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            idempotency.outcome = tracing::field::Empty,
+            db.transaction.attempts = tracing::field::Empty
+        )
+    )]
     pub async fn run<T: Stored, C: Sync + ?Sized>(
         &self,
         db: &Db,
@@ -158,8 +164,10 @@ impl Idempotency {
             };
             match result {
                 Err(err) if err.is_contention() && attempt < CONTENTION_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %err, "transaction lost a race; retrying");
+                    // INFO, so the retry is an event on the operation's span in a trace.
+                    tracing::info!(attempt, error = %err, "transaction lost a race; retrying");
                     metrics::counter!("db_transaction_retries_total").increment(1);
+                    span.record("db.transaction.attempts", attempt + 1);
                     tokio::time::sleep(contention_backoff(attempt)).await;
                     attempt += 1;
                 }

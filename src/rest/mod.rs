@@ -17,6 +17,7 @@ pub mod routes;
 pub mod spec;
 
 use std::sync::LazyLock;
+use tracing::Instrument;
 
 use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
@@ -182,10 +183,17 @@ async fn dispatch(
         return problem.render(&instance);
     };
     let matched = (route, id);
-    let mut response = match handle(&state, &caller, matched, uri.query(), &headers, body).await {
+    let span = route_span(route);
+    let handled = handle(&state, &caller, matched, uri.query(), &headers, body)
+        .instrument(span.clone())
+        .await;
+    let mut response = match handled {
         Ok(response) => response,
         Err(problem) => problem.render(&instance),
     };
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     // RFC 6750 §3.1: a request that sent no credentials gets the challenge without an error.
     if response.status() == StatusCode::UNAUTHORIZED && !headers.contains_key(header::AUTHORIZATION)
     {
@@ -290,6 +298,30 @@ fn source(input: &Input) -> &'static str {
         Input::Body { .. } => "body",
         _ => "path",
     }
+}
+
+/// The route-table entry and the persisted operation it runs, as a span; the request span
+/// learns the route template (axum only saw the shim's catch-all).
+fn route_span(route: &Route) -> tracing::Span {
+    let spec = route.spec;
+    let template = format!("/api/v1{}", spec.path);
+    let request = tracing::Span::current();
+    request.record("http.route", template.as_str());
+    crate::telemetry::rename(&request, format!("{} {template}", spec.method));
+    let operation = route
+        .document
+        .operations
+        .iter()
+        .next()
+        .and_then(|(name, _)| name.map(|n| n.to_string()))
+        .unwrap_or_default();
+    tracing::info_span!(
+        "rest.route",
+        otel.name = format_args!("REST {} {template}", spec.method),
+        otel.status_code = tracing::field::Empty,
+        rest.route = format_args!("{} {template}", spec.method),
+        rest.operation = operation,
+    )
 }
 
 async fn handle(

@@ -36,6 +36,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
         (None, None) => return next.run(req).await,
     };
+    tracing::Span::current().record("ratelimit.tier", tier.as_str());
     match limits.check(tier, &client).await {
         Ok(None) => next.run(req).await,
         Ok(Some(allowed)) => {

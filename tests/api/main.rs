@@ -15,6 +15,7 @@ mod health;
 mod idempotency;
 mod mail_flows;
 mod migrations;
+mod observability;
 mod playground;
 mod posts;
 mod projects;

@@ -152,7 +152,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
     settings.rate_limit_auth = RateQuota::OFF;
     configure(&mut settings);
     if std::env::var("TEST_LOG").is_ok() {
-        neoforge::telemetry::init(false);
+        let _ = neoforge::telemetry::init(false);
     }
     let app = Application::build(settings.clone())
         .await

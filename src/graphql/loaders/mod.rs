@@ -97,7 +97,14 @@ fn cached<T>(inner: T, delay: Duration) -> Cached<T>
 where
     T: Send + Sync + 'static,
 {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(delay)
+    // The batch runs on a task of its own: it carries the span of the resolver that started it,
+    // so its statements are that resolver's children in a trace.
+    DataLoader::with_cache(
+        inner,
+        |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
+        HashMapCache::default(),
+    )
+    .delay(delay)
 }
 
 /// The loader for `T` in this request.

@@ -1,0 +1,342 @@
+//! Spans and metrics of GraphQL operations (DESIGN §10). async-graphql's own `Tracing`
+//! extension records the document with the variables' values substituted (passwords and
+//! tokens included) and a span for every field; this one records the document with its string
+//! literals elided, the operation's name and type, a span only for the fields that can do I/O
+//! (root fields and fields returning objects: relations, connections, DataLoader loads), and
+//! counts operations and errors for `/metrics`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextResolve, NextSubscribe, ResolveInfo,
+};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::registry::{MetaType, MetaTypeName};
+use async_graphql::{Response, ServerError, ServerResult, Value, Variables};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+/// Longest document recorded on a span; longer ones are cut (collectors cap attributes too).
+const MAX_DOCUMENT: usize = 4096;
+
+pub struct Traces;
+
+impl ExtensionFactory for Traces {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(TracesExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct TracesExtension {
+    /// The operation span of this request, once `request` or `subscribe` made it.
+    span: Mutex<Option<tracing::Span>>,
+    /// Operation name → type, from the parsed document (`execute` learns which one runs).
+    operations: Mutex<HashMap<Option<String>, &'static str>>,
+    /// (label, type) of the operation that ran, for the metrics.
+    ran: Mutex<Option<(String, &'static str)>>,
+}
+
+fn kind(ty: OperationType) -> &'static str {
+    match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
+fn operation_span() -> tracing::Span {
+    tracing::info_span!(
+        "graphql.operation",
+        otel.name = "graphql",
+        otel.status_code = Empty,
+        graphql.operation.name = Empty,
+        graphql.operation.type = Empty,
+        graphql.document = Empty,
+        graphql.errors = Empty,
+        error.type = Empty,
+    )
+}
+
+impl TracesExtension {
+    fn span(&self) -> Option<tracing::Span> {
+        self.span.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn set_span(&self, span: &tracing::Span) {
+        if let Ok(mut slot) = self.span.lock() {
+            *slot = Some(span.clone());
+        }
+    }
+}
+
+/// Records the errors of a response on `span` and counts them by code.
+fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
+    if errors.is_empty() {
+        return;
+    }
+    span.record("otel.status_code", "ERROR");
+    span.record("graphql.errors", errors.len());
+    let mut first = None;
+    for err in errors {
+        let code = error_code(err);
+        first.get_or_insert_with(|| code.clone());
+        crate::metrics::graphql_error(code);
+    }
+    if let Some(code) = first {
+        span.record("error.type", code.as_str());
+    }
+}
+
+fn error_code(err: &ServerError) -> String {
+    match err.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(Value::String(code)) => code.clone(),
+        Some(Value::Enum(code)) => code.to_string(),
+        _ => "UNKNOWN".into(),
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for TracesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let span = operation_span();
+        self.set_span(&span);
+        let start = Instant::now();
+        let response = next.run(ctx).instrument(span.clone()).await;
+        record_errors(&span, &response.errors);
+        let (label, kind) = self
+            .ran
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+            .unwrap_or_else(|| ("_invalid".into(), "unknown"));
+        let outcome = if response.errors.is_empty() {
+            "ok"
+        } else if response.data == Value::Null {
+            "error"
+        } else {
+            "partial"
+        };
+        crate::metrics::graphql_operation(label, kind, outcome, start.elapsed().as_secs_f64());
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let span = self.span().unwrap_or_else(|| {
+            let span = operation_span();
+            self.set_span(&span);
+            span
+        });
+        span.record("graphql.operation.type", "subscription");
+        let active = crate::metrics::subscription_started();
+        let parent = span.clone();
+        let mut events = next.run(ctx, stream).map(move |response| {
+            // One span per delivered event, inside the subscription's span.
+            let _keep = &active;
+            let event = tracing::info_span!(
+                parent: &parent,
+                "graphql.subscription.event",
+                otel.status_code = Empty,
+                graphql.errors = Empty,
+                error.type = Empty,
+            );
+            record_errors(&event, &response.errors);
+            response
+        });
+        // Resolvers of every event run inside the subscription's span.
+        Box::pin(futures::stream::poll_fn(move |cx| {
+            let _entered = span.enter();
+            events.poll_next_unpin(cx)
+        }))
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        if let Some(span) = self.span() {
+            span.record("graphql.document", elide_literals(query).as_str());
+        }
+        if let Ok(mut ops) = self.operations.lock() {
+            for (name, op) in doc.operations.iter() {
+                ops.insert(name.map(|n| n.to_string()), kind(op.node.ty));
+            }
+        }
+        Ok(doc)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let ty = self.operations.lock().ok().and_then(|ops| {
+            // A single anonymous operation runs whatever name was asked for.
+            ops.get(&operation_name.map(str::to_owned))
+                .or_else(|| (ops.len() == 1).then(|| ops.values().next()).flatten())
+                .copied()
+        });
+        let ty = ty.unwrap_or("query");
+        let label = crate::metrics::operation_label(operation_name);
+        if let Some(span) = self.span() {
+            span.record("graphql.operation.type", ty);
+            if let Some(name) = operation_name {
+                span.record("graphql.operation.name", name);
+                crate::telemetry::rename(&span, format!("{ty} {name}"));
+            } else {
+                crate::telemetry::rename(&span, ty.to_owned());
+            }
+        }
+        if let Ok(mut ran) = self.ran.lock() {
+            *ran = Some((label, ty));
+        }
+        next.run(ctx, operation_name).await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if !does_io(ctx, &info) {
+            return next.run(ctx, info).await;
+        }
+        let span = tracing::info_span!(
+            "graphql.resolve",
+            otel.name = format_args!("{}.{}", info.parent_type, info.name),
+            otel.status_code = Empty,
+            error.type = Empty,
+            graphql.field.name = info.name,
+            graphql.field.path = %info.path_node,
+            graphql.parent.type = info.parent_type,
+        );
+        let result = next.run(ctx, info).instrument(span.clone()).await;
+        if let Err(err) = &result {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", error_code(err).as_str());
+        }
+        result
+    }
+}
+
+/// Root fields run the domain; fields returning objects load relations. Scalars and enums
+/// read what their parent already holds (a count that loads is a child of its parent's span).
+fn does_io(ctx: &ExtensionContext<'_>, info: &ResolveInfo<'_>) -> bool {
+    if info.is_for_introspection {
+        return false;
+    }
+    let registry = &ctx.schema_env.registry;
+    if info.parent_type == registry.query_type
+        || registry.mutation_type.as_deref() == Some(info.parent_type)
+        || registry.subscription_type.as_deref() == Some(info.parent_type)
+    {
+        return true;
+    }
+    let ty = MetaTypeName::concrete_typename(info.return_type);
+    !matches!(
+        registry.types.get(ty),
+        Some(MetaType::Scalar { .. } | MetaType::Enum { .. }) | None
+    )
+}
+
+/// The document as sent, with every string literal (and comment) replaced: values belong in
+/// variables, but a client may inline a password, a token or a code.
+pub fn elide_literals(query: &str) -> String {
+    let mut out = String::with_capacity(query.len().min(MAX_DOCUMENT));
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        if out.len() >= MAX_DOCUMENT {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => {
+                let block = chars.peek() == Some(&'"') && {
+                    chars.next();
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        true
+                    } else {
+                        // `""`: an empty string.
+                        out.push_str("\"\"");
+                        continue;
+                    }
+                };
+                skip_string(&mut chars, block);
+                out.push_str("\"?\"");
+            }
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, block: bool) {
+    let mut quotes = 0;
+    while let Some(c) = chars.next() {
+        if block {
+            if c == '"' {
+                quotes += 1;
+                if quotes == 3 {
+                    return;
+                }
+                continue;
+            }
+            quotes = 0;
+            if c == '\\' {
+                chars.next();
+            }
+        } else {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' | '\n' => return,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elide_literals;
+
+    #[test]
+    fn string_literals_and_comments_are_elided() {
+        let q = "mutation { login(email: \"a@b.c\", password: \"s3cr\\\"et\") { token } } # pw";
+        let out = elide_literals(q);
+        assert!(!out.contains("s3cr") && !out.contains("a@b.c") && !out.contains("pw"));
+        assert!(out.contains("login(email: \"?\", password: \"?\")"));
+        let block = elide_literals("{ f(x: \"\"\"sec\"ret\"\"\") g(y: \"\") }");
+        assert_eq!(block, "{ f(x: \"?\") g(y: \"\") }");
+        assert_eq!(
+            elide_literals("query Q($p: String!) { me { id } }"),
+            "query Q($p: String!) { me { id } }"
+        );
+    }
+}
