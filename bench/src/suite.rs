@@ -25,6 +25,7 @@ use crate::workloads::{self as w, Completed, CreateKind};
 enum Kind {
     Health,
     W1Get,
+    W1Signed,
     W1NotModified,
     W1Graphql,
     W2List,
@@ -41,6 +42,7 @@ impl Kind {
         match self {
             Self::Health => "HTTP ceiling /health/live".into(),
             Self::W1Get => "W1 GET".into(),
+            Self::W1Signed => "W1 GET signed-in".into(),
             Self::W1NotModified => "W1 GET 304".into(),
             Self::W1Graphql => "W1 GET gql".into(),
             Self::W2List => "W2 list".into(),
@@ -62,8 +64,9 @@ impl Kind {
     }
 }
 
-const MAIN: [Kind; 10] = [
+const MAIN: [Kind; 11] = [
     Kind::W1Get,
+    Kind::W1Signed,
     Kind::W1NotModified,
     Kind::W1Graphql,
     Kind::W2List,
@@ -94,6 +97,7 @@ impl Ctx {
         Ok(match kind {
             Kind::Health => w::http_ceiling(),
             Kind::W1Get => w::w1_get(self.ids.clone()),
+            Kind::W1Signed => w::w1_signed(self.ids.clone(), self.tokens.clone()),
             Kind::W1NotModified => w::w1_not_modified(Arc::new(self.etags(300).await?)),
             Kind::W1Graphql => w::w1_graphql(self.ids.clone()),
             Kind::W2List => w::w2_list(self.pages),

@@ -112,6 +112,19 @@ pub fn w1_get(ids: Arc<Vec<String>>) -> Factory {
     })
 }
 
+/// W1 with a bearer token: the difference to [`w1_get`] is what verifying the token and
+/// checking its session (DESIGN §5, the per-process session-state cache) cost.
+pub fn w1_signed(ids: Arc<Vec<String>>, tokens: Arc<Vec<String>>) -> Factory {
+    Arc::new(move |worker| {
+        let ids = ids.clone();
+        let token = tokens[worker % tokens.len()].clone();
+        simple(
+            move |rng| Req::get(format!("/api/v1/projects/{}", pick(rng, &ids))).bearer(&token),
+            |r| rest_ok(r, 200, "id"),
+        )
+    })
+}
+
 /// `(id, etag)` pairs fetched just before the run.
 pub fn w1_not_modified(etags: Arc<Vec<(String, String)>>) -> Factory {
     Arc::new(move |_| {

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::session_state::Scope;
-use super::tokens::{EndReason, end_all, evicted};
+use super::tokens::{EndReason, end_all, end_all_audited, evicted};
 use crate::domain::audit;
 use crate::domain::context::RequestContext;
 use crate::entity::users::{self, Column, Role};
@@ -122,16 +122,14 @@ pub async fn revoke_sessions(cx: &RequestContext, user_id: Uuid) -> Result<u64> 
     let actor = admin(cx)?;
     let tx = cx.db().begin_write().await?;
     target(&*tx, user_id).await?;
-    let ended = end_all(&*tx, cx, user_id, None, EndReason::Revoked).await?;
-    let details = serde_json::json!({ "sessions_ended": ended });
-    let target = Some(format!("user:{user_id}"));
-    audit::record(
+    let ended = end_all_audited(
         &*tx,
-        &cx.meta,
-        Some(actor),
+        cx,
+        user_id,
+        None,
+        EndReason::Revoked,
+        actor,
         "session.revoked_by_admin",
-        target,
-        Some(details),
     )
     .await?;
     tx.commit().await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::one_time;
 use super::session_state::Scope;
-use super::tokens::{EndReason, end_all, evicted};
+use super::tokens::{EndReason, end_all_audited, evicted};
 use super::{Email, Password};
 use crate::auth::{Principal, password};
 use crate::domain::audit;
@@ -71,16 +71,14 @@ pub async fn change_password(
     let hash = password::hash(new.expose()).await?;
     let tx = cx.db().begin_write().await?;
     set_password(&*tx, user_id, hash).await?;
-    let ended = end_all(&*tx, cx, user_id, Some(session_id), EndReason::Password).await?;
-    let details = serde_json::json!({ "sessions_ended": ended });
-    let target = Some(format!("user:{user_id}"));
-    audit::record(
+    let ended = end_all_audited(
         &*tx,
-        &cx.meta,
-        Some(user_id),
+        cx,
+        user_id,
+        Some(session_id),
+        EndReason::Password,
+        user_id,
         "password.changed",
-        target,
-        Some(details),
     )
     .await?;
     tx.commit().await?;
@@ -174,16 +172,14 @@ pub async fn reset_password(cx: &RequestContext, token: &str, new_password: &str
         .filter(Column::EmailVerifiedAt.is_null())
         .exec(&*tx)
         .await?;
-    let ended = end_all(&*tx, cx, user_id, None, EndReason::Password).await?;
-    let details = serde_json::json!({ "sessions_ended": ended });
-    let target = Some(format!("user:{user_id}"));
-    audit::record(
+    end_all_audited(
         &*tx,
-        &cx.meta,
-        Some(user_id),
+        cx,
+        user_id,
+        None,
+        EndReason::Password,
+        user_id,
         "password.reset",
-        target,
-        Some(details),
     )
     .await?;
     tx.commit().await?;

@@ -128,6 +128,24 @@ pub(crate) async fn end_all(
     Ok(ended)
 }
 
+/// [`end_all`], audited in the same transaction as `action` by `actor`, with the number of
+/// sessions ended: a password change or reset, an administrator's revocation.
+pub(crate) async fn end_all_audited(
+    conn: &impl ConnectionTrait,
+    cx: &RequestContext,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    reason: EndReason,
+    actor: Uuid,
+    action: &str,
+) -> Result<u64> {
+    let ended = end_all(conn, cx, user_id, except, reason).await?;
+    let details = serde_json::json!({ "sessions_ended": ended });
+    let target = Some(format!("user:{user_id}"));
+    audit::record(conn, &cx.meta, Some(actor), action, target, Some(details)).await?;
+    Ok(ended)
+}
+
 /// After the transaction that ended sessions or changed a user committed: this process forgets
 /// them at once (the others on the notification).
 pub(crate) fn evicted(cx: &RequestContext, scope: Scope) {
