@@ -85,7 +85,18 @@ async fn graceful_stop_drains_and_returns_ok() {
     let addr = app.addr;
     // A request in flight when the stop arrives still completes.
     let client = app.client.clone();
-    let before = app.statements();
+    // Background work at start (the mail sender's and the cleanup's first look) runs
+    // statements too: let it settle first, so that the next statement is the sign-in's.
+    let mut before = app.statements();
+    let settling = std::time::Instant::now();
+    while settling.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let now = app.statements();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
     // A sign-in reads the account, then spends tens of milliseconds verifying the password:
     // once its first statement has run, it is in flight for certain, however loaded the machine.
     let in_flight = tokio::spawn(async move {
