@@ -351,7 +351,7 @@ async fn handle(
         Input::Body { .. } => Some(read_json(headers, body)?),
         _ => None,
     };
-    let cookie_plan = match routes::cookie_use(spec) {
+    let cookie_plan = match spec.cookie {
         Some(usage) => Some(cookie::before(
             usage,
             headers,

@@ -163,7 +163,7 @@ fn operation(route: &RouteSpec, schemas: &mut BTreeMap<String, Value>) -> Value 
         params.push(json!({ "name": "If-Match", "in": "header", "required": false,
             "description": "The resource's ETag: the write happens only at that version.", "schema": { "type": "string" } }));
     }
-    let cookie = super::routes::cookie_use(route);
+    let cookie = route.cookie;
     if cookie == Some(CookieUse::Rotate) {
         params.push(json!({ "name": super::cookie::NAME, "in": "cookie", "required": false,
             "description": "The browser's refresh token (HttpOnly), used when the body has no refresh_token.",

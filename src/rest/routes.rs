@@ -443,7 +443,8 @@ pub static TABLE: &[RouteSpec] = &[
         "mutation Login($input: LoginInput!) { login(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
         user_fields!()
     ))
-    .item(&["login"], &TOKENS),
+    .item(&["login"], &TOKENS)
+    .cookie(CookieUse::Issue),
     RouteSpec::fetch("/auth/me", "The signed-in user (401 when anonymous).")
         .run(concat!("query Me { viewer { ...U } } ", user_fields!()))
         .input(Input::None)
@@ -466,7 +467,8 @@ pub static TABLE: &[RouteSpec] = &[
         user_fields!()
     ))
     .item(&["refreshToken"], &TOKENS)
-    .errors(&[403, 422]),
+    .errors(&[403, 422])
+    .cookie(CookieUse::Rotate),
     RouteSpec::list(
         "/auth/sessions",
         "The caller's open sessions (signed-in devices), newest first; `current` marks this request's.",
@@ -539,7 +541,8 @@ pub static TABLE: &[RouteSpec] = &[
         "mutation CompleteLogin($input: CompleteLoginInput!) { completeLogin(input: $input) { accessToken tokenType expiresIn refreshToken sessionId user { ...U } } } ",
         user_fields!()
     ))
-    .item(&["completeLogin"], &TOKENS),
+    .item(&["completeLogin"], &TOKENS)
+    .cookie(CookieUse::Issue),
     // ---- password and email ------------------------------------------------------------
     RouteSpec::action(
         "/auth/password/change",
@@ -656,7 +659,8 @@ pub static TABLE: &[RouteSpec] = &[
     .run("mutation Logout { logout { revoked } }")
     .input(Input::None)
     .success(StatusCode::NO_CONTENT)
-    .errors(&[]),
+    .errors(&[])
+    .cookie(CookieUse::Clear),
 ];
 
 /// The REST shape of the resource whose ETags are of `kind` (`"project"`): what a 412 on a
@@ -668,22 +672,6 @@ pub fn shape_of(kind: &str) -> Option<&'static Shape> {
         "post" => Some(&POST),
         _ => None,
     }
-}
-
-/// The auth routes that use the browser's refresh-token cookie (`super::cookie`).
-pub static COOKIE_ROUTES: &[(&str, CookieUse)] = &[
-    ("/auth/login", CookieUse::Issue),
-    ("/auth/2fa/verify", CookieUse::Issue),
-    ("/auth/refresh", CookieUse::Rotate),
-    ("/auth/logout", CookieUse::Clear),
-];
-
-/// How `route` uses the refresh cookie, if at all.
-pub fn cookie_use(route: &RouteSpec) -> Option<CookieUse> {
-    COOKIE_ROUTES
-        .iter()
-        .find(|(path, _)| *path == route.path)
-        .map(|(_, usage)| *usage)
 }
 
 // Every operation's fragment, for the tests in `super` that check each is used whole.

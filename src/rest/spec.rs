@@ -21,6 +21,8 @@ pub struct RouteSpec {
     /// Every error status the route can answer besides the common ones (400, 401, 405, 413,
     /// 415, 429, 503); used by the OpenAPI document.
     pub errors: &'static [u16],
+    /// How the route uses the browser's refresh-token cookie, if at all.
+    pub cookie: Option<CookieUse>,
 }
 
 #[derive(Clone, Copy)]
@@ -239,6 +241,7 @@ impl RouteSpec {
             cache: Cache::NoStore,
             headers: NO_HEADERS,
             errors: &[],
+            cookie: None,
         }
     }
 
@@ -391,6 +394,11 @@ impl RouteSpec {
 
     pub const fn success(mut self, status: StatusCode) -> Self {
         self.success = status;
+        self
+    }
+
+    pub const fn cookie(mut self, usage: CookieUse) -> Self {
+        self.cookie = Some(usage);
         self
     }
 }
