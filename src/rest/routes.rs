@@ -663,15 +663,18 @@ pub static TABLE: &[RouteSpec] = &[
     .cookie(CookieUse::Clear),
 ];
 
-/// The REST shape of the resource whose ETags are of `kind` (`"project"`): what a 412 on a
-/// write to it carries as `current`.
+/// The REST shape of the resource whose ETags are of `kind` (`"project"`), as the table's
+/// routes that answer it with that ETag shape it: what a 412 on a write to it carries as
+/// `current`.
 pub fn shape_of(kind: &str) -> Option<&'static Shape> {
-    match kind {
-        "project" => Some(&PROJECT),
-        "ticket" => Some(&TICKET),
-        "post" => Some(&POST),
+    TABLE.iter().find_map(|route| match route.output {
+        Output::Item {
+            shape,
+            etag: Some(etag),
+            ..
+        } if etag == kind => Some(shape),
         _ => None,
-    }
+    })
 }
 
 // Every operation's fragment, for the tests in `super` that check each is used whole.
