@@ -103,19 +103,11 @@ impl RequestContext {
     /// Second-factor codes draw from the account's failure budget under a key of their own,
     /// so guessing codes is as slow as guessing passwords and does not spend the password's.
     pub async fn check_code_budget(&self, user_id: uuid::Uuid) -> Result<()> {
-        self.services
-            .rate_limits
-            .account()
-            .check(&format!("totp:{user_id}"))
-            .await
+        self.check_account_budget(&format!("totp:{user_id}")).await
     }
 
     pub async fn code_failed(&self, user_id: uuid::Uuid) {
-        self.services
-            .rate_limits
-            .account()
-            .record_failure(&format!("totp:{user_id}"))
-            .await;
+        self.sign_in_failed(&format!("totp:{user_id}")).await;
     }
 
     pub fn refresh_token_ttl(&self) -> std::time::Duration {
