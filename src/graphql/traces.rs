@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextResolve, NextSubscribe, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextRequest, NextResolve, NextSubscribe, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::registry::{MetaType, MetaTypeName};
-use async_graphql::{Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tracing::Instrument;
@@ -40,6 +40,9 @@ struct TracesExtension {
     operations: Mutex<HashMap<Option<String>, &'static str>>,
     /// (label, type) of the operation that ran, for the metrics.
     ran: Mutex<Option<(String, &'static str)>>,
+    /// The operation the request asked for: a subscription never reaches `execute`, so its
+    /// span is named from the parsed document.
+    asked: Mutex<Option<String>>,
 }
 
 fn kind(ty: OperationType) -> &'static str {
@@ -66,6 +69,18 @@ fn operation_span() -> tracing::Span {
 impl TracesExtension {
     fn span(&self) -> Option<tracing::Span> {
         self.span.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Records which operation runs on the span and names the span after it.
+    fn name_span(&self, ty: &'static str, operation_name: Option<&str>) {
+        let Some(span) = self.span() else { return };
+        span.record("graphql.operation.type", ty);
+        if let Some(name) = operation_name {
+            span.record("graphql.operation.name", name);
+            crate::telemetry::rename(&span, format!("{ty} {name}"));
+        } else {
+            crate::telemetry::rename(&span, ty.to_owned());
+        }
     }
 
     fn set_span(&self, span: &tracing::Span) {
@@ -160,6 +175,18 @@ impl Extension for TracesExtension {
         }))
     }
 
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.clone_from(&request.operation_name);
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -175,6 +202,14 @@ impl Extension for TracesExtension {
             for (name, op) in doc.operations.iter() {
                 ops.insert(name.map(|n| n.to_string()), kind(op.node.ty));
             }
+        }
+        let asked = self.asked.lock().ok().and_then(|a| a.clone());
+        let subscription = doc.operations.iter().find(|(name, op)| {
+            op.node.ty == OperationType::Subscription
+                && (asked.is_none() || name.map(|n| n.as_str()) == asked.as_deref())
+        });
+        if let Some((name, _)) = subscription {
+            self.name_span("subscription", name.map(|n| n.as_str()));
         }
         Ok(doc)
     }
@@ -193,15 +228,7 @@ impl Extension for TracesExtension {
         });
         let ty = ty.unwrap_or("query");
         let label = crate::metrics::operation_label(operation_name);
-        if let Some(span) = self.span() {
-            span.record("graphql.operation.type", ty);
-            if let Some(name) = operation_name {
-                span.record("graphql.operation.name", name);
-                crate::telemetry::rename(&span, format!("{ty} {name}"));
-            } else {
-                crate::telemetry::rename(&span, ty.to_owned());
-            }
-        }
+        self.name_span(ty, operation_name);
         if let Ok(mut ran) = self.ran.lock() {
             *ran = Some((label, ty));
         }

@@ -643,6 +643,29 @@ async fn spans_where(want: impl Fn(&Span) -> bool) -> Vec<Span> {
     }
 }
 
+/// Reads the socket until `done` says so of a text message (panics after 10 s or at its end).
+async fn next_message<S>(ws: &mut S, mut done: impl FnMut(&str) -> bool)
+where
+    S: futures::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures::StreamExt;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .expect("a message");
+        if msg.to_text().is_ok_and(&mut done) {
+            return;
+        }
+    }
+}
+
 #[tokio::test]
 async fn websocket_operations_get_operation_spans_with_their_statements() {
     use futures::{SinkExt, StreamExt};
@@ -674,17 +697,42 @@ async fn websocket_operations_get_operation_spans_with_their_statements() {
     ))
     .await
     .expect("subscribe");
-    // The query's result and completion.
+    // A subscription refused at its start (an invalid argument) never reaches `execute`.
+    ws.send(Message::text(
+        r#"{"type":"subscribe","id":"b","payload":{"query":"subscription WsBad { statusChanged(service: \"Not A Slug\") { id } }"}}"#,
+    ))
+    .await
+    .expect("subscribe");
+    // The refusal, and the query's result and completion, in whichever order they come.
+    let (mut refused, mut answered) = (false, false);
+    next_message(&mut ws, |t| {
+        refused |= t.contains(r#""b""#) && t.contains("errors");
+        answered |= t.contains(r#""complete""#) && t.contains(r#""q""#);
+        refused && answered
+    })
+    .await;
+    // A subscription runs once the server polls it; an event delivered proves it did (the
+    // server may read the socket's close before it ever starts a subscription that nothing
+    // has fed).
+    let staff = app
+        .user_with_role("staff@example.com", neoforge::entity::users::Role::Staff)
+        .await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await
-        else {
-            break;
-        };
-        if msg
-            .to_text()
-            .is_ok_and(|t| t.contains(r#""complete""#) && t.contains(r#""q""#))
-        {
+    loop {
+        let body = app
+            .gql(
+                "mutation($i: CreateStatusEventInput!) { createStatusEvent(input: $i) { statusEvent { id } } }",
+                serde_json::json!({ "i": { "service": "api", "status": "DEGRADED", "message": "probe" } }),
+                Some(&staff),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let got = tokio::time::timeout(Duration::from_millis(500), async {
+            next_message(&mut ws, |t| t.contains(r#""next""#) && t.contains(r#""s""#)).await
+        })
+        .await;
+        if got.is_ok() || Instant::now() > deadline {
+            assert!(got.is_ok(), "the subscription delivered no event");
             break;
         }
     }
@@ -711,12 +759,144 @@ async fn websocket_operations_get_operation_spans_with_their_statements() {
         &["SELECT projects", "query WsProbe"],
     );
 
-    // The only subscription in this process; its span ends with the socket.
-    let subscription =
-        spans_where(|s| s.attr("graphql.operation.type") == Some("subscription")).await;
-    assert!(
-        !subscription.is_empty(),
-        "an operation span for the subscription"
+    // The only subscription in this process: named after its operation, with its document, and
+    // the delivered event inside it. Its span ends with the socket.
+    let subscription = spans_where(|s| s.name == "subscription WsWatch").await;
+    let subscription = subscription
+        .first()
+        .expect("an operation span named for the subscription");
+    assert_eq!(
+        subscription.attr("graphql.operation.type"),
+        Some("subscription")
     );
+    assert_eq!(subscription.attr("graphql.operation.name"), Some("WsWatch"));
+    assert_eq!(
+        subscription.attr("graphql.document"),
+        Some("subscription WsWatch { statusChanged { id } }")
+    );
+    let events = spans_of(&subscription.trace_id, |s| {
+        s.iter().any(|s| s.name == "graphql.subscription.event")
+    })
+    .await;
+    let event = events
+        .iter()
+        .find(|s| s.name == "graphql.subscription.event")
+        .unwrap_or_else(|| panic!("no event span in the subscription's trace: {events:#?}"));
+    assert_eq!(event.parent, subscription.span_id);
+    let refused = spans_where(|s| s.name == "subscription WsBad").await;
+    let refused = refused
+        .first()
+        .expect("an operation span named for the refused subscription");
+    assert_eq!(
+        refused.attr("graphql.document"),
+        Some(r#"subscription WsBad { statusChanged(service: "?") { id } }"#)
+    );
+    app.stop().await.expect("stop");
+}
+
+/// A traced REST call through the session routes: its trace id and the JSON answer.
+async fn traced_post(
+    app: &common::TestApp,
+    path: &str,
+    body: serde_json::Value,
+    token: Option<&str>,
+) -> (String, u16, serde_json::Value) {
+    let (tp, trace, _) = traceparent();
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header("traceparent", &tp)
+        .json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("session route");
+    let status = res.status().as_u16();
+    let json = res.json().await.unwrap_or(serde_json::Value::Null);
+    (trace, status, json)
+}
+
+#[tokio::test]
+async fn session_routes_are_traced_without_their_secrets() {
+    telemetry();
+    let app = common::spawn_app().await;
+    const SECRET: &str = "session trace password 77";
+    const EMAIL: &str = "otel-sessions@example.com";
+    let (register, status, _) = traced_post(
+        &app,
+        "/api/v1/auth/register",
+        json!({ "email": EMAIL, "password": SECRET, "display_name": "Sessions" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (login, status, signed_in) = traced_post(
+        &app,
+        "/api/v1/auth/login",
+        json!({ "email": EMAIL, "password": SECRET, "device": "otel laptop" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let access = signed_in["access_token"].as_str().expect("access token");
+    let first_refresh = signed_in["refresh_token"].as_str().expect("refresh token");
+    let (refresh, status, rotated) = traced_post(
+        &app,
+        "/api/v1/auth/refresh",
+        json!({ "refresh_token": first_refresh }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let second_access = rotated["access_token"].as_str().expect("access token");
+    let second_refresh = rotated["refresh_token"].as_str().expect("refresh token");
+    let (logout, status, _) =
+        traced_post(&app, "/api/v1/auth/logout", json!({}), Some(second_access)).await;
+    assert_eq!(status, 204);
+
+    // Each call is one trace: the HTTP span, the route-table entry, its operation, its SQL.
+    let mut exported = Vec::new();
+    for (trace, route) in [
+        (&register, "/api/v1/auth/register"),
+        (&login, "/api/v1/auth/login"),
+        (&refresh, "/api/v1/auth/refresh"),
+        (&logout, "/api/v1/auth/logout"),
+    ] {
+        let (rest, server) = (format!("REST POST {route}"), format!("POST {route}"));
+        // SQL the route's operation ran (a signed-in call's session check runs before the
+        // route, under the HTTP span alone).
+        let under_route = |spans: &[Span]| {
+            spans
+                .iter()
+                .filter(|s| is_sql(s))
+                .map(|s| ancestry(spans, s))
+                .find(|chain| chain.contains(&rest))
+        };
+        let spans = spans_of(trace, |s| under_route(s).is_some()).await;
+        let http = server_span(&spans);
+        assert_eq!(http.attr("http.route"), Some(route));
+        let chain = under_route(&spans)
+            .unwrap_or_else(|| panic!("no SQL under the route {route}: {spans:#?}"));
+        assert_in_order(&chain, &[&rest, &server]);
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.attr("graphql.operation.type") == Some("mutation")),
+            "no operation span under {route}: {spans:#?}"
+        );
+        exported.extend(spans);
+    }
+    // Neither the password, the e-mail address nor any token, in any attribute.
+    let dump = format!("{exported:?}");
+    for (what, secret) in [
+        ("the password", SECRET),
+        ("the e-mail address", EMAIL),
+        ("an access token", access),
+        ("an access token", second_access),
+        ("a refresh token", first_refresh),
+        ("a refresh token", second_refresh),
+    ] {
+        assert!(!dump.contains(secret), "{what} was exported");
+    }
     app.stop().await.expect("stop");
 }
