@@ -360,21 +360,33 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     server.stop().await?;
     let (mut rows, mut notes, exact_w3) = result?;
     let mut peer_checks = Vec::new();
-    if let Some(peer) = peer {
-        let (peer, same) = peer?;
-        let result = peer_workloads(args, &peer.server, &ctx, timing).await;
-        peer.server.stop().await?;
-        rows.extend(result?);
-        notes.push(format!(
-            "peer: {}, on the database this run seeded (anonymous: the connecting user)",
-            peer.describe
-        ));
-        peer_checks.push(Check {
-            target: "PostGraphile answers what NeoForge answers (W3 first=50, W1)".into(),
-            pass: same.is_ok(),
-            skipped: false,
-            detail: same.unwrap_or_else(|e| e),
-        });
+    match peer {
+        Some(Ok((peer, same))) => {
+            let result = peer_workloads(args, &peer.server, &ctx, timing).await;
+            peer.server.stop().await?;
+            rows.extend(result?);
+            notes.push(format!(
+                "peer: {}, on the database this run seeded (anonymous: the connecting user)",
+                peer.describe
+            ));
+            peer_checks.push(Check {
+                target: "PostGraphile answers what NeoForge answers (W3 first=50, W1)".into(),
+                pass: same.is_ok(),
+                skipped: false,
+                detail: same.unwrap_or_else(|e| e),
+            });
+        }
+        // The rest of the run is still worth having; the missing comparison is a FAIL.
+        Some(Err(e)) => {
+            eprintln!("PostGraphile peer failed: {e:#}");
+            peer_checks.push(Check {
+                target: "PostGraphile peer ran (--no-peer skips it)".into(),
+                pass: false,
+                skipped: false,
+                detail: format!("{e:#}").chars().take(300).collect(),
+            });
+        }
+        None => {}
     }
     if !args.sqlite && !args.no_sql_ceiling {
         sql_ceilings(args, &launch, &ctx, &mut rows, &mut notes, timing).await?;
@@ -450,7 +462,8 @@ async fn start_peer(
         &tmp.join("postgraphile.log"),
     )
     .await?;
-    let same = peer::same_answers(ours, &peer.server, &ctx.ids[..20]).await?;
+    let ids: Vec<String> = ctx.ids.iter().take(20).cloned().collect();
+    let same = peer::same_answers(ours, &peer.server, &ids).await?;
     match &same {
         Ok(what) => eprintln!("  PostGraphile answers the same: {what}"),
         Err(what) => eprintln!("  PostGraphile answers differently: {what}"),
