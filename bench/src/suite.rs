@@ -418,7 +418,12 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     let mut cs = args.concurrency.clone();
     cs.push(args.max_concurrency);
     let mut checks = report::checks(&rows, &cs, median, &exact_w3);
-    checks.extend(peer_checks);
+    // Next to the ratio lines they qualify.
+    let at = checks
+        .iter()
+        .position(|c| c.target.contains(PEER))
+        .unwrap_or(checks.len());
+    checks.splice(at..at, peer_checks);
     let w3_curve = report::w3_curve(&rows, args.concurrency.first().copied().unwrap_or(16));
     Ok(Report {
         backend: if args.sqlite { "sqlite" } else { "postgresql" }.into(),
