@@ -64,6 +64,15 @@ impl Kind {
         }
     }
 
+    /// The peer's version of this workload.
+    fn twin(self) -> Option<Self> {
+        match self {
+            Self::W1Graphql => Some(Self::PeerW1),
+            Self::W3(n) => Some(Self::PeerW3(n)),
+            _ => None,
+        }
+    }
+
     fn server(self) -> &'static str {
         match self {
             Self::PeerW1 | Self::PeerW3(_) => PEER,
@@ -349,45 +358,56 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         prepared.tokens,
         prepared.completed,
     );
-    let result = workloads(args, &server, &ctx, timing).await;
-    // The peer starts while ours still runs, so the two answers can be compared; ours then stops,
-    // so each is measured with the machine to itself.
-    let peer = if result.is_ok() && peer_wanted(args) {
-        Some(start_peer(args, &prepared.url, &server, &ctx, tmp).await)
+    // The peer runs next to ours: its answers are compared with ours once, and each of its
+    // workloads is measured right after ours at the same concurrency (the other process idles
+    // meanwhile), so both sides of a ratio see the same background load.
+    let mut peer_checks = Vec::new();
+    let mut peer_note = None;
+    let peer = if peer_wanted(args) {
+        match start_peer(args, &prepared.url, &server, &ctx, tmp).await {
+            Ok((peer, same)) => {
+                peer_note = Some(format!(
+                    "peer: {}, on the database this run seeded (anonymous: the connecting user); each peer row measured right after ours",
+                    peer.describe
+                ));
+                peer_checks.push(Check {
+                    target: "PostGraphile answers what NeoForge answers (W3 first=50, W1)".into(),
+                    pass: same.is_ok(),
+                    skipped: false,
+                    detail: same.unwrap_or_else(|e| e),
+                });
+                Some(peer)
+            }
+            // The rest of the run is still worth having; the missing comparison is a FAIL.
+            Err(e) => {
+                eprintln!("PostGraphile peer failed: {e:#}");
+                peer_checks.push(Check {
+                    target: "PostGraphile peer ran (--no-peer skips it)".into(),
+                    pass: false,
+                    skipped: false,
+                    detail: format!("{e:#}").chars().take(300).collect(),
+                });
+                None
+            }
+        }
     } else {
         None
     };
+    let peer_server = peer.as_ref().map(|p| &p.server);
+    let result = match peer_server {
+        Some(p) => warm_peer(args, p, &ctx, timing).await,
+        None => Ok(()),
+    };
+    let result = match result {
+        Ok(()) => workloads(args, &server, peer_server, &ctx, timing).await,
+        Err(e) => Err(e),
+    };
+    if let Some(peer) = peer {
+        peer.server.stop().await?;
+    }
     server.stop().await?;
     let (mut rows, mut notes, exact_w3) = result?;
-    let mut peer_checks = Vec::new();
-    match peer {
-        Some(Ok((peer, same))) => {
-            let result = peer_workloads(args, &peer.server, &ctx, timing).await;
-            peer.server.stop().await?;
-            rows.extend(result?);
-            notes.push(format!(
-                "peer: {}, on the database this run seeded (anonymous: the connecting user)",
-                peer.describe
-            ));
-            peer_checks.push(Check {
-                target: "PostGraphile answers what NeoForge answers (W3 first=50, W1)".into(),
-                pass: same.is_ok(),
-                skipped: false,
-                detail: same.unwrap_or_else(|e| e),
-            });
-        }
-        // The rest of the run is still worth having; the missing comparison is a FAIL.
-        Some(Err(e)) => {
-            eprintln!("PostGraphile peer failed: {e:#}");
-            peer_checks.push(Check {
-                target: "PostGraphile peer ran (--no-peer skips it)".into(),
-                pass: false,
-                skipped: false,
-                detail: format!("{e:#}").chars().take(300).collect(),
-            });
-        }
-        None => {}
-    }
+    notes.extend(peer_note);
     if !args.sqlite && !args.no_sql_ceiling {
         sql_ceilings(args, &launch, &ctx, &mut rows, &mut notes, timing).await?;
     } else {
@@ -476,10 +496,10 @@ async fn start_peer(
     Ok((peer, same))
 }
 
-/// The peer's W1 over GraphQL and W3 at every concurrency, and W3's page-size curve.
-async fn peer_workloads(args: &Args, peer: &Server, ctx: &Ctx, timing: Timing) -> Result<Vec<Row>> {
-    // Node compiles hot code as it runs and PostGraphile caches each document's SQL: one untimed
-    // run per document first, so the measured runs see a warm process, as ours is by then.
+/// Node compiles hot code as it runs and PostGraphile caches each document's SQL: one untimed
+/// run per document first, so the measured runs see a warm process (ours has served its
+/// seeding checks and every earlier workload by then).
+async fn warm_peer(args: &Args, peer: &Server, ctx: &Ctx, timing: Timing) -> Result<()> {
     let c = args.concurrency.first().copied().unwrap_or(16);
     let warm = Timing {
         warmup: Duration::ZERO,
@@ -502,21 +522,25 @@ async fn peer_workloads(args: &Args, peer: &Server, ctx: &Ctx, timing: Timing) -
             );
         }
     }
-    let mut rows = Vec::new();
-    for &c in &args.concurrency {
-        for kind in [Kind::PeerW1, Kind::PeerW3(50)] {
-            if selected(args, kind) {
-                rows.push(measure(peer, ctx, kind, c, Pace::Closed, timing).await?);
-            }
-        }
-    }
-    if selected(args, Kind::PeerW3(50)) {
-        for n in [10, 100] {
-            rows.push(measure(peer, ctx, Kind::PeerW3(n), c, Pace::Closed, timing).await?);
-        }
-    }
-    for r in &mut rows {
-        r.sql_note = "peer: no ceilings".into();
+    Ok(())
+}
+
+/// Our `kind` at `c` closed-loop, then the peer's twin of it (if any, and a peer runs).
+async fn measure_pair(
+    args: &Args,
+    (server, peer): (&Server, Option<&Server>),
+    ctx: &Ctx,
+    kind: Kind,
+    c: usize,
+    timing: Timing,
+) -> Result<Vec<Row>> {
+    let mut rows = vec![measure(server, ctx, kind, c, Pace::Closed, timing).await?];
+    if let (Some(peer), Some(twin)) = (peer, kind.twin())
+        && selected(args, twin)
+    {
+        let mut row = measure(peer, ctx, twin, c, Pace::Closed, timing).await?;
+        row.sql_note = "peer: no ceilings".into();
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -600,6 +624,7 @@ fn selected(args: &Args, kind: Kind) -> bool {
 async fn workloads(
     args: &Args,
     server: &Server,
+    peer: Option<&Server>,
     ctx: &Ctx,
     timing: Timing,
 ) -> Result<(Vec<Row>, Vec<String>, Vec<(usize, f64)>)> {
@@ -614,7 +639,7 @@ async fn workloads(
     }
     for &c in &args.concurrency {
         for kind in MAIN.into_iter().filter(|k| selected(args, *k)) {
-            rows.push(measure(server, ctx, kind, c, Pace::Closed, timing).await?);
+            rows.extend(measure_pair(args, (server, peer), ctx, kind, c, timing).await?);
         }
     }
     if selected(args, Kind::W1Get) {
@@ -659,10 +684,10 @@ async fn workloads(
         }
         let c = args.concurrency.first().copied().unwrap_or(16);
         for n in [10, 100] {
-            rows.push(measure(server, ctx, Kind::W3(n), c, Pace::Closed, timing).await?);
+            rows.extend(measure_pair(args, (server, peer), ctx, Kind::W3(n), c, timing).await?);
         }
     }
-    for r in &mut rows {
+    for r in rows.iter_mut().filter(|r| r.server != PEER) {
         r.http_ceiling = http.get(&r.concurrency).copied();
     }
     let w3 = exact_w3
