@@ -213,8 +213,13 @@ pub struct Curve {
 
 /// The W3 page-size curve of every server that ran W3 at more than one page size at `c`.
 pub fn w3_curve(rows: &[Row], c: usize) -> Vec<Curve> {
-    let mut servers: Vec<&str> = rows.iter().map(|r| r.server.as_str()).collect();
-    servers.dedup();
+    // Each server once, in the order of its first row (the rows alternate between them).
+    let mut servers: Vec<&str> = Vec::new();
+    for r in rows {
+        if !servers.contains(&r.server.as_str()) {
+            servers.push(&r.server);
+        }
+    }
     let mut out = Vec::new();
     for server in servers {
         let mut points: Vec<CurvePoint> = rows
