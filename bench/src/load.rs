@@ -37,7 +37,8 @@ pub struct RunResult {
     pub hist: Histogram<u64>,
     pub first_errors: Vec<String>,
     pub cpu_ticks: u64,
-    pub statements: u64,
+    /// `None` when the process under test has no statement counter (the peer).
+    pub statements: Option<u64>,
     pub peak_rss_kib: u64,
     pub rss_kib: u64,
 }
@@ -68,13 +69,18 @@ fn histogram() -> Histogram<u64> {
 
 struct Snapshot {
     stats: ProcStats,
-    statements: u64,
+    statements: Option<u64>,
 }
 
 async fn snapshot(server: &Server, conn: &mut Conn) -> Result<Snapshot> {
+    let statements = if server.counts_statements() {
+        Some(server.statements(conn).await?)
+    } else {
+        None
+    };
     Ok(Snapshot {
         stats: server.stats()?,
-        statements: server.statements(conn).await?,
+        statements,
     })
 }
 
@@ -125,7 +131,10 @@ pub async fn run(
         hist: histogram(),
         first_errors: Vec::new(),
         cpu_ticks: after.stats.cpu_ticks - before.stats.cpu_ticks,
-        statements: after.statements.saturating_sub(before.statements),
+        statements: after
+            .statements
+            .zip(before.statements)
+            .map(|(a, b)| a.saturating_sub(b)),
         peak_rss_kib: after.stats.peak_rss_kib,
         rss_kib: after.stats.rss_kib,
     };

@@ -5,6 +5,7 @@
 mod ceiling;
 mod http;
 mod load;
+mod peer;
 mod pglog;
 mod report;
 mod seed;
@@ -75,7 +76,12 @@ pub struct Args {
     /// Seconds per soak window.
     #[arg(long, default_value_t = 10)]
     pub soak_window: u64,
-    /// Only these workloads (comma-separated prefixes, e.g. `W1,W3`).
+    /// Skip the PostGraphile peer (bench/postgraphile; needs Node 20 and npm). Always skipped
+    /// with --sqlite.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Only these workloads (comma-separated prefixes, e.g. `W1,W3`; the peer's rows start
+    /// with the workload they mirror).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -95,7 +101,7 @@ impl Args {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     // The bench lives in <root>/bench; running it through cargo sets this at compile time.
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -127,6 +133,7 @@ async fn main() -> Result<()> {
     let report = suite::run(&args, &bin).await?;
     println!();
     println!("{}", report::table(&report.rows));
+    print!("{}", report::curve_text(&report.w3_curve));
     print!("{}", report::checks_text(&report.checks));
     for note in &report.notes {
         println!("note: {note}");

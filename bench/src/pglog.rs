@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::sql::PG_DB;
+use crate::sql::pg_db;
 
 #[derive(Clone, Debug)]
 pub struct Statement {
@@ -136,7 +136,7 @@ fn entries(text: &str) -> Vec<Entry<'_>> {
 pub fn parse(text: &str) -> HashMap<u32, Vec<Statement>> {
     let mut by_pid: HashMap<u32, Vec<Statement>> = HashMap::new();
     for e in entries(text) {
-        if e.db != PG_DB {
+        if e.db != pg_db() {
             continue;
         }
         if let Some(sql) = e.message.strip_prefix("LOG:  statement: ") {

@@ -15,6 +15,9 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
+    /// Whether it serves `/metrics` with `db_statements_total` (the NeoForge server does, the
+    /// PostGraphile peer does not).
+    metrics: bool,
 }
 
 pub struct Launch<'a> {
@@ -91,7 +94,12 @@ impl Launch<'_> {
             .spawn()
             .with_context(|| format!("spawn {}", self.bin.display()))?;
         let pid = child.id().context("server exited at once")?;
-        let mut server = Server { child, pid, addr };
+        let mut server = Server {
+            child,
+            pid,
+            addr,
+            metrics: true,
+        };
         let mut conn = Conn::new(addr);
         loop {
             if let Ok(resp) = conn.send(&Req::get("/health/ready")).await
@@ -117,6 +125,28 @@ impl Launch<'_> {
 }
 
 impl Server {
+    /// Another HTTP process the bench started (the PostGraphile peer), observed through `/proc`
+    /// like the server and stopped the same way; it has no statement counter.
+    pub fn other(child: Child, addr: SocketAddr) -> Result<Self> {
+        let pid = child.id().context("process exited at once")?;
+        Ok(Self {
+            child,
+            pid,
+            addr,
+            metrics: false,
+        })
+    }
+
+    /// Whether [`Server::statements`] works.
+    pub fn counts_statements(&self) -> bool {
+        self.metrics
+    }
+
+    /// `Some` once the process has exited.
+    pub fn exited(&mut self) -> Result<Option<std::process::ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
     pub async fn stop(mut self) -> Result<()> {
         // SIGTERM lets the server drain; the kill is the fallback for a hung shutdown.
         // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
@@ -153,7 +183,7 @@ impl Server {
 /// A free port below Linux's ephemeral range (32768–60999): other processes binding port 0 (test
 /// suites running next to the bench) then cannot take it between this probe and the server's
 /// own bind.
-fn free_port() -> Result<SocketAddr> {
+pub fn free_port() -> Result<SocketAddr> {
     use rand::Rng;
     let mut rng = rand::rng();
     for _ in 0..100 {

@@ -7,7 +7,18 @@ use anyhow::{Context, Result, bail};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 pub const PG_ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-pub const PG_DB: &str = "neoforge_bench";
+
+/// The benchmark database: `neoforge_bench`, or `NEOFORGE_BENCH_DB` (so two benches on one
+/// PostgreSQL do not drop each other's database).
+pub fn pg_db() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::var("NEOFORGE_BENCH_DB")
+            .ok()
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or_else(|| "neoforge_bench".to_owned())
+    })
+}
 
 pub enum Sql {
     Pg(Client),
@@ -30,11 +41,11 @@ pub async fn pg_connect(config: &str) -> Result<Client> {
 pub async fn pg_fresh_database() -> Result<()> {
     let admin = pg_connect(PG_ADMIN).await?;
     admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", pg_db()))
         .await
         .context("drop benchmark database")?;
     admin
-        .batch_execute(&format!("CREATE DATABASE {PG_DB}"))
+        .batch_execute(&format!("CREATE DATABASE {}", pg_db()))
         .await
         .context("create benchmark database")?;
     Ok(())
@@ -43,11 +54,14 @@ pub async fn pg_fresh_database() -> Result<()> {
 /// `sslmode` matters: the Debian server has TLS on, sqlx prefers it, and the replay client does
 /// not use it, so the default `disable` keeps server and ceiling on the same footing.
 pub fn pg_url(sslmode: &str) -> String {
-    format!("postgres://postgres@127.0.0.1:5432/{PG_DB}?sslmode={sslmode}")
+    format!(
+        "postgres://postgres@127.0.0.1:5432/{}?sslmode={sslmode}",
+        pg_db()
+    )
 }
 
 pub fn pg_bench_config() -> String {
-    format!("host=127.0.0.1 port=5432 user=postgres dbname={PG_DB}")
+    format!("host=127.0.0.1 port=5432 user=postgres dbname={}", pg_db())
 }
 
 impl Sql {

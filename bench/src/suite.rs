@@ -14,8 +14,9 @@ use crate::Args;
 use crate::ceiling::{self, Unit};
 use crate::http::{Conn, Req};
 use crate::load::{self, Factory, Pace, RunResult, Script, Timing};
+use crate::peer::{self, Peer};
 use crate::pglog::{self, Capture};
-use crate::report::{self, Report, Row};
+use crate::report::{self, Check, PEER, Report, Row};
 use crate::seed::{self, Seeded};
 use crate::server::{Launch, Server, clock_ticks_per_second};
 use crate::sql::{self, Sql};
@@ -35,6 +36,10 @@ enum Kind {
     W4Replay,
     W5Status,
     W6Patch,
+    /// W1 over GraphQL against PostGraphile (`projectById`).
+    PeerW1,
+    /// W3 against PostGraphile (`allProjects`), at this page size.
+    PeerW3(usize),
 }
 
 impl Kind {
@@ -53,6 +58,25 @@ impl Kind {
             Self::W4Replay => "W4 replay".into(),
             Self::W5Status => "W5 status".into(),
             Self::W6Patch => "W6 patch".into(),
+            Self::PeerW1 => format!("{} {PEER}", Self::W1Graphql.name()),
+            Self::PeerW3(50) => format!("{} {PEER}", Self::W3(50).name()),
+            Self::PeerW3(n) => format!("{} {PEER} (first={n})", Self::W3(50).name()),
+        }
+    }
+
+    /// The peer's version of this workload.
+    fn twin(self) -> Option<Self> {
+        match self {
+            Self::W1Graphql => Some(Self::PeerW1),
+            Self::W3(n) => Some(Self::PeerW3(n)),
+            _ => None,
+        }
+    }
+
+    fn server(self) -> &'static str {
+        match self {
+            Self::PeerW1 | Self::PeerW3(_) => PEER,
+            _ => "NeoForge",
         }
     }
 
@@ -107,6 +131,8 @@ impl Ctx {
             Kind::W4Replay => w::w4_replay(self.completed.clone()),
             Kind::W5Status => w::w5_status(),
             Kind::W6Patch => w::w6_patch(self.owned.clone(), concurrency),
+            Kind::PeerW1 => w::w1_graphql_peer(self.ids.clone()),
+            Kind::PeerW3(n) => w::w3_overview_peer(n),
         })
     }
 
@@ -131,9 +157,17 @@ fn mib(kib: u64) -> f64 {
 
 fn row(kind: Kind, concurrency: usize, mode: String, r: &RunResult, extra_statements: f64) -> Row {
     let requests = r.requests.max(1) as f64;
-    let statements = (r.statements as f64 - extra_statements).max(0.0);
+    let statements = r
+        .statements
+        .map(|n| (n as f64 - extra_statements).max(0.0) / requests);
+    let cpu_seconds = r.cpu_ticks as f64 / clock_ticks_per_second();
     Row {
         workload: kind.name(),
+        server: kind.server().into(),
+        page_size: match kind {
+            Kind::W3(n) | Kind::PeerW3(n) => Some(n),
+            _ => None,
+        },
         concurrency,
         mode,
         requests: r.requests,
@@ -141,8 +175,9 @@ fn row(kind: Kind, concurrency: usize, mode: String, r: &RunResult, extra_statem
         p50_ms: r.p50_ms(),
         p99_ms: r.p99_ms(),
         errors: r.errors,
-        statements_per_request: Some(statements / requests),
-        cpu_seconds_per_1k: r.cpu_ticks as f64 / clock_ticks_per_second() / requests * 1000.0,
+        statements_per_request: statements,
+        cpu_us_per_request: cpu_seconds / requests * 1e6,
+        cpu_seconds_per_1k: cpu_seconds / requests * 1000.0,
         peak_rss_mib: mib(r.peak_rss_kib),
         rss_mib: mib(r.rss_kib),
         ..Row::default()
@@ -180,14 +215,16 @@ async fn measure(
     };
     let row = row(kind, concurrency, mode, &result, extra);
     eprintln!(
-        "  {:<28} c={:<3} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>7.2} ms  errors {}  SQL/req {:.2}",
+        "  {:<38} c={:<3} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>7.2} ms  errors {}  SQL/req {}  CPU {:.0} µs/req",
         row.workload,
         concurrency,
         row.rps,
         row.p50_ms,
         row.p99_ms,
         row.errors,
-        row.statements_per_request.unwrap_or(0.0)
+        row.statements_per_request
+            .map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2}")),
+        row.cpu_us_per_request
     );
     for e in &result.first_errors {
         eprintln!("    error: {e}");
@@ -321,11 +358,56 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         prepared.tokens,
         prepared.completed,
     );
-    let result = workloads(args, &server, &ctx, timing).await;
+    // The peer runs next to ours: its answers are compared with ours once, and each of its
+    // workloads is measured right after ours at the same concurrency (the other process idles
+    // meanwhile), so both sides of a ratio see the same background load.
+    let mut peer_checks = Vec::new();
+    let mut peer_note = None;
+    let peer = if peer_wanted(args) {
+        match start_peer(args, &prepared.url, &server, &ctx, tmp).await {
+            Ok((peer, same)) => {
+                peer_note = Some(format!(
+                    "peer: {}, on the database this run seeded (anonymous: the connecting user); each peer row measured right after ours",
+                    peer.describe
+                ));
+                peer_checks.push(Check {
+                    target: "PostGraphile answers what NeoForge answers (W3 first=50, W1)".into(),
+                    pass: same.is_ok(),
+                    skipped: false,
+                    detail: same.unwrap_or_else(|e| e),
+                });
+                Some(peer)
+            }
+            // The rest of the run is still worth having; the missing comparison is a FAIL.
+            Err(e) => {
+                eprintln!("PostGraphile peer failed: {e:#}");
+                peer_checks.push(Check {
+                    target: "PostGraphile peer ran (--no-peer skips it)".into(),
+                    pass: false,
+                    skipped: false,
+                    detail: format!("{e:#}").chars().take(300).collect(),
+                });
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let peer_server = peer.as_ref().map(|p| &p.server);
+    let result = match peer_server {
+        Some(p) => warm_peer(args, p, &ctx, timing).await,
+        None => Ok(()),
+    };
+    let result = match result {
+        Ok(()) => workloads(args, &server, peer_server, &ctx, timing).await,
+        Err(e) => Err(e),
+    };
+    if let Some(peer) = peer {
+        peer.server.stop().await?;
+    }
     server.stop().await?;
-    let (mut rows, notes, exact_w3) = result?;
-
-    let mut notes = notes;
+    let (mut rows, mut notes, exact_w3) = result?;
+    notes.extend(peer_note);
     if !args.sqlite && !args.no_sql_ceiling {
         sql_ceilings(args, &launch, &ctx, &mut rows, &mut notes, timing).await?;
     } else {
@@ -355,7 +437,14 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     let median = median(&ready_ms);
     let mut cs = args.concurrency.clone();
     cs.push(args.max_concurrency);
-    let checks = report::checks(&rows, &cs, median, &exact_w3);
+    let mut checks = report::checks(&rows, &cs, median, &exact_w3);
+    // Next to the ratio lines they qualify.
+    let at = checks
+        .iter()
+        .position(|c| c.target.contains(PEER))
+        .unwrap_or(checks.len());
+    checks.splice(at..at, peer_checks);
+    let w3_curve = report::w3_curve(&rows, args.concurrency.first().copied().unwrap_or(16));
     Ok(Report {
         backend: if args.sqlite { "sqlite" } else { "postgresql" }.into(),
         started_at,
@@ -366,9 +455,94 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         sqlite_ready_ms_median: median,
         sqlite_ready_ms_all: ready_ms,
         w3_statements_per_request: exact_w3,
+        w3_curve,
         checks,
         notes,
     })
+}
+
+fn peer_wanted(args: &Args) -> bool {
+    !args.sqlite
+        && !args.no_peer
+        && [Kind::PeerW1, Kind::PeerW3(50)]
+            .iter()
+            .any(|k| selected(args, *k))
+}
+
+/// PostGraphile on the seeded database, and whether it answers what `ours` answers.
+async fn start_peer(
+    args: &Args,
+    url: &str,
+    ours: &Server,
+    ctx: &Ctx,
+    tmp: &Path,
+) -> Result<(Peer, std::result::Result<String, String>)> {
+    let db = sql::pg_connect(&sql::pg_bench_config()).await?;
+    // The peer gets the pool ours has.
+    let peer = peer::start(
+        &crate::workspace_root(),
+        &db,
+        url,
+        args.pool(),
+        &tmp.join("postgraphile.log"),
+    )
+    .await?;
+    let ids: Vec<String> = ctx.ids.iter().take(20).cloned().collect();
+    let same = peer::same_answers(ours, &peer.server, &ids).await?;
+    match &same {
+        Ok(what) => eprintln!("  PostGraphile answers the same: {what}"),
+        Err(what) => eprintln!("  PostGraphile answers differently: {what}"),
+    }
+    Ok((peer, same))
+}
+
+/// Node compiles hot code as it runs and PostGraphile caches each document's SQL: one untimed
+/// run per document first, so the measured runs see a warm process (ours has served its
+/// seeding checks and every earlier workload by then).
+async fn warm_peer(args: &Args, peer: &Server, ctx: &Ctx, timing: Timing) -> Result<()> {
+    let c = args.concurrency.first().copied().unwrap_or(16);
+    let warm = Timing {
+        warmup: Duration::ZERO,
+        measure: timing.measure,
+    };
+    for kind in [
+        Kind::PeerW1,
+        Kind::PeerW3(10),
+        Kind::PeerW3(50),
+        Kind::PeerW3(100),
+    ] {
+        if selected(args, kind) {
+            let factory = ctx.factory(kind, c).await?;
+            let run = load::run(peer, &factory, c, Pace::Closed, warm).await?;
+            eprintln!(
+                "  warm-up {:<30} c={c:<3} {:>8.0} req/s  errors {}",
+                kind.name(),
+                run.rps(),
+                run.errors
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Our `kind` at `c` closed-loop, then the peer's twin of it (if any, and a peer runs).
+async fn measure_pair(
+    args: &Args,
+    (server, peer): (&Server, Option<&Server>),
+    ctx: &Ctx,
+    kind: Kind,
+    c: usize,
+    timing: Timing,
+) -> Result<Vec<Row>> {
+    let mut rows = vec![measure(server, ctx, kind, c, Pace::Closed, timing).await?];
+    if let (Some(peer), Some(twin)) = (peer, kind.twin())
+        && selected(args, twin)
+    {
+        let mut row = measure(peer, ctx, twin, c, Pace::Closed, timing).await?;
+        row.sql_note = "peer: no ceilings".into();
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Removed on drop, so a failed run leaves no SQLite files behind.
@@ -450,6 +624,7 @@ fn selected(args: &Args, kind: Kind) -> bool {
 async fn workloads(
     args: &Args,
     server: &Server,
+    peer: Option<&Server>,
     ctx: &Ctx,
     timing: Timing,
 ) -> Result<(Vec<Row>, Vec<String>, Vec<(usize, f64)>)> {
@@ -464,7 +639,7 @@ async fn workloads(
     }
     for &c in &args.concurrency {
         for kind in MAIN.into_iter().filter(|k| selected(args, *k)) {
-            rows.push(measure(server, ctx, kind, c, Pace::Closed, timing).await?);
+            rows.extend(measure_pair(args, (server, peer), ctx, kind, c, timing).await?);
         }
     }
     if selected(args, Kind::W1Get) {
@@ -491,6 +666,17 @@ async fn workloads(
         rows.push(measure(server, ctx, Kind::W1Get, 64, Pace::Rate(rate), timing).await?);
     }
     if selected(args, Kind::W3(50)) {
+        rows.push(
+            measure(
+                server,
+                ctx,
+                Kind::W3(50),
+                args.max_concurrency,
+                Pace::Closed,
+                timing,
+            )
+            .await?,
+        );
         for n in [10, 50, 100] {
             let exact = exact_statements(server, ctx, Kind::W3(n), 20).await?;
             eprintln!("  W3 first={n}: {exact:.2} SQL statements/request (20 sequential requests)");
@@ -498,10 +684,10 @@ async fn workloads(
         }
         let c = args.concurrency.first().copied().unwrap_or(16);
         for n in [10, 100] {
-            rows.push(measure(server, ctx, Kind::W3(n), c, Pace::Closed, timing).await?);
+            rows.extend(measure_pair(args, (server, peer), ctx, Kind::W3(n), c, timing).await?);
         }
     }
-    for r in &mut rows {
+    for r in rows.iter_mut().filter(|r| r.server != PEER) {
         r.http_ceiling = http.get(&r.concurrency).copied();
     }
     let w3 = exact_w3

@@ -21,9 +21,26 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// and `POST /graphql` are compared on the same work.
 pub const GET_PROJECT: &str = "query GetProject($id: ID!) { project(id: $id) { ...P } } fragment P on Project { id owner { id } name description visibility createdAt updatedAt version }";
 
+/// W3: the public projects page with owner, open-ticket count, post count and the 3 latest posts
+/// (an anonymous caller sees public projects only, newest first).
 pub fn overview_query(first: usize) -> String {
     format!(
-        "{{ projects(first: {first}) {{ nodes {{ id name owner {{ id displayName }} openTicketCount latestPosts {{ id title createdAt }} }} }} }}"
+        "{{ projects(first: {first}) {{ nodes {{ id name owner {{ id displayName }} openTicketCount postCount latestPosts {{ id title createdAt }} }} }} }}"
+    )
+}
+
+/// [`GET_PROJECT`] as PostGraphile v4 names it: `projectById`, the owner through the foreign key
+/// (`userByOwnerId`), the other columns as they are.
+pub const PEER_GET_PROJECT: &str = "query GetProject($id: UUID!) { projectById(id: $id) { id userByOwnerId { id } name description visibility createdAt updatedAt version } }";
+
+/// [`overview_query`] as PostGraphile v4 answers it: public projects by `condition`, the same
+/// order (created_at DESC, id DESC), the owner through the foreign key, the open-ticket count
+/// from the computed column `projects_open_ticket_count` (bench/src/peer.rs), and the post
+/// count and latest 3 posts from the posts relation (`totalCount` counts all of them, `first`
+/// limits `nodes`).
+pub fn peer_overview_query(first: usize) -> String {
+    format!(
+        "{{ allProjects(first: {first}, condition: {{ visibility: \"public\" }}, orderBy: [CREATED_AT_DESC, ID_DESC]) {{ nodes {{ id name userByOwnerId {{ id displayName }} openTicketCount communityPostsByProjectId(first: 3, orderBy: [CREATED_AT_DESC, ID_DESC]) {{ totalCount nodes {{ id title createdAt }} }} }} }} }}"
     )
 }
 
@@ -54,17 +71,66 @@ pub fn rest_ok(resp: &Resp, status: u16, key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// GraphQL answers 200 even when it failed: any `errors` member is an error.
-pub fn graphql_ok(resp: &Resp) -> Result<(), String> {
+/// GraphQL answers 200 even when it failed: any `errors` member is an error; the `data` member.
+fn graphql_data(resp: &Resp) -> Result<Value, String> {
     status_is(resp, 200)?;
-    let v: Value = serde_json::from_slice(&resp.body).map_err(|e| format!("bad JSON: {e}"))?;
+    let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| format!("bad JSON: {e}"))?;
     if v.get("errors").is_some() {
         return Err(format!("GraphQL errors: {}", body_str(resp)));
     }
-    match v.get("data") {
-        Some(d) if !d.is_null() => Ok(()),
+    match v.get_mut("data").map(Value::take) {
+        Some(d) if !d.is_null() => Ok(d),
         _ => Err(format!("no data: {}", body_str(resp))),
     }
+}
+
+/// What a GraphQL answer must hold at a JSON pointer under `data`.
+#[derive(Clone, Copy)]
+pub enum Want {
+    /// A non-null object (the project of W1).
+    Object,
+    /// A list of exactly this many items (a W3 page).
+    Nodes(usize),
+}
+
+/// A 200 without `errors` whose `data` at `pointer` is what `want` says.
+pub fn graphql_holds(resp: &Resp, pointer: &str, want: Want) -> Result<(), String> {
+    let data = graphql_data(resp)?;
+    let found = data.pointer(pointer);
+    match (want, found) {
+        (Want::Object, Some(Value::Object(_))) => Ok(()),
+        (Want::Nodes(n), Some(Value::Array(items))) if items.len() == n => Ok(()),
+        (Want::Nodes(n), Some(Value::Array(items))) => {
+            Err(format!("{} nodes at data{pointer} (want {n})", items.len()))
+        }
+        _ => Err(format!("nothing at data{pointer}: {}", body_str(resp))),
+    }
+}
+
+/// A `POST /graphql` of one document (with a random project id as `$id` when `ids` is given),
+/// each answer checked with [`graphql_holds`]. PostGraphile's endpoint is `/graphql` too.
+fn graphql_factory(
+    query: String,
+    ids: Option<Arc<Vec<String>>>,
+    pointer: &'static str,
+    want: Want,
+) -> Factory {
+    let fixed = json!({ "query": query });
+    Arc::new(move |_| {
+        let ids = ids.clone();
+        let fixed = fixed.clone();
+        let query = query.clone();
+        simple(
+            move |rng| match &ids {
+                Some(ids) => {
+                    let body = json!({ "query": query, "variables": { "id": pick(rng, ids) } });
+                    Req::json(Method::POST, "/graphql", &body)
+                }
+                None => Req::json(Method::POST, "/graphql", &fixed),
+            },
+            move |r| graphql_holds(r, pointer, want),
+        )
+    })
 }
 
 /// A stateless script: a request maker and a checker.
@@ -147,16 +213,17 @@ pub fn w1_not_modified(etags: Arc<Vec<(String, String)>>) -> Factory {
 }
 
 pub fn w1_graphql(ids: Arc<Vec<String>>) -> Factory {
-    Arc::new(move |_| {
-        let ids = ids.clone();
-        simple(
-            move |rng| {
-                let body = json!({ "query": GET_PROJECT, "variables": { "id": pick(rng, &ids) } });
-                Req::json(Method::POST, "/graphql", &body)
-            },
-            graphql_ok,
-        )
-    })
+    graphql_factory(GET_PROJECT.into(), Some(ids), "/project", Want::Object)
+}
+
+/// W1 over GraphQL against PostGraphile.
+pub fn w1_graphql_peer(ids: Arc<Vec<String>>) -> Factory {
+    graphql_factory(
+        PEER_GET_PROJECT.into(),
+        Some(ids),
+        "/projectById",
+        Want::Object,
+    )
 }
 
 pub fn w2_list(pages: u64) -> Factory {
@@ -171,15 +238,23 @@ pub fn w2_list(pages: u64) -> Factory {
     })
 }
 
+/// Every page is full: the seed has 5,000 public projects.
 pub fn w3_overview(first: usize) -> Factory {
-    let body = json!({ "query": overview_query(first) });
-    Arc::new(move |_| {
-        let body = body.clone();
-        simple(
-            move |_| Req::json(Method::POST, "/graphql", &body),
-            graphql_ok,
-        )
-    })
+    graphql_factory(
+        overview_query(first),
+        None,
+        "/projects/nodes",
+        Want::Nodes(first),
+    )
+}
+
+pub fn w3_overview_peer(first: usize) -> Factory {
+    graphql_factory(
+        peer_overview_query(first),
+        None,
+        "/allProjects/nodes",
+        Want::Nodes(first),
+    )
 }
 
 #[derive(Clone, Copy, PartialEq)]
