@@ -22,6 +22,17 @@ pub enum Environment {
     Production,
 }
 
+/// What sits between the server and PostgreSQL (docs/scaling.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Pooler {
+    /// PostgreSQL itself, or a pooler that gives each client connection one server session
+    /// (PgBouncer `pool_mode = session`).
+    None,
+    /// A pooler that hands out a server session per transaction (PgBouncer
+    /// `pool_mode = transaction`): no statement may rely on session state.
+    Transaction,
+}
+
 #[derive(Clone, Debug, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded default) or `postgres://...`.
@@ -33,6 +44,30 @@ pub struct Settings {
         global = true
     )]
     pub database_url: String,
+
+    /// `transaction` when DATABASE_URL points at PgBouncer in transaction pooling mode: every
+    /// statement then runs in an explicit transaction, as an unnamed (not cached) prepared
+    /// statement, and the session settings are set per transaction.
+    #[arg(
+        long,
+        env = "NEOFORGE_DATABASE_POOLER",
+        value_name = "NEOFORGE_DATABASE_POOLER",
+        value_enum,
+        default_value = "none",
+        global = true
+    )]
+    pub database_pooler: Pooler,
+
+    /// PostgreSQL URL with a session of its own (the database directly, or a session-mode
+    /// pool), for what needs one: the `LISTEN` sessions of the status feed and session
+    /// revocation, and the migration lock. Default: DATABASE_URL.
+    #[arg(
+        long,
+        env = "NEOFORGE_DATABASE_SESSION_URL",
+        value_name = "NEOFORGE_DATABASE_SESSION_URL",
+        global = true
+    )]
+    pub database_session_url: Option<String>,
 
     /// Address the HTTP server listens on.
     #[arg(
@@ -409,6 +444,8 @@ pub enum ConfigError {
     BadSmtpFrom(String),
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got `{0}`)")]
     UnsupportedDatabase(String),
+    #[error("NEOFORGE_DATABASE_SESSION_URL must start with postgres:// (got `{0}`)")]
+    UnsupportedSessionDatabase(String),
     #[error("NEOFORGE_CORS_ORIGINS: `{0}` is not an origin like https://example.com")]
     BadOrigin(String),
     #[error("REDIS_URL: `{url}` is not a Redis URL like redis://host:6379: {reason}")]
@@ -443,6 +480,11 @@ impl Settings {
             return Err(ConfigError::UnsupportedDatabase(redact_url(
                 &self.database_url,
             )));
+        }
+        if let Some(url) = &self.database_session_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::UnsupportedSessionDatabase(redact_url(url)));
         }
         // Whatever NEOFORGE_ENV says: a reachable server must not accept tokens anyone can mint.
         if self.jwt_secret == DEV_JWT_SECRET && !self.bind.ip().is_loopback() {
@@ -510,6 +552,18 @@ impl Settings {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+
+    /// Where `LISTEN` and the migration lock connect: a session that stays theirs.
+    pub fn session_url(&self) -> &str {
+        self.database_session_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
+    }
+
+    /// DATABASE_URL is a transaction-pooling PgBouncer (see [`Pooler::Transaction`]).
+    pub fn behind_transaction_pooler(&self) -> bool {
+        self.database_pooler == Pooler::Transaction && !self.is_sqlite()
     }
 
     pub fn redis_timeout(&self) -> Duration {

@@ -14,6 +14,8 @@ use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
 
+pub(crate) mod transaction_pooler;
+
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6e65_6f66_6f72_6765;
 
@@ -21,6 +23,9 @@ const MIGRATION_LOCK_KEY: i64 = 0x6e65_6f66_6f72_6765;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Behind a transaction pooler: the pool write transactions begin on, and the
+    /// `statement_timeout` each sets for itself (see `db/transaction_pooler.rs`).
+    pooled: Option<(DatabaseConnection, Duration)>,
     /// SQLite has one writer. Deferred transactions that read and then write fail with
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
@@ -77,8 +82,15 @@ impl Migration {
 impl Db {
     #[tracing::instrument(skip_all, fields(db.url = %redact_url(&settings.database_url)))]
     pub async fn connect(settings: &Settings) -> Result<Self, DbErr> {
+        if settings.behind_transaction_pooler() {
+            // Those pools open connections lazily: reach the database once, as the eager
+            // pool does, so a wrong URL still fails here.
+            let db = Self::connect_lazily(settings).await?;
+            db.ping().await?;
+            return Ok(db);
+        }
         let conn = Database::connect(Self::options(settings)).await?;
-        Ok(Self::around(conn, settings))
+        Ok(Self::around(conn, None, settings))
     }
 
     /// A pool that opens its connections on first use: for starting while the database is
@@ -86,8 +98,17 @@ impl Db {
     pub async fn connect_lazily(settings: &Settings) -> Result<Self, DbErr> {
         let mut opts = Self::options(settings);
         opts.connect_lazy(true);
+        if !settings.behind_transaction_pooler() {
+            let conn = Database::connect(opts).await?;
+            return Ok(Self::around(conn, None, settings));
+        }
+        let timeout = Duration::from_millis(settings.db_statement_timeout);
+        let mut writes = opts.clone();
+        transaction_pooler::transactions(&mut writes);
+        transaction_pooler::single_statements(&mut opts, timeout);
         let conn = Database::connect(opts).await?;
-        Ok(Self::around(conn, settings))
+        let writes = Database::connect(writes).await?;
+        Ok(Self::around(conn, Some((writes, timeout)), settings))
     }
 
     fn options(settings: &Settings) -> ConnectOptions {
@@ -112,37 +133,31 @@ impl Db {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        } else {
+        } else if !settings.behind_transaction_pooler() {
+            // A startup parameter (PgBouncer refuses it; see db/transaction_pooler.rs).
             opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout));
         }
         opts
     }
 
-    fn around(mut conn: DatabaseConnection, settings: &Settings) -> Self {
+    fn around(
+        mut conn: DatabaseConnection,
+        mut pooled: Option<(DatabaseConnection, Duration)>,
+        settings: &Settings,
+    ) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        let exported = metrics::counter!("db_statements_total");
         let system = if settings.is_sqlite() {
             "sqlite"
         } else {
             "postgresql"
         };
-        // Runs after every statement, including those of DataLoader batches and transactions,
-        // in the task that issued it: the current span is the statement's parent.
-        conn.set_metric_callback(move |info| {
-            counter.fetch_add(1, AtomicOrdering::Relaxed);
-            exported.increment(1);
-            let stmt = crate::telemetry::Statement {
-                sql: &info.statement.sql,
-                system,
-                elapsed: info.elapsed,
-                failed: info.failed,
-            };
-            crate::metrics::statement(&stmt);
-            crate::telemetry::statement_span(&stmt);
-        });
+        conn.set_metric_callback(count_statements(statements.clone(), system));
+        if let Some((writes, _)) = &mut pooled {
+            writes.set_metric_callback(count_statements(statements.clone(), system));
+        }
         Self {
             conn,
+            pooled,
             sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
             unavailable: Arc::default(),
@@ -169,25 +184,15 @@ impl Db {
     }
 
     /// The pool's connections right now: (open, idle, configured maximum).
+    /// Behind a transaction pooler, the two pools' sum.
     pub fn pool_stats(&self) -> (u32, u32, u32) {
-        match self.backend() {
-            DbBackend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                (
-                    pool.size(),
-                    idle(pool.num_idle()),
-                    pool.options().get_max_connections(),
-                )
+        let (open, idle, max) = pool_stats(&self.conn);
+        match &self.pooled {
+            Some((writes, _)) => {
+                let (w_open, w_idle, w_max) = pool_stats(writes);
+                (open + w_open, idle + w_idle, max + w_max)
             }
-            DbBackend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (
-                    pool.size(),
-                    idle(pool.num_idle()),
-                    pool.options().get_max_connections(),
-                )
-            }
-            _ => (0, 0, 0),
+            None => (open, idle, max),
         }
     }
 
@@ -209,7 +214,12 @@ impl Db {
             sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        let tx = self.conn.begin_with_options(options).await?;
+        let Some((writes, statement_timeout)) = &self.pooled else {
+            let tx = self.conn.begin_with_options(options).await?;
+            return Ok(WriteTx { tx, _gate: gate });
+        };
+        let tx = writes.begin_with_options(options).await?;
+        transaction_pooler::prepare_session(&tx, *statement_timeout).await?;
         Ok(WriteTx { tx, _gate: gate })
     }
 
@@ -221,7 +231,10 @@ impl Db {
     /// Runs a schema change so that concurrent starters cannot race. PostgreSQL: a session
     /// advisory lock on a dedicated connection: the first replica migrates, the others wait for
     /// the lock and then find nothing pending. SQLite: one `BEGIN IMMEDIATE` transaction around
-    /// the whole run, which serialises processes sharing the file the same way.
+    /// the whole run, which serialises processes sharing the file the same way. The lock and the
+    /// migration take a session of their own: `NEOFORGE_DATABASE_SESSION_URL`, which bypasses a
+    /// transaction pooler (a session lock taken through one stays on a server session that the
+    /// pooler lends to others).
     #[tracing::instrument(skip(self, settings))]
     pub async fn migrate(&self, settings: &Settings, action: Migration) -> Result<(), DbErr> {
         if self.backend() != DbBackend::Postgres {
@@ -233,7 +246,7 @@ impl Db {
             action.run((&tx.tx).into_database_executor()).await?;
             return tx.commit().await;
         }
-        let mut opts = ConnectOptions::new(settings.database_url.clone());
+        let mut opts = ConnectOptions::new(settings.session_url().to_owned());
         opts.max_connections(1)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(settings.db_connect_timeout))
@@ -268,6 +281,53 @@ impl Db {
 
     pub async fn close(self) {
         let _ = self.conn.close().await;
+        if let Some((writes, _)) = self.pooled {
+            let _ = writes.close().await;
+        }
+    }
+}
+
+/// Runs after every statement, including those of DataLoader batches and transactions, in the
+/// task that issued it: the current span is the statement's parent.
+fn count_statements(
+    counter: Arc<AtomicU64>,
+    system: &'static str,
+) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
+    let exported = metrics::counter!("db_statements_total");
+    move |info| {
+        counter.fetch_add(1, AtomicOrdering::Relaxed);
+        exported.increment(1);
+        let stmt = crate::telemetry::Statement {
+            sql: &info.statement.sql,
+            system,
+            elapsed: info.elapsed,
+            failed: info.failed,
+        };
+        crate::metrics::statement(&stmt);
+        crate::telemetry::statement_span(&stmt);
+    }
+}
+
+/// A pool's connections right now: (open, idle, configured maximum).
+fn pool_stats(conn: &DatabaseConnection) -> (u32, u32, u32) {
+    match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = conn.get_postgres_connection_pool();
+            (
+                pool.size(),
+                idle(pool.num_idle()),
+                pool.options().get_max_connections(),
+            )
+        }
+        DbBackend::Sqlite => {
+            let pool = conn.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                idle(pool.num_idle()),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => (0, 0, 0),
     }
 }
 

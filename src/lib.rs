@@ -161,12 +161,12 @@ impl Application {
         }
         if status_feed.needs_listener() {
             // Stops when `shutdown` is cancelled (the feed's token is its child).
-            let url = state.settings.database_url.clone();
+            let url = state.settings.session_url().to_owned();
             tasks.spawn(status_feed.listen(state.db().clone(), url));
         }
         let sessions = state.services.sessions.clone();
         if sessions.needs_listener() {
-            let url = state.settings.database_url.clone();
+            let url = state.settings.session_url().to_owned();
             tasks.spawn(sessions.listen(url, shutdown.clone()));
         }
         idempotency::spawn_cleanup(

@@ -145,6 +145,11 @@ async fn probe(settings: &Settings) -> Result<(), String> {
         .database_url
         .parse::<PgConnectOptions>()
         .map_err(|e| format!("bad DATABASE_URL: {e}"))?;
+    let options = if settings.behind_transaction_pooler() {
+        crate::db::transaction_pooler::startup_parameters(options)
+    } else {
+        options
+    };
     let limit = Duration::from_secs(settings.db_connect_timeout);
     match tokio::time::timeout(limit, PgConnection::connect_with(&options)).await {
         Err(_) => Err(format!(

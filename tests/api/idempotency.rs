@@ -7,6 +7,7 @@ use neoforge::db::Db;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+use crate::common::pgbouncer::PgBouncer;
 use crate::common::process::ServerProcess;
 use crate::common::{TestApp, TestDatabase, error_code, spawn_app, spawn_app_with};
 
@@ -295,6 +296,32 @@ async fn three_server_processes_write_once() {
     let urls: Vec<String> = servers.iter().map(|s| s.url("/graphql")).collect();
     burst(&urls, &token, 60).await;
     assert_eq!(count_rows(&app.db_handle, "projects").await, 1);
+}
+
+/// The same burst through PgBouncer in transaction pooling mode, where consecutive
+/// transactions of one client connection run on different server sessions.
+#[tokio::test]
+async fn two_server_processes_behind_pgbouncer_write_once() {
+    let db = TestDatabase::create().await;
+    let Some(bouncer) = PgBouncer::start(&db).await else {
+        return;
+    };
+    let servers = [bouncer.server(&db).await, bouncer.server(&db).await];
+    let app = crate::common::spawn_app_on(TestDatabase::shared(&db.url), |_| {}).await;
+    let token = app.user("ada@example.com").await;
+    let urls: Vec<String> = servers.iter().map(|s| s.url("/graphql")).collect();
+    let (completed, in_use) = burst(&urls, &token, 60).await;
+    assert_eq!(completed.len() + in_use, 60);
+    assert_eq!(count_rows(&app.db_handle, "projects").await, 1);
+    assert_eq!(count_rows(&app.db_handle, "idempotency_keys").await, 1);
+    // A retry after the burst replays the stored answer through either server.
+    for url in &urls {
+        let vars = create_vars("Burst", "burst-key");
+        let (status, replayed, body) = post(&app.client, url, &token, CREATE, vars).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(replayed.as_deref(), Some("true"));
+        assert_eq!(body["data"], completed[0]);
+    }
 }
 
 #[tokio::test]

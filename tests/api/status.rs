@@ -20,7 +20,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
-use crate::common::{TestApp, error_code, spawn_app, spawn_app_sharing};
+use crate::common::pgbouncer::PgBouncer;
+use crate::common::{
+    Server, TestApp, TestDatabase, error_code, gql, spawn_app, spawn_app_on, spawn_app_sharing,
+};
 
 const CREATE: &str = "mutation($i: CreateStatusEventInput!) {
     createStatusEvent(input: $i) {
@@ -49,14 +52,21 @@ async fn staff(app: &TestApp) -> String {
 }
 
 /// Records an event through the API and returns it (panics on failure).
-async fn record(app: &TestApp, token: &str, service: &str, status: &str, message: &str) -> Value {
-    let body = app
-        .gql(
-            CREATE,
-            json!({ "i": { "service": service, "status": status, "message": message } }),
-            Some(token),
-        )
-        .await;
+async fn record(
+    app: &impl Server,
+    token: &str,
+    service: &str,
+    status: &str,
+    message: &str,
+) -> Value {
+    let body = gql(
+        &reqwest::Client::new(),
+        app,
+        CREATE,
+        json!({ "i": { "service": service, "status": status, "message": message } }),
+        Some(token),
+    )
+    .await;
     let event = body["data"]["createStatusEvent"]["statusEvent"].clone();
     assert!(event.is_object(), "createStatusEvent failed: {body}");
     event
@@ -481,7 +491,7 @@ const SUBSCRIBE: &str = "subscription($service: String) {
 
 impl Ws {
     /// Connects to `/graphql/ws` and completes the handshake with `payload`.
-    async fn connect(app: &TestApp, payload: Value) -> Self {
+    async fn connect(app: &impl Server, payload: Value) -> Self {
         let mut ws = Self::open(app).await;
         ws.send(json!({ "type": "connection_init", "payload": payload }))
             .await;
@@ -490,8 +500,8 @@ impl Ws {
         ws
     }
 
-    async fn open(app: &TestApp) -> Self {
-        let mut request = format!("ws://{}/graphql/ws", app.addr)
+    async fn open(app: &impl Server) -> Self {
+        let mut request = format!("ws://{}/graphql/ws", app.addr())
             .into_client_request()
             .expect("request");
         request.headers_mut().insert(
@@ -567,7 +577,7 @@ impl Ws {
 /// The subscription is registered asynchronously after `subscribe` is sent, and (PostgreSQL) the
 /// other server's listener connects in the background: keep recording an event for another
 /// service and one for `api` until `api` events flow. Returns the first delivered event.
-async fn first_delivery(ws: &mut Ws, recorder: &TestApp, token: &str) -> Value {
+async fn first_delivery(ws: &mut Ws, recorder: &impl Server, token: &str) -> Value {
     let deadline = Instant::now() + WAIT;
     let mut sent = Vec::new();
     loop {
@@ -587,7 +597,7 @@ async fn first_delivery(ws: &mut Ws, recorder: &TestApp, token: &str) -> Value {
 
 /// Drains the probe events still in flight after `first_delivery`, then checks that a fresh
 /// event arrives exactly once and complete.
-async fn delivers_exactly(ws: &mut Ws, recorder: &TestApp, token: &str) {
+async fn delivers_exactly(ws: &mut Ws, recorder: &impl Server, token: &str) {
     while ws.next(Duration::from_millis(500)).await.is_some() {}
     let event = record(recorder, token, "api", "MAJOR_OUTAGE", "all down").await;
     record(recorder, token, "web", "MAJOR_OUTAGE", "filtered out").await;
@@ -708,6 +718,48 @@ async fn subscription_receives_events_recorded_by_another_server_process() {
         .await
         .expect("B stops in time")
         .expect("B stops cleanly");
+}
+
+/// Two server processes behind PgBouncer in transaction pooling mode: each listens on a session
+/// of its own (NEOFORGE_DATABASE_SESSION_URL), so an event recorded through either reaches the
+/// subscribers of both, once.
+#[tokio::test]
+async fn subscribers_of_two_servers_behind_pgbouncer_get_every_event_once() {
+    let db = TestDatabase::create().await;
+    let Some(bouncer) = PgBouncer::start(&db).await else {
+        return;
+    };
+    let (a, b) = (bouncer.server(&db).await, bouncer.server(&db).await);
+    let direct = spawn_app_on(TestDatabase::shared(&db.url), |_| {}).await;
+    let staff = staff(&direct).await;
+    let mut on_a = Ws::connect(&a, json!({})).await;
+    let mut on_b = Ws::connect(&b, json!({})).await;
+    for ws in [&mut on_a, &mut on_b] {
+        ws.subscribe("s1", SUBSCRIBE, json!({ "service": "api" }))
+            .await;
+    }
+    // Each listener is connected once it delivers what the other server records (A has
+    // delivered its own probes meanwhile).
+    first_delivery(&mut on_b, &a, &staff).await;
+    while on_a.next(Duration::from_millis(500)).await.is_some() {}
+    first_delivery(&mut on_a, &b, &staff).await;
+    for recorder in [&a, &b] {
+        for ws in [&mut on_a, &mut on_b] {
+            while ws.next(Duration::from_millis(500)).await.is_some() {}
+        }
+        let event = record(recorder, &staff, "api", "MAJOR_OUTAGE", "all down").await;
+        for ws in [&mut on_a, &mut on_b] {
+            let message = ws.next(WAIT).await.expect("both servers deliver it");
+            assert_eq!(
+                message["payload"]["data"]["statusChanged"]["id"], event["id"],
+                "{message}"
+            );
+        }
+        for ws in [&mut on_a, &mut on_b] {
+            let again = ws.next(Duration::from_millis(700)).await;
+            assert!(again.is_none(), "delivered once: {again:?}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod pgbouncer;
 pub mod process;
 pub mod smtp;
 
@@ -197,21 +198,12 @@ impl TestApp {
         variables: Value,
         token: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        req.send().await.expect("request")
+        graphql(&self.client, self, query, variables, token).await
     }
 
     /// Like [`TestApp::graphql`] but returns the JSON body, asserting HTTP 200.
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        let res = self.graphql(query, variables, token).await;
-        assert_eq!(res.status(), 200);
-        res.json().await.expect("json body")
+        gql(&self.client, self, query, variables, token).await
     }
 
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Value {
@@ -293,6 +285,54 @@ impl TestApp {
             None => Ok(()),
         }
     }
+}
+
+/// A server the tests reach over HTTP: in this process ([`TestApp`]) or a child process
+/// ([`process::ServerProcess`]).
+pub trait Server {
+    fn addr(&self) -> SocketAddr;
+}
+
+impl Server for TestApp {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Server for process::ServerProcess {
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+}
+
+/// POST /graphql on `server` with `application/json`, optionally with a bearer token.
+pub async fn graphql(
+    client: &reqwest::Client,
+    server: &impl Server,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let mut req = client
+        .post(format!("http://{}/graphql", server.addr()))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.expect("request")
+}
+
+/// Like [`graphql`] but returns the JSON body, asserting HTTP 200.
+pub async fn gql(
+    client: &reqwest::Client,
+    server: &impl Server,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Value {
+    let res = graphql(client, server, query, variables, token).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json body")
 }
 
 /// The first error's `extensions.code`.
