@@ -16,11 +16,18 @@ use crate::common::{TestApp, error_code, spawn_app_with};
 const PASSWORD: &str = "a test password";
 
 /// What an authenticator app computes from the enrolment's secret.
-fn code_at(secret: &str, offset_steps: i64) -> String {
-    let now = SystemTime::now()
+/// The current TOTP step (30 s). A test takes it once and derives every code from it, so a
+/// step boundary passing mid-test cannot turn "the next step's code" into the one after.
+fn current_step() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_secs();
+        .as_secs()
+        / 30
+}
+
+/// The code of `secret` for TOTP step `step`.
+fn code_at(secret: &str, step: u64) -> String {
     let totp = Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -28,8 +35,7 @@ fn code_at(secret: &str, offset_steps: i64) -> String {
         .with_secret(Secret::try_from_base32(secret).expect("base32 secret"))
         .build()
         .unwrap();
-    let at = now.checked_add_signed(offset_steps * 30).unwrap();
-    totp.generate(at).to_string()
+    totp.generate(step * 30).to_string()
 }
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
@@ -69,6 +75,7 @@ async fn two_factor_life_cycle() {
     let (status, setup) = post(&app, "/api/v1/auth/2fa/setup", Some(&token), json!({})).await;
     assert_eq!(status, 200, "{setup}");
     let secret = setup["secret"].as_str().unwrap().to_owned();
+    let step = current_step();
     let uri = setup["otpauth_uri"].as_str().unwrap();
     assert!(
         uri.starts_with("otpauth://totp/NeoForge:otp%40example.com?"),
@@ -111,7 +118,7 @@ async fn two_factor_life_cycle() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    let now_code = code_at(&secret, 0);
+    let now_code = code_at(&secret, step);
     let (status, body) = post(
         &app,
         "/api/v1/auth/2fa/enable",
@@ -146,7 +153,7 @@ async fn two_factor_life_cycle() {
     assert_eq!(status, 401, "a code is accepted once");
 
     // The next step's code (within the one-step skew) answers the challenge, once.
-    let next = code_at(&secret, 1);
+    let next = code_at(&secret, step + 1);
     let (status, tokens) = post(
         &app,
         "/api/v1/auth/2fa/verify",
@@ -161,7 +168,7 @@ async fn two_factor_life_cycle() {
         &app,
         "/api/v1/auth/2fa/verify",
         None,
-        json!({ "challenge": challenge, "code": code_at(&secret, 1) }),
+        json!({ "challenge": challenge, "code": code_at(&secret, step + 1) }),
     )
     .await;
     assert_eq!(status, 401, "a challenge works once");
@@ -224,7 +231,7 @@ async fn two_factor_life_cycle() {
         &app,
         "/api/v1/auth/2fa/recovery-codes",
         Some(&access),
-        json!({ "code": code_at(&secret, 1) }),
+        json!({ "code": code_at(&secret, step + 1) }),
     )
     .await;
     assert_eq!(
@@ -307,6 +314,7 @@ async fn wrong_codes_spend_a_budget_of_their_own() {
     let token = app.user("guess@example.com").await;
     let (_, setup) = post(&app, "/api/v1/auth/2fa/setup", Some(&token), json!({})).await;
     let secret = setup["secret"].as_str().unwrap().to_owned();
+    let step = current_step();
     for _ in 0..3 {
         let (status, _) = post(
             &app,
@@ -322,7 +330,7 @@ async fn wrong_codes_spend_a_budget_of_their_own() {
         .client
         .post(app.url("/api/v1/auth/2fa/enable"))
         .bearer_auth(&token)
-        .json(&json!({ "code": code_at(&secret, 0) }))
+        .json(&json!({ "code": code_at(&secret, step) }))
         .send()
         .await
         .unwrap();
@@ -339,15 +347,16 @@ async fn one_code_presented_concurrently_signs_in_once() {
     let token = app.user(email).await;
     let (_, setup) = post(&app, "/api/v1/auth/2fa/setup", Some(&token), json!({})).await;
     let secret = setup["secret"].as_str().unwrap().to_owned();
+    let step = current_step();
     let (status, _) = post(
         &app,
         "/api/v1/auth/2fa/enable",
         Some(&token),
-        json!({ "code": code_at(&secret, 0) }),
+        json!({ "code": code_at(&secret, step) }),
     )
     .await;
     assert_eq!(status, 200);
-    let code = code_at(&secret, 1);
+    let code = code_at(&secret, step + 1);
     let attempts: Vec<_> = (0..6)
         .map(|_| {
             let (client, url) = (app.client.clone(), app.url("/api/v1/auth/login"));
