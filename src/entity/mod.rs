@@ -1,6 +1,21 @@
 //! SeaORM entities, one module per table. The schema itself comes only from
 //! the `migration` crate; these types must match it column for column.
 
+/// `impl Related<Target> for Entity` through one of the entity's `Relation`s. SeaORM wants
+/// one impl per related table, each the same three lines; an entity lists its pairs once.
+macro_rules! related {
+    ($($target:path => $relation:ident),+ $(,)?) => {
+        $(
+            impl Related<$target> for Entity {
+                fn to() -> RelationDef {
+                    Relation::$relation.def()
+                }
+            }
+        )+
+    };
+}
+pub(crate) use related;
+
 pub mod account_tokens;
 pub mod audit_events;
 pub mod community_post_tags;
