@@ -21,6 +21,7 @@ mod tickets;
 mod traces;
 mod two_factor;
 pub mod types;
+mod write;
 pub mod ws_rules;
 
 use async_graphql::{MergedObject, Schema};

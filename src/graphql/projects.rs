@@ -3,18 +3,18 @@
 use async_graphql::{Context, ID, Object};
 
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::{cx, parse_id};
 use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
-use super::replay;
 use super::types::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
     ProjectFilter, ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
 };
+use super::write;
 use super::{Found, IntoGql};
 use crate::bounds::DEFAULT_PAGE_SIZE;
+use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::projects as domain;
-use crate::domain::{listing, versioned};
 use crate::entity::projects;
 use crate::error::Error;
 
@@ -104,8 +104,7 @@ impl ProjectMutation {
             description: input.description,
             visibility: input.visibility.map(Into::into),
         };
-        let options = options(None, idempotency_key);
-        let project = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let project = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateProjectPayload {
             project: project.into(),
         })
@@ -121,11 +120,12 @@ impl ProjectMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateProjectPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, idempotency_key);
-        let project = replay::outcome(
+        let project = write::update(
             ctx,
-            domain::update(cx(ctx)?, id, input.into_domain(), &options),
+            input,
+            expected_version,
+            idempotency_key,
+            domain::update,
         )
         .await?;
         Ok(UpdateProjectPayload {
@@ -141,13 +141,8 @@ impl ProjectMutation {
         #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")]
         expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteProjectPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, None);
-        let deleted = versioned::delete::<projects::Entity>(cx(ctx)?, id, &options)
-            .await
-            .gql()?;
-        Ok(DeleteProjectPayload {
-            deleted_id: ID(deleted.id.to_string()),
-        })
+        let deleted_id =
+            write::delete::<projects::Entity>(ctx, &input.id, expected_version).await?;
+        Ok(DeleteProjectPayload { deleted_id })
     }
 }

@@ -5,14 +5,14 @@ use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::{cx, parse_id};
 use super::loaders::{self, UserLoader};
 use super::projects::page_cost;
-use super::replay;
 use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
     StatusEventFilter, StatusEventOrder,
 };
+use super::write;
 use super::{Found, IntoGql};
 use crate::domain::listing;
 use crate::domain::pagination::Direction;
@@ -89,8 +89,7 @@ impl StatusMutation {
             status: input.status.into(),
             message: input.message,
         };
-        let options = options(None, idempotency_key);
-        let event = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let event = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateStatusEventPayload {
             status_event: event.into(),
         })

@@ -1,21 +1,20 @@
 //! Support tickets: `supportTickets`, `supportTicket`, `createSupportTicket`,
 //! `updateSupportTicket`. There is no delete: tickets are closed, not removed.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::{cx, parse_id};
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
-use super::replay;
 use super::types::{
     CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
+use super::write;
 use super::{Found, IntoGql};
 use crate::domain::listing;
 use crate::domain::pagination::Direction;
-use crate::domain::patch::Patch;
 use crate::domain::tickets as domain;
 use crate::entity::support_tickets;
 use crate::error::Error;
@@ -120,8 +119,7 @@ impl TicketMutation {
             body: input.body,
             priority: input.priority.map(Into::into),
         };
-        let options = options(None, idempotency_key);
-        let ticket = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let ticket = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateSupportTicketPayload {
             ticket: ticket.into(),
         })
@@ -138,15 +136,14 @@ impl TicketMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateSupportTicketPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let assignee = match &input.assignee_id {
-            MaybeUndefined::Undefined => Patch::Unchanged,
-            MaybeUndefined::Null => Patch::Null,
-            MaybeUndefined::Value(a) => Patch::Set(parse_id("assignee_id", a).gql()?),
-        };
-        let patch = input.into_domain(assignee);
-        let options = options(expected_version, idempotency_key);
-        let ticket = replay::outcome(ctx, domain::update(cx(ctx)?, id, patch, &options)).await?;
+        let ticket = write::update(
+            ctx,
+            input,
+            expected_version,
+            idempotency_key,
+            domain::update,
+        )
+        .await?;
         Ok(UpdateSupportTicketPayload {
             ticket: ticket.into(),
         })
