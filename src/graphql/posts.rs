@@ -3,8 +3,9 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
 use super::types::{
@@ -13,8 +14,6 @@ use super::types::{
     UpdateCommunityPostInput, UpdateCommunityPostPayload,
 };
 use super::write;
-use super::{Found, IntoGql};
-use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::posts as domain;
 use crate::entity::community_posts;
@@ -60,14 +59,13 @@ impl PostQuery {
             CommunityPostOrder,
         >,
     ) -> async_graphql::Result<Conn<CommunityPost>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         let authors = page.items.iter().map(|p| p.author_id);
         let projects = page.items.iter().filter_map(|p| p.project_id);
         futures::try_join!(
@@ -89,10 +87,7 @@ impl PostQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The post's id.")] id: ID,
     ) -> async_graphql::Result<Option<CommunityPost>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<community_posts::Entity>(cx(ctx)?, id)
-            .await
-            .found()
+        connection::one::<community_posts::Entity, _>(ctx, &id).await
     }
 }
 

@@ -2,17 +2,16 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
 use super::types::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
     ProjectFilter, ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
 };
 use super::write;
-use super::{Found, IntoGql};
 use crate::bounds::DEFAULT_PAGE_SIZE;
-use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::projects as domain;
 use crate::entity::projects;
@@ -56,14 +55,13 @@ impl ProjectQuery {
         filter: Option<ProjectFilter>,
         order_by: Option<ProjectOrder>,
     ) -> async_graphql::Result<Conn<Project>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         let owners = page.items.iter().map(|p| p.owner_id);
         let ids = || page.items.iter().map(|p| p.id);
         let when = |field: &str| loaders::selects(ctx, field);
@@ -81,8 +79,7 @@ impl ProjectQuery {
 
     /// One project, or null when it does not exist or is not readable by the caller.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<projects::Entity>(cx(ctx)?, id).await.found()
+        connection::one::<projects::Entity, _>(ctx, &id).await
     }
 }
 

@@ -3,8 +3,9 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
 use super::types::{
@@ -12,8 +13,6 @@ use super::types::{
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
 use super::write;
-use super::{Found, IntoGql};
-use crate::domain::listing;
 use crate::domain::pagination::Direction;
 use crate::domain::tickets as domain;
 use crate::entity::support_tickets;
@@ -55,14 +54,13 @@ impl TicketQuery {
         >,
         #[graphql(desc = "Sort order; default newest first.")] order_by: Option<SupportTicketOrder>,
     ) -> async_graphql::Result<Conn<SupportTicket>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         // One statement per relation for the whole page; the items' resolvers hit the cache.
         let (requesters, assignees, projects) = (
             loaders::selects(ctx, "requester"),
@@ -93,10 +91,7 @@ impl TicketQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The ticket's id.")] id: ID,
     ) -> async_graphql::Result<Option<SupportTicket>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<support_tickets::Entity>(cx(ctx)?, id)
-            .await
-            .found()
+        connection::one::<support_tickets::Entity, _>(ctx, &id).await
     }
 }
 
