@@ -42,10 +42,8 @@ pub enum Relation {
     User,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
+super::related! {
+    super::users::Entity => User,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

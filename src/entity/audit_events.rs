@@ -34,10 +34,8 @@ pub enum Relation {
     Actor,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Actor.def()
-    }
+super::related! {
+    super::users::Entity => Actor,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

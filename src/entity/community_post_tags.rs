@@ -30,10 +30,8 @@ pub enum Relation {
     Post,
 }
 
-impl Related<super::community_posts::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Post.def()
-    }
+super::related! {
+    super::community_posts::Entity => Post,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

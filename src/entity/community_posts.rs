@@ -43,22 +43,10 @@ pub enum Relation {
     Tags,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Author.def()
-    }
-}
-
-impl Related<super::projects::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Project.def()
-    }
-}
-
-impl Related<super::community_post_tags::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Tags.def()
-    }
+super::related! {
+    super::users::Entity => Author,
+    super::projects::Entity => Project,
+    super::community_post_tags::Entity => Tags,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,6 +1,21 @@
 //! SeaORM entities, one module per table. The schema itself comes only from
 //! the `migration` crate; these types must match it column for column.
 
+/// `impl Related<Target> for Entity` through one of the entity's `Relation`s. SeaORM wants
+/// one impl per related table, each the same three lines; an entity lists its pairs once.
+macro_rules! related {
+    ($($target:path => $relation:ident),+ $(,)?) => {
+        $(
+            impl Related<$target> for Entity {
+                fn to() -> RelationDef {
+                    Relation::$relation.def()
+                }
+            }
+        )+
+    };
+}
+pub(crate) use related;
+
 pub mod account_tokens;
 pub mod audit_events;
 pub mod community_post_tags;
@@ -20,19 +35,3 @@ pub use projects::Visibility;
 pub use status_events::ServiceStatus;
 pub use support_tickets::{TicketPriority, TicketStatus};
 pub use users::Role;
-
-pub mod prelude {
-    pub use super::account_tokens::Entity as AccountTokens;
-    pub use super::audit_events::Entity as AuditEvents;
-    pub use super::community_post_tags::Entity as CommunityPostTags;
-    pub use super::community_posts::Entity as CommunityPosts;
-    pub use super::idempotency_keys::Entity as IdempotencyKeys;
-    pub use super::outbox_emails::Entity as OutboxEmails;
-    pub use super::projects::Entity as Projects;
-    pub use super::refresh_tokens::Entity as RefreshTokens;
-    pub use super::service_statuses::Entity as ServiceStatuses;
-    pub use super::sessions::Entity as Sessions;
-    pub use super::status_events::Entity as StatusEvents;
-    pub use super::support_tickets::Entity as SupportTickets;
-    pub use super::users::Entity as Users;
-}

@@ -46,22 +46,10 @@ pub enum Relation {
     CommunityPosts,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Owner.def()
-    }
-}
-
-impl Related<super::support_tickets::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::SupportTickets.def()
-    }
-}
-
-impl Related<super::community_posts::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::CommunityPosts.def()
-    }
+super::related! {
+    super::users::Entity => Owner,
+    super::support_tickets::Entity => SupportTickets,
+    super::community_posts::Entity => CommunityPosts,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

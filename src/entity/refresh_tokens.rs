@@ -26,10 +26,8 @@ pub enum Relation {
     Session,
 }
 
-impl Related<super::sessions::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Session.def()
-    }
+super::related! {
+    super::sessions::Entity => Session,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

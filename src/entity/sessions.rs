@@ -35,16 +35,9 @@ pub enum Relation {
     RefreshTokens,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
-}
-
-impl Related<super::refresh_tokens::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::RefreshTokens.def()
-    }
+super::related! {
+    super::users::Entity => User,
+    super::refresh_tokens::Entity => RefreshTokens,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -58,10 +58,8 @@ pub enum Relation {
     Creator,
 }
 
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Creator.def()
-    }
+super::related! {
+    super::users::Entity => Creator,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -79,18 +79,11 @@ pub enum Relation {
     Project,
 }
 
-/// `Related<users>` follows the requester; use `Relation::Assignee` explicitly
-/// for the assignee.
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Requester.def()
-    }
-}
-
-impl Related<super::projects::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Project.def()
-    }
+super::related! {
+    // `Related<users>` follows the requester; use `Relation::Assignee` explicitly
+    // for the assignee.
+    super::users::Entity => Requester,
+    super::projects::Entity => Project,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

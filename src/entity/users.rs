@@ -65,40 +65,13 @@ pub enum Relation {
     StatusEvents,
 }
 
-impl Related<super::sessions::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Sessions.def()
-    }
-}
-
-impl Related<super::projects::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Projects.def()
-    }
-}
-
-impl Related<super::support_tickets::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::SupportTickets.def()
-    }
-}
-
-impl Related<super::community_posts::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::CommunityPosts.def()
-    }
-}
-
-impl Related<super::audit_events::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::AuditEvents.def()
-    }
-}
-
-impl Related<super::status_events::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::StatusEvents.def()
-    }
+super::related! {
+    super::sessions::Entity => Sessions,
+    super::projects::Entity => Projects,
+    super::support_tickets::Entity => SupportTickets,
+    super::community_posts::Entity => CommunityPosts,
+    super::audit_events::Entity => AuditEvents,
+    super::status_events::Entity => StatusEvents,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -38,7 +38,6 @@ impl AdminQuery {
             OrderDirection,
         >,
     ) -> async_graphql::Result<Conn<AuditEvent>> {
-        let cx = cx(ctx)?;
         let filter = filter.unwrap_or_default();
         let actor_id = filter
             .actor_id
@@ -55,7 +54,7 @@ impl AdminQuery {
         };
         let ordering = audit::ordering(direction.map_or(Direction::Desc, Into::into));
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         Ok(connection(page, AuditEvent::from, count))
     }
 }

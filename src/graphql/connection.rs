@@ -1,15 +1,15 @@
 //! Relay connections built from a domain [`Page`], with a lazily computed `totalCount`.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Object, OutputType};
+use async_graphql::{Context, ID, Object, OutputType};
 use futures::future::BoxFuture;
 
-use crate::domain::context::RequestContext;
 use crate::domain::listing::{self, Listed};
 use crate::domain::pagination::{Ordering, Page, PageArgs};
 use crate::error::Result;
 
-use super::IntoGql;
+use super::context::{cx, parse_id};
+use super::{Found, IntoGql};
 
 type CountFn = Box<dyn Fn() -> BoxFuture<'static, Result<u64>> + Send + Sync>;
 
@@ -49,18 +49,29 @@ pub fn connection<M, N: OutputType>(
 
 /// One page of `E` for the caller, and its `totalCount`, counted only when selected.
 pub async fn page<E: Listed>(
-    cx: &RequestContext,
+    ctx: &Context<'_>,
     filter: E::Filter,
     ordering: &Ordering<E>,
-    args: &PageArgs,
-) -> Result<(Page<E::Model>, CountFn)> {
-    let page = listing::list(cx, &filter, ordering, args).await?;
+    args: PageArgs,
+) -> async_graphql::Result<(Page<E::Model>, CountFn)> {
+    let cx = cx(ctx)?;
+    let page = listing::list(cx, &filter, ordering, &args).await.gql()?;
     let cx = cx.clone();
     let count: CountFn = Box::new(move || {
         let (cx, filter) = (cx.clone(), filter.clone());
         Box::pin(async move { listing::count::<E>(&cx, &filter).await })
     });
     Ok((page, count))
+}
+
+/// The field beside a connection that answers one object by its `id`: null when it does not
+/// exist or the caller may not read it.
+pub async fn one<E: Listed, N: From<E::Model>>(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<Option<N>> {
+    let id = parse_id("id", id).gql()?;
+    listing::get::<E>(cx(ctx)?, id).await.found()
 }
 
 /// The Relay arguments of a connection field, for the domain.

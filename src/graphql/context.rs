@@ -5,7 +5,7 @@ use async_graphql::{Context, ID};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::domain::context::{RequestContext, WriteOptions};
+use crate::domain::context::RequestContext;
 use crate::error::Error;
 
 /// The request's context. Every executor entry point provides one.
@@ -23,9 +23,4 @@ pub fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
 pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| Error::invalid(field, "value_error.id", "not a valid id"))
-}
-
-/// The `expectedVersion` and `idempotencyKey` arguments of a write.
-pub fn options(expected_version: Option<i32>, idempotency_key: Option<String>) -> WriteOptions {
-    WriteOptions::new(expected_version, idempotency_key)
 }

@@ -8,6 +8,7 @@ mod context;
 pub mod cost;
 mod credentials;
 mod error;
+mod hooks;
 mod limits;
 pub mod loaders;
 mod node;
@@ -20,6 +21,7 @@ mod tickets;
 mod traces;
 mod two_factor;
 pub mod types;
+mod write;
 pub mod ws_rules;
 
 use async_graphql::{MergedObject, Schema};
@@ -79,13 +81,11 @@ pub fn build(settings: &Settings) -> Schemas {
         // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
         .limit_depth(settings.graphql_max_depth as usize)
         .limit_complexity(settings.graphql_max_complexity as usize)
-        .extension(limits::AliasLimit(settings.graphql_max_aliases as usize))
-        .extension(limits::ErrorCodes)
         .limit_recursive_depth(32)
-        .extension(loaders::PerRequest(std::time::Duration::from_micros(
-            settings.loader_delay_us,
-        )))
-        .extension(replay::ReplayMarker)
+        .extension(hooks::Hooks {
+            max_aliases: settings.graphql_max_aliases as usize,
+            loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
+        })
         .extension(traces::Traces);
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();

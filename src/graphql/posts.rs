@@ -3,20 +3,19 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
-use super::replay;
 use super::types::{
     CommunityPost, CommunityPostFilter, CommunityPostOrder, CreateCommunityPostInput,
     CreateCommunityPostPayload, DeleteCommunityPostInput, DeleteCommunityPostPayload,
     UpdateCommunityPostInput, UpdateCommunityPostPayload,
 };
-use super::{Found, IntoGql};
+use super::write;
 use crate::domain::pagination::Direction;
 use crate::domain::posts as domain;
-use crate::domain::{listing, versioned};
 use crate::entity::community_posts;
 use crate::error::Error;
 
@@ -60,14 +59,13 @@ impl PostQuery {
             CommunityPostOrder,
         >,
     ) -> async_graphql::Result<Conn<CommunityPost>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         let authors = page.items.iter().map(|p| p.author_id);
         let projects = page.items.iter().filter_map(|p| p.project_id);
         futures::try_join!(
@@ -89,10 +87,7 @@ impl PostQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The post's id.")] id: ID,
     ) -> async_graphql::Result<Option<CommunityPost>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<community_posts::Entity>(cx(ctx)?, id)
-            .await
-            .found()
+        connection::one::<community_posts::Entity, _>(ctx, &id).await
     }
 }
 
@@ -120,8 +115,7 @@ impl PostMutation {
                 .transpose()
                 .gql()?,
         };
-        let options = options(None, idempotency_key);
-        let post = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let post = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateCommunityPostPayload {
             community_post: post.into(),
         })
@@ -137,11 +131,12 @@ impl PostMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateCommunityPostPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, idempotency_key);
-        let post = replay::outcome(
+        let post = write::update(
             ctx,
-            domain::update(cx(ctx)?, id, input.into_domain(), &options),
+            input,
+            expected_version,
+            idempotency_key,
+            domain::update,
         )
         .await?;
         Ok(UpdateCommunityPostPayload {
@@ -157,13 +152,8 @@ impl PostMutation {
         #[graphql(desc = "Fail with PRECONDITION_FAILED unless the post is at this version.")]
         expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteCommunityPostPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, None);
-        let deleted = versioned::delete::<community_posts::Entity>(cx(ctx)?, id, &options)
-            .await
-            .gql()?;
-        Ok(DeleteCommunityPostPayload {
-            deleted_id: ID(deleted.id.to_string()),
-        })
+        let deleted_id =
+            write::delete::<community_posts::Entity>(ctx, &input.id, expected_version).await?;
+        Ok(DeleteCommunityPostPayload { deleted_id })
     }
 }

@@ -2,19 +2,18 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader};
-use super::replay;
 use super::types::{
     CreateProjectInput, CreateProjectPayload, DeleteProjectInput, DeleteProjectPayload, Project,
     ProjectFilter, ProjectOrder, UpdateProjectInput, UpdateProjectPayload,
 };
-use super::{Found, IntoGql};
+use super::write;
 use crate::bounds::DEFAULT_PAGE_SIZE;
 use crate::domain::pagination::Direction;
 use crate::domain::projects as domain;
-use crate::domain::{listing, versioned};
 use crate::entity::projects;
 use crate::error::Error;
 
@@ -56,14 +55,13 @@ impl ProjectQuery {
         filter: Option<ProjectFilter>,
         order_by: Option<ProjectOrder>,
     ) -> async_graphql::Result<Conn<Project>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         let owners = page.items.iter().map(|p| p.owner_id);
         let ids = || page.items.iter().map(|p| p.id);
         let when = |field: &str| loaders::selects(ctx, field);
@@ -81,8 +79,7 @@ impl ProjectQuery {
 
     /// One project, or null when it does not exist or is not readable by the caller.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<projects::Entity>(cx(ctx)?, id).await.found()
+        connection::one::<projects::Entity, _>(ctx, &id).await
     }
 }
 
@@ -104,8 +101,7 @@ impl ProjectMutation {
             description: input.description,
             visibility: input.visibility.map(Into::into),
         };
-        let options = options(None, idempotency_key);
-        let project = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let project = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateProjectPayload {
             project: project.into(),
         })
@@ -121,11 +117,12 @@ impl ProjectMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateProjectPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, idempotency_key);
-        let project = replay::outcome(
+        let project = write::update(
             ctx,
-            domain::update(cx(ctx)?, id, input.into_domain(), &options),
+            input,
+            expected_version,
+            idempotency_key,
+            domain::update,
         )
         .await?;
         Ok(UpdateProjectPayload {
@@ -141,13 +138,8 @@ impl ProjectMutation {
         #[graphql(desc = "Fail with PRECONDITION_FAILED unless the project is at this version.")]
         expected_version: Option<i32>,
     ) -> async_graphql::Result<DeleteProjectPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let options = options(expected_version, None);
-        let deleted = versioned::delete::<projects::Entity>(cx(ctx)?, id, &options)
-            .await
-            .gql()?;
-        Ok(DeleteProjectPayload {
-            deleted_id: ID(deleted.id.to_string()),
-        })
+        let deleted_id =
+            write::delete::<projects::Entity>(ctx, &input.id, expected_version).await?;
+        Ok(DeleteProjectPayload { deleted_id })
     }
 }

@@ -1,13 +1,10 @@
 //! Marks idempotent replays: the HTTP header `Idempotent-Replayed: true` and the GraphQL
 //! response extension `idempotentReplayed: true`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-};
-use async_graphql::{Context, Request, Response, ServerResult, Value};
+use async_graphql::extensions::ExtensionContext;
+use async_graphql::{Context, Request, Response, Value};
 
 use super::IntoGql;
 use crate::error::Result;
@@ -37,42 +34,20 @@ fn note(ctx: &Context<'_>, outcome: Outcome) {
     }
 }
 
-pub struct ReplayMarker;
-
-impl ExtensionFactory for ReplayMarker {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ReplayMarkerExtension)
-    }
+/// Gives `request` its replay flag, which [`outcome`] raises. Run for every request by
+/// [`super::hooks::Hooks`].
+pub fn per_request(request: Request) -> Request {
+    request.data(Replayed::default())
 }
 
-struct ReplayMarkerExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ReplayMarkerExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        next.run(ctx, request.data(Replayed::default())).await
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        if ctx
-            .data_opt::<Replayed>()
-            .is_some_and(|f| f.0.load(Ordering::Relaxed))
-        {
-            response
-                .extensions
-                .insert("idempotentReplayed".into(), Value::Boolean(true));
-        }
+/// Marks a response whose request replayed a write. Run by [`super::hooks::Hooks`].
+pub fn mark(ctx: &ExtensionContext<'_>, response: &mut Response) {
+    if ctx
+        .data_opt::<Replayed>()
+        .is_some_and(|f| f.0.load(Ordering::Relaxed))
+    {
         response
+            .extensions
+            .insert("idempotentReplayed".into(), Value::Boolean(true));
     }
 }

@@ -4,17 +4,16 @@
 use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::cx;
 use super::loaders::{self, UserLoader};
 use super::projects::page_cost;
-use super::replay;
 use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
     StatusEventFilter, StatusEventOrder,
 };
-use super::{Found, IntoGql};
-use crate::domain::listing;
+use super::write;
 use crate::domain::pagination::Direction;
 use crate::domain::status as domain;
 use crate::entity::status_events;
@@ -43,14 +42,13 @@ impl StatusQuery {
         filter: Option<StatusEventFilter>,
         order_by: Option<StatusEventOrder>,
     ) -> async_graphql::Result<Conn<StatusEvent>> {
-        let cx = cx(ctx)?;
         let filter = domain::StatusEventFilter {
             service: filter.unwrap_or_default().service,
         };
         let direction = order_by.map_or(Direction::Desc, |o| o.direction.into());
         let ordering = domain::ordering(direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         if loaders::selects(ctx, "createdBy") {
             loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
                 .await?;
@@ -64,10 +62,7 @@ impl StatusQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<StatusEvent>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<status_events::Entity>(cx(ctx)?, id)
-            .await
-            .found()
+        connection::one::<status_events::Entity, _>(ctx, &id).await
     }
 }
 
@@ -89,8 +84,7 @@ impl StatusMutation {
             status: input.status.into(),
             message: input.message,
         };
-        let options = options(None, idempotency_key);
-        let event = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let event = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateStatusEventPayload {
             status_event: event.into(),
         })

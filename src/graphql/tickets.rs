@@ -1,21 +1,19 @@
 //! Support tickets: `supportTickets`, `supportTicket`, `createSupportTicket`,
 //! `updateSupportTicket`. There is no delete: tickets are closed, not removed.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, Object};
 
+use super::IntoGql;
 use super::connection::{self, Conn, connection, page_args};
-use super::context::{cx, options, parse_id};
+use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
 use super::projects::page_cost;
-use super::replay;
 use super::types::{
     CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
-use super::{Found, IntoGql};
-use crate::domain::listing;
+use super::write;
 use crate::domain::pagination::Direction;
-use crate::domain::patch::Patch;
 use crate::domain::tickets as domain;
 use crate::entity::support_tickets;
 use crate::error::Error;
@@ -56,14 +54,13 @@ impl TicketQuery {
         >,
         #[graphql(desc = "Sort order; default newest first.")] order_by: Option<SupportTicketOrder>,
     ) -> async_graphql::Result<Conn<SupportTicket>> {
-        let cx = cx(ctx)?;
         let filter = filter_to_domain(filter).gql()?;
         let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
             (o.field.into(), o.direction.into())
         });
         let ordering = domain::ordering(field, direction);
         let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(cx, filter, &ordering, &args).await.gql()?;
+        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
         // One statement per relation for the whole page; the items' resolvers hit the cache.
         let (requesters, assignees, projects) = (
             loaders::selects(ctx, "requester"),
@@ -94,10 +91,7 @@ impl TicketQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The ticket's id.")] id: ID,
     ) -> async_graphql::Result<Option<SupportTicket>> {
-        let id = parse_id("id", &id).gql()?;
-        listing::get::<support_tickets::Entity>(cx(ctx)?, id)
-            .await
-            .found()
+        connection::one::<support_tickets::Entity, _>(ctx, &id).await
     }
 }
 
@@ -120,8 +114,7 @@ impl TicketMutation {
             body: input.body,
             priority: input.priority.map(Into::into),
         };
-        let options = options(None, idempotency_key);
-        let ticket = replay::outcome(ctx, domain::create(cx(ctx)?, input, &options)).await?;
+        let ticket = write::create(ctx, input, idempotency_key, domain::create).await?;
         Ok(CreateSupportTicketPayload {
             ticket: ticket.into(),
         })
@@ -138,15 +131,14 @@ impl TicketMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateSupportTicketPayload> {
-        let id = parse_id("id", &input.id).gql()?;
-        let assignee = match &input.assignee_id {
-            MaybeUndefined::Undefined => Patch::Unchanged,
-            MaybeUndefined::Null => Patch::Null,
-            MaybeUndefined::Value(a) => Patch::Set(parse_id("assignee_id", a).gql()?),
-        };
-        let patch = input.into_domain(assignee);
-        let options = options(expected_version, idempotency_key);
-        let ticket = replay::outcome(ctx, domain::update(cx(ctx)?, id, patch, &options)).await?;
+        let ticket = write::update(
+            ctx,
+            input,
+            expected_version,
+            idempotency_key,
+            domain::update,
+        )
+        .await?;
         Ok(UpdateSupportTicketPayload {
             ticket: ticket.into(),
         })

@@ -229,18 +229,26 @@ type At = &'static [&'static str];
 /// The route kinds of the table: each sets what every route of its kind shares (method,
 /// status, cache policy, headers, errors), so an entry states only what is its own.
 impl RouteSpec {
-    const fn base(method: Method, path: &'static str, summary: &'static str) -> Self {
+    /// What a route of a kind starts from: its method, input and the errors of its kind; no
+    /// output, 200, no caching, no headers.
+    const fn base(
+        method: Method,
+        path: &'static str,
+        summary: &'static str,
+        input: Input,
+        errors: &'static [u16],
+    ) -> Self {
         Self {
             method,
             path,
             summary,
             operation: "",
-            input: Input::None,
+            input,
             output: Output::Empty,
             success: StatusCode::OK,
             cache: Cache::NoStore,
             headers: NO_HEADERS,
-            errors: &[],
+            errors,
             cookie: None,
         }
     }
@@ -251,19 +259,16 @@ impl RouteSpec {
         summary: &'static str,
         filters: &'static [Param],
     ) -> Self {
-        let mut route = Self::base(Method::GET, path, summary);
-        route.input = Input::List { filters };
+        let input = Input::List { filters };
+        let mut route = Self::base(Method::GET, path, summary, input, &[422]);
         route.cache = Cache::Private;
-        route.errors = &[422];
         route
     }
 
     /// `GET` of one object by its `{id}`.
     pub const fn fetch(path: &'static str, summary: &'static str) -> Self {
-        let mut route = Self::base(Method::GET, path, summary);
-        route.input = Input::Id;
+        let mut route = Self::base(Method::GET, path, summary, Input::Id, &[404]);
         route.cache = Cache::Private;
-        route.errors = &[404];
         route
     }
 
@@ -274,11 +279,10 @@ impl RouteSpec {
         summary: &'static str,
         fields: &'static [BodyField],
     ) -> Self {
-        let mut route = Self::base(Method::POST, path, summary);
-        route.input = Input::Body { fields };
+        let input = Input::Body { fields };
+        let mut route = Self::base(Method::POST, path, summary, input, &[409, 422]);
         route.success = StatusCode::CREATED;
         route.headers.idempotency_key = true;
-        route.errors = &[409, 422];
         route
     }
 
@@ -289,23 +293,22 @@ impl RouteSpec {
         summary: &'static str,
         fields: &'static [BodyField],
     ) -> Self {
-        let mut route = Self::base(Method::PATCH, path, summary);
-        route.input = Input::Body { fields };
+        let input = Input::Body { fields };
+        let errors = &[403, 404, 409, 412, 422, 428];
+        let mut route = Self::base(Method::PATCH, path, summary, input, errors);
         route.headers = Headers {
             idempotency_key: true,
             if_match: Some(""),
         };
-        route.errors = &[403, 404, 409, 412, 422, 428];
         route
     }
 
     /// `DELETE` of one versioned object: 204, conditional on `If-Match`.
     pub const fn delete(path: &'static str, summary: &'static str) -> Self {
-        let mut route = Self::base(Method::DELETE, path, summary);
-        route.input = Input::IdInput;
+        let errors = &[403, 404, 412, 428];
+        let mut route = Self::base(Method::DELETE, path, summary, Input::IdInput, errors);
         route.success = StatusCode::NO_CONTENT;
         route.headers.if_match = Some("");
-        route.errors = &[403, 404, 412, 428];
         route
     }
 
@@ -315,10 +318,8 @@ impl RouteSpec {
         summary: &'static str,
         fields: &'static [BodyField],
     ) -> Self {
-        let mut route = Self::base(Method::POST, path, summary);
-        route.input = Input::Body { fields };
-        route.errors = &[422];
-        route
+        let input = Input::Body { fields };
+        Self::base(Method::POST, path, summary, input, &[422])
     }
 
     /// The persisted GraphQL document.

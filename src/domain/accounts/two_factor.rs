@@ -13,11 +13,12 @@
 
 use base64::Engine;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
 use crate::auth::password;
+use crate::db::WriteTx;
 use crate::domain::audit;
 use crate::domain::context::RequestContext;
 use crate::entity::users::{self, Column};
@@ -106,27 +107,31 @@ pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
         .to_url()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e:?}")))?;
     let sealed = cx.secrets().seal(&bytes)?;
-    users::Entity::update_many()
+    let change = users::Entity::update_many()
         .col_expr(Column::TotpSecret, Expr::value(sealed))
-        .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None))
-        .filter(Column::Id.eq(id))
-        .exec(&*tx)
-        .await?;
-    audit::record(
-        &*tx,
-        &cx.meta,
-        Some(id),
-        "2fa.setup",
-        Some(format!("user:{id}")),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+        .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None));
+    commit(tx, cx, id, change, "2fa.setup").await?;
     Ok(Enrolment {
         secret: secret.to_base32().trim_end_matches('=').to_owned(),
         qr_code: qr_data_uri(&uri)?,
         uri,
     })
+}
+
+/// The end of every change of an account's second factor: its columns written, the audit event
+/// recorded, both committed in the one transaction that also read and checked the account.
+async fn commit(
+    tx: WriteTx,
+    cx: &RequestContext,
+    id: Uuid,
+    change: UpdateMany<users::Entity>,
+    action: &str,
+) -> Result<()> {
+    change.filter(Column::Id.eq(id)).exec(&*tx).await?;
+    let target = Some(format!("user:{id}"));
+    audit::record(&*tx, &cx.meta, Some(id), action, target, None).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn qr_data_uri(uri: &str) -> Result<String> {
@@ -163,23 +168,11 @@ pub async fn enable(cx: &RequestContext, code: &str) -> Result<Vec<String>> {
         return Err(wrong_code());
     }
     let (codes, stored) = new_recovery_codes(cx)?;
-    users::Entity::update_many()
+    let change = users::Entity::update_many()
         .col_expr(Column::TotpEnabled, Expr::value(true))
         .col_expr(Column::RecoveryCodes, Expr::value(stored))
-        .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()))
-        .filter(Column::Id.eq(id))
-        .exec(&*tx)
-        .await?;
-    audit::record(
-        &*tx,
-        &cx.meta,
-        Some(id),
-        "2fa.enabled",
-        Some(format!("user:{id}")),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+        .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()));
+    commit(tx, cx, id, change, "2fa.enabled").await?;
     Ok(codes)
 }
 
@@ -211,26 +204,13 @@ pub async fn disable(cx: &RequestContext, password: String, code: &str) -> Resul
         cx.code_failed(id).await;
         return Err(wrong_code());
     }
-    users::Entity::update_many()
+    let change = users::Entity::update_many()
         .col_expr(Column::TotpEnabled, Expr::value(false))
         .col_expr(Column::TotpSecret, Expr::value(Option::<String>::None))
         .col_expr(Column::RecoveryCodes, Expr::value(Option::<String>::None))
         .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None))
-        .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()))
-        .filter(Column::Id.eq(id))
-        .exec(&*tx)
-        .await?;
-    audit::record(
-        &*tx,
-        &cx.meta,
-        Some(id),
-        "2fa.disabled",
-        Some(format!("user:{id}")),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()));
+    commit(tx, cx, id, change, "2fa.disabled").await
 }
 
 /// New recovery codes (the old ones stop working), for a current TOTP code.
@@ -252,22 +232,8 @@ pub async fn regenerate_recovery_codes(cx: &RequestContext, code: &str) -> Resul
         return Err(wrong_code());
     }
     let (codes, stored) = new_recovery_codes(cx)?;
-    users::Entity::update_many()
-        .col_expr(Column::RecoveryCodes, Expr::value(stored))
-        .filter(Column::Id.eq(id))
-        .exec(&*tx)
-        .await?;
-    let target = Some(format!("user:{id}"));
-    audit::record(
-        &*tx,
-        &cx.meta,
-        Some(id),
-        "2fa.recovery_codes_regenerated",
-        target,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    let change = users::Entity::update_many().col_expr(Column::RecoveryCodes, Expr::value(stored));
+    commit(tx, cx, id, change, "2fa.recovery_codes_regenerated").await?;
     Ok(codes)
 }
 

@@ -4,7 +4,7 @@
 //! states who may see what; nothing here touches the database. Each request gets fresh,
 //! caching loaders bound to its [`RequestContext`] (nothing outlives the request). List
 //! resolvers [`prefetch`] what their items will ask for in one statement; other loads batch by
-//! waiting a configured delay for siblings to join (see [`PerRequest`]).
+//! waiting a configured delay for siblings to join (see [`per_request`]).
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -13,10 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
-use async_graphql::{Context, Request, ServerResult};
+use async_graphql::extensions::ExtensionContext;
+use async_graphql::{Context, Request};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
@@ -140,40 +138,22 @@ where
     Ok(())
 }
 
-/// Creates fresh loaders for every request (so nothing cached outlives the request), bound to
-/// the request's context: from the request's data (HTTP, REST) or the WebSocket session's. The
+/// Gives `request` fresh loaders (so nothing cached outlives the request), bound to the
+/// request's context: from the request's data (HTTP, REST) or the WebSocket session's. The
 /// delay is how long a batch waits for sibling resolvers to join: long enough for the keys of
 /// nested lists to gather (list roots [`prefetch`] and do not depend on it), short enough to
 /// be invisible in latency (`NEOFORGE_LOADER_DELAY_US`, measured in docs/benchmarks.md).
-pub struct PerRequest(pub Duration);
-
-impl ExtensionFactory for PerRequest {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequestExtension(self.0))
-    }
-}
-
-struct PerRequestExtension(Duration);
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for PerRequestExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let cx = request
-            .data
-            .get(&TypeId::of::<RequestContext>())
-            .and_then(|d| d.downcast_ref::<RequestContext>())
-            .or_else(|| ctx.data_opt::<RequestContext>())
-            .cloned()
-            .map(Arc::new);
-        let request = match cx {
-            Some(cx) => register(request, &cx, self.0),
-            None => request,
-        };
-        next.run(ctx, request).await
+/// Run for every request by [`super::hooks::Hooks`].
+pub fn per_request(ctx: &ExtensionContext<'_>, request: Request, delay: Duration) -> Request {
+    let cx = request
+        .data
+        .get(&TypeId::of::<RequestContext>())
+        .and_then(|d| d.downcast_ref::<RequestContext>())
+        .or_else(|| ctx.data_opt::<RequestContext>())
+        .cloned()
+        .map(Arc::new);
+    match cx {
+        Some(cx) => register(request, &cx, delay),
+        None => request,
     }
 }

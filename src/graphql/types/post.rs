@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use super::{OrderDirection, Project, User};
 use crate::domain::posts::{self as domain, PostOrderField};
 use crate::entity::community_posts;
+use crate::error::Error;
 use crate::graphql::context::principal;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
+use crate::graphql::write::UpdateInput;
 
 /// A post in the NeoForge community forum. Readable by anyone.
 #[derive(SimpleObject)]
@@ -148,13 +150,19 @@ pub struct UpdateCommunityPostInput {
     pub tags: MaybeUndefined<Vec<String>>,
 }
 
-impl UpdateCommunityPostInput {
-    pub fn into_domain(self) -> domain::UpdatePost {
-        domain::UpdatePost {
+impl UpdateInput for UpdateCommunityPostInput {
+    type Patch = domain::UpdatePost;
+
+    fn id(&self) -> &ID {
+        &self.id
+    }
+
+    fn into_patch(self) -> Result<domain::UpdatePost, Error> {
+        Ok(domain::UpdatePost {
             title: self.title.into(),
             body: self.body.into(),
             tags: self.tags.into(),
-        }
+        })
     }
 }
 

@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use super::{CommunityPost, OrderDirection, User};
 use crate::domain::projects::{self as domain, ProjectOrderField};
 use crate::entity::projects::{self, Visibility as DbVisibility};
+use crate::error::Error;
 use crate::graphql::context::principal;
 use crate::graphql::loaders::{
     self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader,
 };
+use crate::graphql::write::UpdateInput;
 
 /// Who can see a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -217,14 +219,20 @@ pub struct DeleteProjectPayload {
     pub deleted_id: ID,
 }
 
-impl UpdateProjectInput {
-    pub fn into_domain(self) -> domain::UpdateProject {
-        domain::UpdateProject {
+impl UpdateInput for UpdateProjectInput {
+    type Patch = domain::UpdateProject;
+
+    fn id(&self) -> &ID {
+        &self.id
+    }
+
+    fn into_patch(self) -> Result<domain::UpdateProject, Error> {
+        Ok(domain::UpdateProject {
             name: self.name.into(),
             description: self.description.into(),
             visibility: crate::domain::patch::Patch::from(
                 self.visibility.map_value(DbVisibility::from),
             ),
-        }
+        })
     }
 }

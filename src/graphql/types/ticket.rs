@@ -7,7 +7,10 @@ use crate::domain::tickets::{self as domain, TicketOrderField};
 use crate::entity::support_tickets::{
     self, TicketPriority as DbTicketPriority, TicketStatus as DbTicketStatus,
 };
+use crate::error::Error;
+use crate::graphql::context::parse_id;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
+use crate::graphql::write::UpdateInput;
 
 /// Where a support ticket is in its life cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -259,15 +262,25 @@ pub struct UpdateSupportTicketPayload {
     pub ticket: SupportTicket,
 }
 
-impl UpdateSupportTicketInput {
-    /// `assignee_id` is passed already parsed (ids are checked by the resolver).
-    pub fn into_domain(self, assignee_id: Patch<uuid::Uuid>) -> domain::UpdateTicket {
-        domain::UpdateTicket {
+impl UpdateInput for UpdateSupportTicketInput {
+    type Patch = domain::UpdateTicket;
+
+    fn id(&self) -> &ID {
+        &self.id
+    }
+
+    fn into_patch(self) -> Result<domain::UpdateTicket, Error> {
+        let assignee_id = match &self.assignee_id {
+            MaybeUndefined::Undefined => Patch::Unchanged,
+            MaybeUndefined::Null => Patch::Null,
+            MaybeUndefined::Value(a) => Patch::Set(parse_id("assignee_id", a)?),
+        };
+        Ok(domain::UpdateTicket {
             status: Patch::from(self.status.map_value(DbTicketStatus::from)),
             priority: Patch::from(self.priority.map_value(DbTicketPriority::from)),
             assignee_id,
             subject: self.subject.into(),
             body: self.body.into(),
-        }
+        })
     }
 }
