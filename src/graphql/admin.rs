@@ -23,7 +23,6 @@ pub struct AdminQuery;
 impl AdminQuery {
     /// The audit log, newest first by default (admins only).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
