@@ -696,6 +696,28 @@ mod tests {
     }
 
     #[test]
+    fn the_session_url_defaults_to_the_database_and_must_be_postgres() {
+        let mut s = Settings::for_database("postgres://u@h/db");
+        assert_eq!(s.session_url(), "postgres://u@h/db");
+        s.database_session_url = Some("postgresql://u@direct/db".into());
+        assert!(s.validate().is_ok());
+        assert_eq!(s.session_url(), "postgresql://u@direct/db");
+        s.database_session_url = Some("sqlite://x.db?pw=secret".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("NEOFORGE_DATABASE_SESSION_URL"), "{err}");
+        // The transaction pooler is PgBouncer's mode; SQLite has no pooler to be behind.
+        s.database_pooler = Pooler::Transaction;
+        assert!(s.behind_transaction_pooler());
+        assert!(
+            !Settings {
+                database_pooler: Pooler::Transaction,
+                ..Settings::for_database("sqlite::memory:")
+            }
+            .behind_transaction_pooler()
+        );
+    }
+
+    #[test]
     fn rejects_a_malformed_redis_url_without_echoing_its_password() {
         let mut s = Settings::for_database("sqlite::memory:");
         s.redis_url = Some("redis://:hunter2@localhost:notaport".into());
