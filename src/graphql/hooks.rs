@@ -15,6 +15,9 @@ use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResu
 
 use super::{limits, loaders, replay};
 
+/// Stateless per request (the state it makes goes into the request's data), so the factory
+/// hands out copies of itself.
+#[derive(Clone, Copy)]
 pub struct Hooks {
     /// `graphql_max_aliases`.
     pub max_aliases: usize,
@@ -24,20 +27,12 @@ pub struct Hooks {
 
 impl ExtensionFactory for Hooks {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(HooksExtension {
-            max_aliases: self.max_aliases,
-            loader_delay: self.loader_delay,
-        })
+        Arc::new(*self)
     }
 }
 
-struct HooksExtension {
-    max_aliases: usize,
-    loader_delay: Duration,
-}
-
 #[async_graphql::async_trait::async_trait]
-impl Extension for HooksExtension {
+impl Extension for Hooks {
     /// Per-request state: fresh loaders and the replay flag.
     async fn prepare_request(
         &self,
