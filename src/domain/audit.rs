@@ -97,14 +97,14 @@ impl crate::domain::listing::Listed for audit_events::Entity {
 
 /// Newest first by default; ties broken by id.
 pub fn ordering(
-    direction: crate::domain::pagination::Direction,
+    direction: Option<crate::domain::pagination::Direction>,
 ) -> crate::domain::pagination::Ordering<audit_events::Entity> {
     use crate::domain::pagination::{Ordering, SortValue};
     Ordering {
         name: "at",
         column: audit_events::Column::At,
         id_column: audit_events::Column::Id,
-        direction,
+        direction: direction.unwrap_or_default(),
         key: |m| SortValue::Time(m.at),
         id: |m| m.id,
         is_time: true,

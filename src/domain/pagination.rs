@@ -26,9 +26,11 @@ pub struct PageArgs {
     pub offset: Option<i32>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A list's direction; newest first (`Desc`) unless the caller asks otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Direction {
     Asc,
+    #[default]
     Desc,
 }
 

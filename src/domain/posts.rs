@@ -49,7 +49,8 @@ pub enum PostOrderField {
     UpdatedAt,
 }
 
-pub fn ordering(field: PostOrderField, direction: Direction) -> Ordering<Entity> {
+pub fn ordering(order: Option<(PostOrderField, Direction)>) -> Ordering<Entity> {
+    let (field, direction) = order.unwrap_or_default();
     match field {
         PostOrderField::CreatedAt => Ordering::created(direction),
         PostOrderField::UpdatedAt => Ordering::updated(direction),

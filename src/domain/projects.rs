@@ -37,7 +37,8 @@ pub enum ProjectOrderField {
     Name,
 }
 
-pub fn ordering(field: ProjectOrderField, direction: Direction) -> Ordering<Entity> {
+pub fn ordering(order: Option<(ProjectOrderField, Direction)>) -> Ordering<Entity> {
+    let (field, direction) = order.unwrap_or_default();
     match field {
         ProjectOrderField::CreatedAt => Ordering::created(direction),
         ProjectOrderField::UpdatedAt => Ordering::updated(direction),

@@ -44,8 +44,8 @@ pub struct StatusEventFilter {
 }
 
 /// Events are listed by time (ties broken by id).
-pub fn ordering(direction: Direction) -> Ordering<Entity> {
-    Ordering::created(direction)
+pub fn ordering(direction: Option<Direction>) -> Ordering<Entity> {
+    Ordering::created(direction.unwrap_or_default())
 }
 
 fn service(raw: &str) -> Result<String, FieldError> {

@@ -40,7 +40,8 @@ pub enum TicketOrderField {
     UpdatedAt,
 }
 
-pub fn ordering(field: TicketOrderField, direction: Direction) -> Ordering<Entity> {
+pub fn ordering(order: Option<(TicketOrderField, Direction)>) -> Ordering<Entity> {
+    let (field, direction) = order.unwrap_or_default();
     match field {
         TicketOrderField::CreatedAt => Ordering::created(direction),
         TicketOrderField::UpdatedAt => Ordering::updated(direction),

@@ -23,19 +23,4 @@ pub struct Model {
     pub details: Option<String>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::ActorId",
-        to = "super::users::Column::Id",
-        on_delete = "SetNull"
-    )]
-    Actor,
-}
-
-super::related! {
-    super::users::Entity => Actor,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

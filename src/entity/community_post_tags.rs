@@ -19,19 +19,4 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::community_posts::Entity",
-        from = "Column::PostId",
-        to = "super::community_posts::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Post,
-}
-
-super::related! {
-    super::community_posts::Entity => Post,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

@@ -23,30 +23,4 @@ pub struct Model {
     pub version: i32,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::AuthorId",
-        to = "super::users::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Author,
-    #[sea_orm(
-        belongs_to = "super::projects::Entity",
-        from = "Column::ProjectId",
-        to = "super::projects::Column::Id",
-        on_delete = "SetNull"
-    )]
-    Project,
-    #[sea_orm(has_many = "super::community_post_tags::Entity")]
-    Tags,
-}
-
-super::related! {
-    super::users::Entity => Author,
-    super::projects::Entity => Project,
-    super::community_post_tags::Entity => Tags,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

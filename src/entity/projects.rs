@@ -31,25 +31,4 @@ pub struct Model {
     pub version: i32,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::OwnerId",
-        to = "super::users::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Owner,
-    #[sea_orm(has_many = "super::support_tickets::Entity")]
-    SupportTickets,
-    #[sea_orm(has_many = "super::community_posts::Entity")]
-    CommunityPosts,
-}
-
-super::related! {
-    super::users::Entity => Owner,
-    super::support_tickets::Entity => SupportTickets,
-    super::community_posts::Entity => CommunityPosts,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

@@ -15,19 +15,4 @@ pub struct Model {
     pub rotated_at: Option<DateTimeUtc>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::sessions::Entity",
-        from = "Column::SessionId",
-        to = "super::sessions::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Session,
-}
-
-super::related! {
-    super::sessions::Entity => Session,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::belongs_to!(Session: sessions via SessionId);

@@ -22,22 +22,4 @@ pub struct Model {
     pub revoked_reason: Option<String>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::UserId",
-        to = "super::users::Column::Id",
-        on_delete = "Cascade"
-    )]
-    User,
-    #[sea_orm(has_many = "super::refresh_tokens::Entity")]
-    RefreshTokens,
-}
-
-super::related! {
-    super::users::Entity => User,
-    super::refresh_tokens::Entity => RefreshTokens,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::belongs_to!(User: users via UserId);

@@ -47,19 +47,4 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::CreatedBy",
-        to = "super::users::Column::Id",
-        on_delete = "SetNull"
-    )]
-    Creator,
-}
-
-super::related! {
-    super::users::Entity => Creator,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

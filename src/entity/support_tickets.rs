@@ -54,36 +54,4 @@ pub struct Model {
     pub version: i32,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::RequesterId",
-        to = "super::users::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Requester,
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::AssigneeId",
-        to = "super::users::Column::Id",
-        on_delete = "SetNull"
-    )]
-    Assignee,
-    #[sea_orm(
-        belongs_to = "super::projects::Entity",
-        from = "Column::ProjectId",
-        to = "super::projects::Column::Id",
-        on_delete = "SetNull"
-    )]
-    Project,
-}
-
-super::related! {
-    // `Related<users>` follows the requester; use `Relation::Assignee` explicitly
-    // for the assignee.
-    super::users::Entity => Requester,
-    super::projects::Entity => Project,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

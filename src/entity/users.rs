@@ -47,31 +47,4 @@ pub struct Model {
     pub totp_last_step: Option<i64>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::sessions::Entity")]
-    Sessions,
-    #[sea_orm(has_many = "super::projects::Entity")]
-    Projects,
-    /// Tickets this user requested (see `support_tickets::Relation::Assignee`
-    /// for tickets assigned to them).
-    #[sea_orm(has_many = "super::support_tickets::Entity")]
-    SupportTickets,
-    #[sea_orm(has_many = "super::community_posts::Entity")]
-    CommunityPosts,
-    #[sea_orm(has_many = "super::audit_events::Entity")]
-    AuditEvents,
-    #[sea_orm(has_many = "super::status_events::Entity")]
-    StatusEvents,
-}
-
-super::related! {
-    super::sessions::Entity => Sessions,
-    super::projects::Entity => Projects,
-    super::support_tickets::Entity => SupportTickets,
-    super::community_posts::Entity => CommunityPosts,
-    super::audit_events::Entity => AuditEvents,
-    super::status_events::Entity => StatusEvents,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+super::unrelated!();

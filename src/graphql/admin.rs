@@ -4,58 +4,50 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::connection::{self, Conn, connection, page_args};
+use super::connection::{self, Conn, connection};
 use super::context::{cx, parse_id};
-use super::projects::page_cost;
 use super::types::{
     AdminUserPayload, AuditEvent, AuditEventFilter, DeleteUserPayload, OrderDirection,
     RevokeUserSessionsPayload, SetUserRoleInput, User, UserIdInput, UserRole,
 };
 use crate::domain::accounts::admin;
 use crate::domain::audit;
-use crate::domain::pagination::Direction;
+use crate::domain::pagination::PageArgs;
 use crate::entity::users::Role;
 
-#[derive(Default)]
-pub struct AdminQuery;
+connection::paged_query! {
+    AdminQuery {}
 
-#[Object]
-impl AdminQuery {
     /// The audit log, newest first by default (admins only).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    async fn audit_events(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
-        offset: Option<i32>,
+    audit_events(
         filter: Option<AuditEventFilter>,
-        #[graphql(desc = "By time; default DESC (newest first).")] direction: Option<
-            OrderDirection,
-        >,
-    ) -> async_graphql::Result<Conn<AuditEvent>> {
-        let filter = filter.unwrap_or_default();
-        let actor_id = filter
-            .actor_id
-            .as_ref()
-            .map(|id| parse_id("filter.actor_id", id))
-            .transpose()
-            .gql()?;
-        let filter = audit::AuditFilter {
-            actor_id,
-            action: filter.action,
-            target: filter.target,
-            since: filter.since,
-            until: filter.until,
-        };
-        let ordering = audit::ordering(direction.map_or(Direction::Desc, Into::into));
-        let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
-        Ok(connection(page, AuditEvent::from, count))
-    }
+        #[graphql(desc = "By time; default DESC (newest first).")] direction: Option<OrderDirection>,
+    ) -> AuditEvent = list_audit_events;
+}
+
+async fn list_audit_events(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: Option<AuditEventFilter>,
+    direction: Option<OrderDirection>,
+) -> async_graphql::Result<Conn<AuditEvent>> {
+    let filter = filter.unwrap_or_default();
+    let actor_id = filter
+        .actor_id
+        .as_ref()
+        .map(|id| parse_id("filter.actor_id", id))
+        .transpose()
+        .gql()?;
+    let filter = audit::AuditFilter {
+        actor_id,
+        action: filter.action,
+        target: filter.target,
+        since: filter.since,
+        until: filter.until,
+    };
+    let ordering = audit::ordering(direction.map(Into::into));
+    let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
+    Ok(connection(page, AuditEvent::from, count))
 }
 
 #[derive(Default)]

@@ -4,6 +4,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, OutputType};
 use futures::future::BoxFuture;
 
+use crate::bounds::DEFAULT_PAGE_SIZE;
 use crate::domain::listing::{self, Listed};
 use crate::domain::pagination::{Ordering, Page, PageArgs};
 use crate::error::Result;
@@ -74,19 +75,49 @@ pub async fn one<E: Listed, N: From<E::Model>>(
     listing::get::<E>(cx(ctx)?, id).await.found()
 }
 
-/// The Relay arguments of a connection field, for the domain.
-pub fn page_args(
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-    offset: Option<i32>,
-) -> PageArgs {
-    PageArgs {
-        first,
-        after,
-        last,
-        before,
-        offset,
-    }
+/// Cost of a connection field for the complexity limit: each item costs its selection.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let n = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, 100);
+    usize::try_from(n).unwrap_or(100) * child.max(1) + 1
 }
+
+/// A query object with one Relay connection field among its own fields (`{ ... }` before it,
+/// the rest after). The page arguments every connection takes (`first`, `after`, `last`,
+/// `before`, `offset`), their descriptions and the field's complexity are spelled here once,
+/// because async-graphql cannot share an argument list between fields (async-graphql#1514).
+/// The field's own arguments follow them; `$list` answers it from the [`PageArgs`] and them.
+macro_rules! paged_query {
+    (
+        $object:ident { $($before:tt)* }
+        $(#[$doc:meta])*
+        $field:ident($($(#[$attr:meta])* $arg:ident: $ty:ty),* $(,)?) -> $node:ty = $list:path;
+        $($after:tt)*
+    ) => {
+        #[derive(Default)]
+        pub struct $object;
+
+        #[async_graphql::Object]
+        impl $object {
+            $($before)*
+
+            $(#[$doc])*
+            #[graphql(complexity = "crate::graphql::connection::page_cost(first, last, child_complexity)")]
+            async fn $field(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "Page size going forward, 1–100 (default 20).")] first: Option<i32>,
+                #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+                #[graphql(desc = "Page size going backward, 1–100; not with `first`.")] last: Option<i32>,
+                #[graphql(desc = "End before this cursor.")] before: Option<String>,
+                #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")] offset: Option<i32>,
+                $($(#[$attr])* $arg: $ty),*
+            ) -> async_graphql::Result<$crate::graphql::connection::Conn<$node>> {
+                let page = $crate::domain::pagination::PageArgs { first, after, last, before, offset };
+                $list(ctx, page, $($arg),*).await
+            }
+
+            $($after)*
+        }
+    };
+}
+pub(crate) use paged_query;

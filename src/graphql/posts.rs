@@ -3,18 +3,17 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::IntoGql;
-use super::connection::{self, Conn, connection, page_args};
+use super::connection::{self, Conn, connection};
 use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
-use super::projects::page_cost;
 use super::types::{
     CommunityPost, CommunityPostFilter, CommunityPostOrder, CreateCommunityPostInput,
     CreateCommunityPostPayload, DeleteCommunityPostInput, DeleteCommunityPostPayload,
     UpdateCommunityPostInput, UpdateCommunityPostPayload,
 };
-use super::write;
-use crate::domain::pagination::Direction;
+use super::{IntoGql, write};
+use crate::domain::context::WriteOptions;
+use crate::domain::pagination::PageArgs;
 use crate::domain::posts as domain;
 use crate::entity::community_posts;
 use crate::error::Error;
@@ -36,50 +35,14 @@ fn filter_to_domain(filter: Option<CommunityPostFilter>) -> Result<domain::PostF
     })
 }
 
-#[derive(Default)]
-pub struct PostQuery;
+connection::paged_query! {
+    PostQuery {}
 
-#[Object]
-impl PostQuery {
     /// Community posts (readable by anyone). Default order: newest first.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    async fn community_posts(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size going forward, 1–100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size going backward, 1–100.")] last: Option<i32>,
-        #[graphql(desc = "End before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
-        offset: Option<i32>,
-        #[graphql(desc = "Only posts matching every given filter.")] filter: Option<
-            CommunityPostFilter,
-        >,
-        #[graphql(desc = "Sort order; default: created, newest first.")] order_by: Option<
-            CommunityPostOrder,
-        >,
-    ) -> async_graphql::Result<Conn<CommunityPost>> {
-        let filter = filter_to_domain(filter).gql()?;
-        let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
-            (o.field.into(), o.direction.into())
-        });
-        let ordering = domain::ordering(field, direction);
-        let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
-        let authors = page.items.iter().map(|p| p.author_id);
-        let projects = page.items.iter().filter_map(|p| p.project_id);
-        futures::try_join!(
-            loaders::prefetch::<UserLoader, _>(
-                ctx,
-                authors.filter(|_| loaders::selects(ctx, "author"))
-            ),
-            loaders::prefetch::<ProjectLoader, _>(
-                ctx,
-                projects.filter(|_| loaders::selects(ctx, "project"))
-            ),
-        )?;
-        Ok(connection(page, CommunityPost::from, count))
-    }
+    community_posts(
+        #[graphql(desc = "Only posts matching every given filter.")] filter: Option<CommunityPostFilter>,
+        #[graphql(desc = "Sort order; default: created, newest first.")] order_by: Option<CommunityPostOrder>,
+    ) -> CommunityPost = list_posts;
 
     /// One community post, or null when it does not exist.
     async fn community_post(
@@ -89,6 +52,30 @@ impl PostQuery {
     ) -> async_graphql::Result<Option<CommunityPost>> {
         connection::one::<community_posts::Entity, _>(ctx, &id).await
     }
+}
+
+async fn list_posts(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: Option<CommunityPostFilter>,
+    order_by: Option<CommunityPostOrder>,
+) -> async_graphql::Result<Conn<CommunityPost>> {
+    let filter = filter_to_domain(filter).gql()?;
+    let ordering = domain::ordering(order_by.map(|o| (o.field.into(), o.direction.into())));
+    let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
+    let authors = page.items.iter().map(|p| p.author_id);
+    let projects = page.items.iter().filter_map(|p| p.project_id);
+    futures::try_join!(
+        loaders::prefetch::<UserLoader, _>(
+            ctx,
+            authors.filter(|_| loaders::selects(ctx, "author"))
+        ),
+        loaders::prefetch::<ProjectLoader, _>(
+            ctx,
+            projects.filter(|_| loaders::selects(ctx, "project"))
+        ),
+    )?;
+    Ok(connection(page, CommunityPost::from, count))
 }
 
 #[derive(Default)]
@@ -115,10 +102,7 @@ impl PostMutation {
                 .transpose()
                 .gql()?,
         };
-        let post = write::create(ctx, input, idempotency_key, domain::create).await?;
-        Ok(CreateCommunityPostPayload {
-            community_post: post.into(),
-        })
+        write::create(ctx, input, idempotency_key, domain::create).await
     }
 
     /// Change a community post (its author, staff or an admin).
@@ -131,17 +115,8 @@ impl PostMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateCommunityPostPayload> {
-        let post = write::update(
-            ctx,
-            input,
-            expected_version,
-            idempotency_key,
-            domain::update,
-        )
-        .await?;
-        Ok(UpdateCommunityPostPayload {
-            community_post: post.into(),
-        })
+        let options = WriteOptions::new(expected_version, idempotency_key);
+        write::update(ctx, input, options, domain::update).await
     }
 
     /// Delete a community post (its author, staff or an admin).

@@ -5,56 +5,31 @@ use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::IntoGql;
-use super::connection::{self, Conn, connection, page_args};
+use super::connection::{self, Conn, connection};
 use super::context::cx;
 use super::loaders::{self, UserLoader};
-use super::projects::page_cost;
 use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
     StatusEventFilter, StatusEventOrder,
 };
 use super::write;
-use crate::domain::pagination::Direction;
+use crate::domain::pagination::PageArgs;
 use crate::domain::status as domain;
 use crate::entity::status_events;
 
-#[derive(Default)]
-pub struct StatusQuery;
-
-#[Object]
-impl StatusQuery {
-    /// The status page: every service's current status and the overall status. Anyone may read it.
-    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<ServiceStatusSummary> {
-        Ok(domain::summary(cx(ctx)?).await.gql()?.into())
+connection::paged_query! {
+    StatusQuery {
+        /// The status page: every service's current status and the overall status. Anyone may read it.
+        async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<ServiceStatusSummary> {
+            Ok(domain::summary(cx(ctx)?).await.gql()?.into())
+        }
     }
 
     /// The history of status events, newest first by default. Anyone may read it.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    async fn status_events(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
-        offset: Option<i32>,
+    status_events(
         filter: Option<StatusEventFilter>,
         order_by: Option<StatusEventOrder>,
-    ) -> async_graphql::Result<Conn<StatusEvent>> {
-        let filter = domain::StatusEventFilter {
-            service: filter.unwrap_or_default().service,
-        };
-        let direction = order_by.map_or(Direction::Desc, |o| o.direction.into());
-        let ordering = domain::ordering(direction);
-        let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
-        if loaders::selects(ctx, "createdBy") {
-            loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
-                .await?;
-        }
-        Ok(connection(page, StatusEvent::from, count))
-    }
+    ) -> StatusEvent = list_events;
 
     /// One status event, or null when it does not exist.
     async fn status_event(
@@ -64,6 +39,24 @@ impl StatusQuery {
     ) -> async_graphql::Result<Option<StatusEvent>> {
         connection::one::<status_events::Entity, _>(ctx, &id).await
     }
+}
+
+async fn list_events(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: Option<StatusEventFilter>,
+    order_by: Option<StatusEventOrder>,
+) -> async_graphql::Result<Conn<StatusEvent>> {
+    let filter = domain::StatusEventFilter {
+        service: filter.unwrap_or_default().service,
+    };
+    let ordering = domain::ordering(order_by.map(|o| o.direction.into()));
+    let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
+    if loaders::selects(ctx, "createdBy") {
+        loaders::prefetch::<UserLoader, _>(ctx, page.items.iter().filter_map(|e| e.created_by))
+            .await?;
+    }
+    Ok(connection(page, StatusEvent::from, count))
 }
 
 #[derive(Default)]
@@ -84,10 +77,7 @@ impl StatusMutation {
             status: input.status.into(),
             message: input.message,
         };
-        let event = write::create(ctx, input, idempotency_key, domain::create).await?;
-        Ok(CreateStatusEventPayload {
-            status_event: event.into(),
-        })
+        write::create(ctx, input, idempotency_key, domain::create).await
     }
 }
 

@@ -4,16 +4,16 @@
 use async_graphql::{Context, ID, Object};
 
 use super::IntoGql;
-use super::connection::{self, Conn, connection, page_args};
+use super::connection::{self, Conn, connection};
 use super::context::parse_id;
 use super::loaders::{self, ProjectLoader, UserLoader};
-use super::projects::page_cost;
 use super::types::{
     CreateSupportTicketInput, CreateSupportTicketPayload, SupportTicket, SupportTicketFilter,
     SupportTicketOrder, UpdateSupportTicketInput, UpdateSupportTicketPayload,
 };
 use super::write;
-use crate::domain::pagination::Direction;
+use crate::domain::context::WriteOptions;
+use crate::domain::pagination::PageArgs;
 use crate::domain::tickets as domain;
 use crate::entity::support_tickets;
 use crate::error::Error;
@@ -33,56 +33,14 @@ fn filter_to_domain(filter: Option<SupportTicketFilter>) -> Result<domain::Ticke
     })
 }
 
-#[derive(Default)]
-pub struct TicketQuery;
+connection::paged_query! {
+    TicketQuery {}
 
-#[Object]
-impl TicketQuery {
     /// Support tickets the caller may read: their own (staff and admins: all). Requires sign-in.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    async fn support_tickets(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size going forward (1–100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size going backward (1–100); not with `first`.")] last: Option<i32>,
-        #[graphql(desc = "End before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Skip this many items (for page numbers); only with `first`.")]
-        offset: Option<i32>,
-        #[graphql(desc = "Only tickets matching every given filter.")] filter: Option<
-            SupportTicketFilter,
-        >,
+    support_tickets(
+        #[graphql(desc = "Only tickets matching every given filter.")] filter: Option<SupportTicketFilter>,
         #[graphql(desc = "Sort order; default newest first.")] order_by: Option<SupportTicketOrder>,
-    ) -> async_graphql::Result<Conn<SupportTicket>> {
-        let filter = filter_to_domain(filter).gql()?;
-        let (field, direction) = order_by.map_or((Default::default(), Direction::Desc), |o| {
-            (o.field.into(), o.direction.into())
-        });
-        let ordering = domain::ordering(field, direction);
-        let args = page_args(first, after, last, before, offset);
-        let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
-        // One statement per relation for the whole page; the items' resolvers hit the cache.
-        let (requesters, assignees, projects) = (
-            loaders::selects(ctx, "requester"),
-            loaders::selects(ctx, "assignee"),
-            loaders::selects(ctx, "project"),
-        );
-        let users = page.items.iter().flat_map(|t| {
-            let requester = requesters.then_some(t.requester_id);
-            requester
-                .into_iter()
-                .chain(t.assignee_id.filter(|_| assignees))
-        });
-        let projects = page
-            .items
-            .iter()
-            .filter_map(|t| t.project_id.filter(|_| projects));
-        futures::try_join!(
-            loaders::prefetch::<UserLoader, _>(ctx, users),
-            loaders::prefetch::<ProjectLoader, _>(ctx, projects),
-        )?;
-        Ok(connection(page, SupportTicket::from, count))
-    }
+    ) -> SupportTicket = list_tickets;
 
     /// One support ticket, or null when it does not exist or the caller may not read it.
     /// Requires sign-in.
@@ -93,6 +51,38 @@ impl TicketQuery {
     ) -> async_graphql::Result<Option<SupportTicket>> {
         connection::one::<support_tickets::Entity, _>(ctx, &id).await
     }
+}
+
+async fn list_tickets(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    filter: Option<SupportTicketFilter>,
+    order_by: Option<SupportTicketOrder>,
+) -> async_graphql::Result<Conn<SupportTicket>> {
+    let filter = filter_to_domain(filter).gql()?;
+    let ordering = domain::ordering(order_by.map(|o| (o.field.into(), o.direction.into())));
+    let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
+    // One statement per relation for the whole page; the items' resolvers hit the cache.
+    let (requesters, assignees, projects) = (
+        loaders::selects(ctx, "requester"),
+        loaders::selects(ctx, "assignee"),
+        loaders::selects(ctx, "project"),
+    );
+    let users = page.items.iter().flat_map(|t| {
+        let requester = requesters.then_some(t.requester_id);
+        requester
+            .into_iter()
+            .chain(t.assignee_id.filter(|_| assignees))
+    });
+    let projects = page
+        .items
+        .iter()
+        .filter_map(|t| t.project_id.filter(|_| projects));
+    futures::try_join!(
+        loaders::prefetch::<UserLoader, _>(ctx, users),
+        loaders::prefetch::<ProjectLoader, _>(ctx, projects),
+    )?;
+    Ok(connection(page, SupportTicket::from, count))
 }
 
 #[derive(Default)]
@@ -114,10 +104,7 @@ impl TicketMutation {
             body: input.body,
             priority: input.priority.map(Into::into),
         };
-        let ticket = write::create(ctx, input, idempotency_key, domain::create).await?;
-        Ok(CreateSupportTicketPayload {
-            ticket: ticket.into(),
-        })
+        write::create(ctx, input, idempotency_key, domain::create).await
     }
 
     /// Change a support ticket: staff and admins any field; the requester the subject and body
@@ -131,16 +118,7 @@ impl TicketMutation {
         #[graphql(desc = "Retry-safe key: the same key and input replay the first result.")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<UpdateSupportTicketPayload> {
-        let ticket = write::update(
-            ctx,
-            input,
-            expected_version,
-            idempotency_key,
-            domain::update,
-        )
-        .await?;
-        Ok(UpdateSupportTicketPayload {
-            ticket: ticket.into(),
-        })
+        let options = WriteOptions::new(expected_version, idempotency_key);
+        write::update(ctx, input, options, domain::update).await
     }
 }

@@ -7,7 +7,7 @@ use crate::entity::community_posts;
 use crate::error::Error;
 use crate::graphql::context::principal;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
-use crate::graphql::write::UpdateInput;
+use crate::graphql::write::{self, UpdateInput};
 
 /// A post in the NeoForge community forum. Readable by anyone.
 #[derive(SimpleObject)]
@@ -186,6 +186,11 @@ pub struct UpdateCommunityPostPayload {
     /// The post as it is now.
     pub community_post: CommunityPost,
 }
+
+write::payload_of!(
+    community_posts::Model => CreateCommunityPostPayload.community_post,
+    UpdateCommunityPostPayload.community_post,
+);
 
 /// Result of `deleteCommunityPost`.
 #[derive(SimpleObject)]

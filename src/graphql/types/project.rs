@@ -9,7 +9,7 @@ use crate::graphql::context::principal;
 use crate::graphql::loaders::{
     self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader,
 };
-use crate::graphql::write::UpdateInput;
+use crate::graphql::write::{self, UpdateInput};
 
 /// Who can see a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -211,6 +211,8 @@ pub struct UpdateProjectPayload {
     /// The project as changed.
     pub project: Project,
 }
+
+write::payload_of!(projects::Model => CreateProjectPayload.project, UpdateProjectPayload.project);
 
 /// Result of `deleteProject`.
 #[derive(SimpleObject)]

@@ -188,3 +188,5 @@ pub struct CreateStatusEventPayload {
     /// The recorded event.
     pub status_event: StatusEvent,
 }
+
+crate::graphql::write::payload_of!(status_events::Model => CreateStatusEventPayload.status_event);

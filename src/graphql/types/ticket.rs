@@ -10,7 +10,7 @@ use crate::entity::support_tickets::{
 use crate::error::Error;
 use crate::graphql::context::parse_id;
 use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
-use crate::graphql::write::UpdateInput;
+use crate::graphql::write::{self, UpdateInput};
 
 /// Where a support ticket is in its life cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -261,6 +261,8 @@ pub struct UpdateSupportTicketPayload {
     /// The ticket after the change.
     pub ticket: SupportTicket,
 }
+
+write::payload_of!(support_tickets::Model => CreateSupportTicketPayload.ticket, UpdateSupportTicketPayload.ticket);
 
 impl UpdateInput for UpdateSupportTicketInput {
     type Patch = domain::UpdateTicket;
