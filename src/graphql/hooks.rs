@@ -1,22 +1,25 @@
 //! The schema's own request hooks, in one async-graphql extension: what each does lives with
-//! its concern ([`super::limits`], [`super::loaders`], [`super::replay`]); this runs them at
-//! their points of a request. (Tracing is an extension of its own, [`super::traces`], inside
-//! this one.)
+//! its concern ([`super::limits`], [`super::loaders`], [`super::replay`], [`super::traces`]);
+//! this runs them at their points of a request. One extension, because async-graphql runs
+//! every extension's hook (a boxed future) for every field, whether it has one or not.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-    NextValidation,
+    NextRequest, NextResolve, NextSubscribe, NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{
+    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
+use futures::stream::BoxStream;
 
+use super::traces::Trace;
 use super::{limits, loaders, replay};
 
-/// Stateless per request (the state it makes goes into the request's data), so the factory
-/// hands out copies of itself.
+/// The hooks' settings; each request gets them with a fresh [`Trace`].
 #[derive(Clone, Copy)]
 pub struct Hooks {
     /// `graphql_max_aliases`.
@@ -27,12 +30,33 @@ pub struct Hooks {
 
 impl ExtensionFactory for Hooks {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
+        Arc::new(RequestHooks {
+            settings: *self,
+            trace: Trace::default(),
+        })
     }
 }
 
+struct RequestHooks {
+    settings: Hooks,
+    trace: Trace,
+}
+
 #[async_graphql::async_trait::async_trait]
-impl Extension for Hooks {
+impl Extension for RequestHooks {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        self.trace.request(ctx, next).await
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        self.trace.subscribe(ctx, stream, next)
+    }
+
     /// Per-request state: fresh loaders and the replay flag.
     async fn prepare_request(
         &self,
@@ -40,7 +64,8 @@ impl Extension for Hooks {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let request = loaders::per_request(ctx, request, self.loader_delay);
+        self.trace.prepared(&request);
+        let request = loaders::per_request(ctx, request, self.settings.loader_delay);
         next.run(ctx, replay::per_request(request)).await
     }
 
@@ -55,7 +80,8 @@ impl Extension for Hooks {
             .run(ctx, query, variables)
             .await
             .map_err(limits::parse_error)?;
-        limits::check_aliases(&doc, self.max_aliases)?;
+        self.trace.parsed(query, &doc);
+        limits::check_aliases(&doc, self.settings.max_aliases)?;
         Ok(doc)
     }
 
@@ -73,9 +99,19 @@ impl Extension for Hooks {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        self.trace.executing(operation_name);
         let mut response = next.run(ctx, operation_name).await;
         replay::mark(ctx, &mut response);
         limits::code_errors(&mut response);
         response
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        self.trace.resolve(ctx, info, next).await
     }
 }

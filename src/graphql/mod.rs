@@ -85,8 +85,7 @@ pub fn build(settings: &Settings) -> Schemas {
         .extension(hooks::Hooks {
             max_aliases: settings.graphql_max_aliases as usize,
             loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
-        })
-        .extension(traces::Traces);
+        });
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }

@@ -1,21 +1,20 @@
-//! Spans and metrics of GraphQL operations (DESIGN §10). async-graphql's own `Tracing`
-//! extension records the document with the variables' values substituted (passwords and
+//! Spans and metrics of GraphQL operations (DESIGN §10), run by [`super::hooks::Hooks`] at
+//! each point of a request. async-graphql's own `Tracing` extension records the document with the variables' values substituted (passwords and
 //! tokens included) and a span for every field; this one records the document with its string
 //! literals elided, the operation's name and type, a span only for the fields that can do I/O
 //! (root fields and fields returning objects: relations, connections, DataLoader loads), and
 //! counts operations and errors for `/metrics`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-    NextRequest, NextResolve, NextSubscribe, ResolveInfo,
+    ExtensionContext, NextRequest, NextResolve, NextSubscribe, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::registry::{MetaType, MetaTypeName};
-use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, Value};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tracing::Instrument;
@@ -24,16 +23,9 @@ use tracing::field::Empty;
 /// Longest document recorded on a span; longer ones are cut (collectors cap attributes too).
 const MAX_DOCUMENT: usize = 4096;
 
-pub struct Traces;
-
-impl ExtensionFactory for Traces {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(TracesExtension::default())
-    }
-}
-
+/// One request's trace: its operation span and what the request learns about its operation.
 #[derive(Default)]
-struct TracesExtension {
+pub struct Trace {
     /// The operation span of this request, once `request` or `subscribe` made it.
     span: Mutex<Option<tracing::Span>>,
     /// Operation name → type, from the parsed document (`execute` learns which one runs).
@@ -66,7 +58,7 @@ fn operation_span() -> tracing::Span {
     )
 }
 
-impl TracesExtension {
+impl Trace {
     fn span(&self) -> Option<tracing::Span> {
         self.span.lock().ok().and_then(|s| s.clone())
     }
@@ -116,9 +108,9 @@ fn error_code(err: &ServerError) -> String {
     }
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for TracesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+impl Trace {
+    /// The whole request inside the operation span; the operation's metrics.
+    pub async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let span = operation_span();
         self.set_span(&span);
         let start = Instant::now();
@@ -141,7 +133,8 @@ impl Extension for TracesExtension {
         response
     }
 
-    fn subscribe<'s>(
+    /// A subscription's span, and one span per delivered event inside it.
+    pub fn subscribe<'s>(
         &self,
         ctx: &ExtensionContext<'_>,
         stream: BoxStream<'s, Response>,
@@ -175,26 +168,16 @@ impl Extension for TracesExtension {
         }))
     }
 
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+    /// Notes which operation the request asks for.
+    pub fn prepared(&self, request: &Request) {
         if let Ok(mut asked) = self.asked.lock() {
             asked.clone_from(&request.operation_name);
         }
-        next.run(ctx, request).await
     }
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
+    /// Records the parsed document (literals elided) and its operations' types; a
+    /// subscription's span is named here, as it never reaches `execute`.
+    pub fn parsed(&self, query: &str, doc: &ExecutableDocument) {
         if let Some(span) = self.span() {
             span.record("graphql.document", elide_literals(query).as_str());
         }
@@ -211,15 +194,10 @@ impl Extension for TracesExtension {
         if let Some((name, _)) = subscription {
             self.name_span("subscription", name.map(|n| n.as_str()));
         }
-        Ok(doc)
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
+    /// Names the span after the operation about to run and notes it for the metrics.
+    pub fn executing(&self, operation_name: Option<&str>) {
         let ty = self.operations.lock().ok().and_then(|ops| {
             // A single anonymous operation runs whatever name was asked for.
             ops.get(&operation_name.map(str::to_owned))
@@ -232,10 +210,10 @@ impl Extension for TracesExtension {
         if let Ok(mut ran) = self.ran.lock() {
             *ran = Some((label, ty));
         }
-        next.run(ctx, operation_name).await
     }
 
-    async fn resolve(
+    /// A span for a field that can do I/O.
+    pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
