@@ -60,9 +60,10 @@ pub struct MutationRoot(
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The two executors of the one schema: `graphql` validates every document it is sent;
-/// `persisted` runs the REST shim's operations, which are fixed at build time and exercised by
-/// the REST tests, so it keeps only the validation that depends on the request (depth,
-/// complexity, fragment cycles). Validation was a fifth of a REST read's CPU (docs/benchmarks.md).
+/// `persisted` runs the REST shim's operations, which are fixed at build time: `rest`'s tests
+/// validate each in full, within the depth and complexity limits at the largest page size, so
+/// it does not validate them again per request (docs/benchmarks.md: validation was a fifth of
+/// a REST read's CPU in Strict mode, a twentieth in Fast).
 pub struct Schemas {
     pub graphql: AppSchema,
     pub persisted: AppSchema,
@@ -85,6 +86,7 @@ pub fn build(settings: &Settings) -> Schemas {
         .extension(hooks::Hooks {
             max_aliases: settings.graphql_max_aliases as usize,
             loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
+            prevalidated: !metered,
         });
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();

@@ -555,19 +555,28 @@ mod tests {
         }
     }
 
-    /// Full validation errors of `operation`, executed without variables or context data: a
-    /// valid operation then fails only for its missing variable values or inside resolvers
-    /// (errors with a path).
+    /// Full validation errors of `operation`, under the default depth and complexity limits,
+    /// executed at the largest page size without other variables or context data: a valid
+    /// operation then fails only for its missing variable values or inside resolvers (errors
+    /// with a path).
     async fn validation_errors(operation: &str) -> Vec<String> {
+        let settings = crate::config::Settings::for_database("sqlite::memory:");
         let schema = async_graphql::Schema::build(
             crate::graphql::QueryRoot::default(),
             crate::graphql::MutationRoot::default(),
             crate::graphql::SubscriptionRoot::default(),
         )
+        .limit_depth(settings.graphql_max_depth as usize)
+        .limit_complexity(settings.graphql_max_complexity as usize)
         .finish();
         let missing_variable =
             |m: &str| m.starts_with("Variable ") && m.ends_with(" is not defined.");
-        let response = schema.execute(operation).await;
+        let largest_page = async_graphql::Variables::from_json(serde_json::json!({
+            "first": crate::bounds::MAX_PAGE_SIZE,
+            "offset": 0,
+        }));
+        let request = async_graphql::Request::new(operation).variables(largest_page);
+        let response = schema.execute(request).await;
         response
             .errors
             .into_iter()
@@ -576,8 +585,8 @@ mod tests {
             .collect()
     }
 
-    /// The shim executes with only request-dependent validation (`graphql::Schemas`), so every
-    /// persisted operation must pass full validation here.
+    /// The shim executes its operations without validating them (`graphql::Schemas`), so every
+    /// persisted operation must pass full validation here, within the limits.
     #[tokio::test]
     async fn every_operation_passes_full_validation() {
         for route in routes::TABLE {
@@ -591,6 +600,18 @@ mod tests {
         }
         let broken = "query Q($id: ID!) { project(id: $id) { id nope } }";
         assert!(!validation_errors(broken).await.is_empty());
+        // 60 fields on each of 100 nodes: over the default complexity of 5,000.
+        let fields: String = (0..60).map(|i| format!("f{i}: id ")).collect();
+        let too_complex = format!(
+            "query Q($first: Int!) {{ projects(first: $first) {{ nodes {{ {fields} }} }} }}"
+        );
+        assert!(
+            validation_errors(&too_complex)
+                .await
+                .iter()
+                .any(|e| e.contains("too complex")),
+            "the limits apply here"
+        );
     }
 
     #[test]
