@@ -9,7 +9,7 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -50,8 +50,29 @@ impl<S: Source> Loader<Uuid> for Batch<S> {
     }
 }
 
+/// The loaders of one request, each made on first use (most requests use one or none).
+pub struct Loaders {
+    cx: Arc<RequestContext>,
+    delay: Duration,
+    slots: Slots,
+}
+
+/// A [`Source`]'s place among a request's [`Loaders`].
+pub trait Slot: Source + Sized {
+    fn slot(slots: &Slots) -> &OnceLock<Cached<Batch<Self>>>;
+}
+
+/// What a loader type (`UserLoader`) batches from.
+pub trait IsBatch {
+    type Source: Slot;
+}
+
+impl<S: Slot> IsBatch for Batch<S> {
+    type Source = S;
+}
+
 macro_rules! sources {
-    ($($loader:ident = $source:ident: $value:ty => $load:path;)*) => {
+    ($($loader:ident = $source:ident($slot:ident): $value:ty => $load:path;)*) => {
         $(
             pub enum $source {}
             impl Source for $source {
@@ -63,24 +84,29 @@ macro_rules! sources {
                     Box::pin($load(cx, keys))
                 }
             }
+            impl Slot for $source {
+                fn slot(slots: &Slots) -> &OnceLock<Cached<Batch<Self>>> {
+                    &slots.$slot
+                }
+            }
             pub type $loader = Batch<$source>;
         )*
-        /// Registers every loader for one request.
-        fn register(request: Request, cx: &Arc<RequestContext>, delay: Duration) -> Request {
-            request$(.data(cached(Batch::<$source>(cx.clone(), PhantomData), delay)))*
+        #[derive(Default)]
+        pub struct Slots {
+            $($slot: OnceLock<Cached<Batch<$source>>>,)*
         }
     };
 }
 
 sources! {
-    UserLoader = Users: users::Model => accounts::by_ids;
-    ProjectLoader = Projects: project::Model => projects::by_ids;
-    TicketLoader = Tickets: support_tickets::Model => tickets::by_ids;
-    PostLoader = Posts: community_posts::Model => posts::by_ids;
-    StatusEventLoader = StatusEvents: status_events::Model => status::by_ids;
-    OpenTicketCountLoader = OpenTicketCounts: i64 => tickets::open_counts_for_projects;
-    PostCountLoader = PostCounts: i64 => posts::counts_for_projects;
-    LatestPostsLoader = LatestPosts: Vec<community_posts::Model> => posts::latest_for_projects;
+    UserLoader = Users(users): users::Model => accounts::by_ids;
+    ProjectLoader = Projects(projects): project::Model => projects::by_ids;
+    TicketLoader = Tickets(tickets): support_tickets::Model => tickets::by_ids;
+    PostLoader = Posts(posts): community_posts::Model => posts::by_ids;
+    StatusEventLoader = StatusEvents(status_events): status_events::Model => status::by_ids;
+    OpenTicketCountLoader = OpenTicketCounts(open_ticket_counts): i64 => tickets::open_counts_for_projects;
+    PostCountLoader = PostCounts(post_counts): i64 => posts::counts_for_projects;
+    LatestPostsLoader = LatestPosts(latest_posts): Vec<community_posts::Model> => posts::latest_for_projects;
 }
 
 /// A request's loader: batches keys and caches what it loaded for the rest of the request.
@@ -105,18 +131,20 @@ where
     .delay(delay)
 }
 
-/// The loader for `T` in this request.
-pub fn get<'a, T: Send + Sync + 'static>(
+/// The request's loader of `T`'s source, made on first use.
+pub fn get<'a, T: IsBatch>(
     ctx: &'a Context<'_>,
-) -> async_graphql::Result<&'a Cached<T>> {
-    ctx.data::<Cached<T>>()
+) -> async_graphql::Result<&'a Cached<Batch<T::Source>>> {
+    let loaders = ctx.data::<Loaders>()?;
+    Ok(T::Source::slot(&loaders.slots)
+        .get_or_init(|| cached(Batch(loaders.cx.clone(), PhantomData), loaders.delay)))
 }
 
 /// Loads one key through the request's `T` loader.
-pub async fn load_one<T>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<T::Value>>
-where
-    T: Loader<Uuid, Error = LoadError>,
-{
+pub async fn load_one<T: IsBatch>(
+    ctx: &Context<'_>,
+    key: Uuid,
+) -> async_graphql::Result<Option<<T::Source as Source>::Value>> {
     get::<T>(ctx)?.load_one(key).await.map_err(loader_error)
 }
 
@@ -131,7 +159,7 @@ pub fn selects(ctx: &Context<'_>, field: &str) -> bool {
 /// resolvers then hit the cache: constant statements per page, independent of timing.
 pub async fn prefetch<T, I>(ctx: &Context<'_>, keys: I) -> async_graphql::Result<()>
 where
-    T: Loader<Uuid, Error = LoadError>,
+    T: IsBatch,
     I: IntoIterator<Item = Uuid>,
 {
     get::<T>(ctx)?.load_many(keys).await.map_err(loader_error)?;
@@ -153,7 +181,11 @@ pub fn per_request(ctx: &ExtensionContext<'_>, request: Request, delay: Duration
         .cloned()
         .map(Arc::new);
     match cx {
-        Some(cx) => register(request, &cx, delay),
+        Some(cx) => request.data(Loaders {
+            cx,
+            delay,
+            slots: Slots::default(),
+        }),
         None => request,
     }
 }
