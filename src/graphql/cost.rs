@@ -7,9 +7,7 @@
 //! Over HTTP the request has already paid one unit at the door (`security::enforce`); over the
 //! WebSocket, where there is no door per operation, this is the whole charge.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::extensions::ExtensionContext;
 use async_graphql::{ErrorExtensions, ServerError, ValidationResult};
 
 use crate::domain::context::RequestContext;
@@ -22,38 +20,27 @@ pub fn units(complexity: usize) -> u32 {
     u32::try_from(complexity.div_ceil(POINTS_PER_UNIT).max(1)).unwrap_or(u32::MAX)
 }
 
-pub struct ComplexityBudget;
-
-impl ExtensionFactory for ComplexityBudget {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ComplexityBudget)
+/// Charges the request's budget for a validated operation (run by [`super::hooks::Hooks`]
+/// on the metered schema): a budget error replaces the result.
+pub async fn charge(
+    ctx: &ExtensionContext<'_>,
+    result: Result<ValidationResult, Vec<ServerError>>,
+) -> Result<ValidationResult, Vec<ServerError>> {
+    // A document that fails validation still costs a unit: refusing it was work too.
+    let cost = result.as_ref().map_or(1, |r| units(r.complexity));
+    if let Some(cx) = ctx.data_opt::<RequestContext>()
+        && let Err(err) = cx.draw_budget(cost).await
+    {
+        let extended = err.extend();
+        return Err(vec![ServerError {
+            message: extended.message,
+            source: None,
+            locations: vec![],
+            path: vec![],
+            extensions: extended.extensions,
+        }]);
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ComplexityBudget {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await;
-        // A document that fails validation still costs a unit: refusing it was work too.
-        let cost = result.as_ref().map_or(1, |r| units(r.complexity));
-        if let Some(cx) = ctx.data_opt::<RequestContext>()
-            && let Err(err) = cx.draw_budget(cost).await
-        {
-            let extended = err.extend();
-            return Err(vec![ServerError {
-                message: extended.message,
-                source: None,
-                locations: vec![],
-                path: vec![],
-                extensions: extended.extensions,
-            }]);
-        }
-        result
-    }
+    result
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The schema's own request hooks, in one async-graphql extension: what each does lives with
-//! its concern ([`super::limits`], [`super::loaders`], [`super::replay`], [`super::traces`]);
+//! its concern ([`super::limits`], [`super::loaders`], [`super::replay`], [`super::traces`],
+//! [`super::cost`], [`super::ws_rules`]);
 //! this runs them at their points of a request. One extension, because async-graphql runs
 //! every extension's hook (a boxed future) for every field, whether it has one or not.
 
@@ -17,7 +18,7 @@ use async_graphql::{
 use futures::stream::BoxStream;
 
 use super::traces::Trace;
-use super::{limits, loaders, replay};
+use super::{cost, limits, loaders, replay, ws_rules};
 
 /// The hooks' settings; each request gets them with a fresh [`Trace`].
 #[derive(Clone, Copy)]
@@ -30,6 +31,10 @@ pub struct Hooks {
     /// full, within the depth and complexity limits at their largest page: validating them
     /// again on every request (a twentieth of a REST read) is skipped.
     pub prevalidated: bool,
+    /// Charge the rate-limit budget by complexity ([`super::cost`]; the metered schema).
+    pub budget: bool,
+    /// End every operation within this ([`super::ws_rules::within`]; the metered schema).
+    pub deadline: Option<Duration>,
 }
 
 impl ExtensionFactory for Hooks {
@@ -101,7 +106,11 @@ impl Extension for RequestHooks {
                 depth: 0,
             });
         }
-        next.run(ctx).await.map_err(limits::validation_errors)
+        let mut result = next.run(ctx).await;
+        if self.settings.budget {
+            result = cost::charge(ctx, result).await;
+        }
+        result.map_err(limits::validation_errors)
     }
 
     async fn execute(
@@ -111,7 +120,11 @@ impl Extension for RequestHooks {
         next: NextExecute<'_>,
     ) -> Response {
         self.trace.executing(operation_name);
-        let mut response = next.run(ctx, operation_name).await;
+        let operation = next.run(ctx, operation_name);
+        let mut response = match self.settings.deadline {
+            Some(deadline) => ws_rules::within(deadline, operation).await,
+            None => operation.await,
+        };
         replay::mark(ctx, &mut response);
         limits::code_errors(&mut response);
         response

@@ -87,18 +87,12 @@ pub fn build(settings: &Settings) -> Schemas {
             max_aliases: settings.graphql_max_aliases as usize,
             loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
             prevalidated: !metered,
+            // The REST shim's fixed operations pay one unit per request at the door only.
+            budget: metered,
+            deadline: metered.then(|| std::time::Duration::from_secs(settings.request_timeout)),
         });
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
-        }
-        // The REST shim's fixed operations pay one unit per request at the door only.
-        if metered {
-            builder =
-                builder
-                    .extension(cost::ComplexityBudget)
-                    .extension(ws_rules::OperationDeadline(std::time::Duration::from_secs(
-                        settings.request_timeout,
-                    )));
         }
         builder.finish()
     };

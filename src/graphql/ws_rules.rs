@@ -220,36 +220,22 @@ fn parsed_id(text: Option<&str>) -> Option<String> {
 }
 
 /// Every operation ends within the request timeout, over the WebSocket too (over HTTP the
-/// `deadline` layer answers first; this is the same limit).
-pub struct OperationDeadline(pub Duration);
-
-impl async_graphql::extensions::ExtensionFactory for OperationDeadline {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(OperationDeadline(self.0))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for OperationDeadline {
-    async fn execute(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: async_graphql::extensions::NextExecute<'_>,
-    ) -> async_graphql::Response {
-        match tokio::time::timeout(self.0, next.run(ctx, operation_name)).await {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::warn!(timeout_s = self.0.as_secs(), "operation timed out");
-                let mut err = async_graphql::ServerError::new(
-                    "the operation took too long; retry shortly",
-                    None,
-                );
-                let mut ext = async_graphql::ErrorExtensionValues::default();
-                ext.set("code", crate::error::ErrorCode::ServiceUnavailable.as_str());
-                err.extensions = Some(ext);
-                async_graphql::Response::from_errors(vec![err])
-            }
+/// `deadline` layer answers first; this is the same limit). Run by [`super::hooks::Hooks`] on
+/// the metered schema.
+pub async fn within(
+    deadline: Duration,
+    operation: impl Future<Output = async_graphql::Response>,
+) -> async_graphql::Response {
+    match tokio::time::timeout(deadline, operation).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_s = deadline.as_secs(), "operation timed out");
+            let mut err =
+                async_graphql::ServerError::new("the operation took too long; retry shortly", None);
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", crate::error::ErrorCode::ServiceUnavailable.as_str());
+            err.extensions = Some(ext);
+            async_graphql::Response::from_errors(vec![err])
         }
     }
 }
