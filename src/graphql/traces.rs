@@ -219,7 +219,9 @@ impl Trace {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        if !does_io(ctx, &info) {
+        // Nothing records field spans (no exporter, logs above INFO): skip deciding which
+        // fields would get one, a registry lookup per field.
+        if !tracing::span_enabled!(tracing::Level::INFO) || !does_io(ctx, &info) {
             return next.run(ctx, info).await;
         }
         let span = tracing::info_span!(
