@@ -1,8 +1,8 @@
 //! The schema's own request hooks, in one async-graphql extension: what each does lives with
 //! its concern ([`super::limits`], [`super::loaders`], [`super::replay`], [`super::traces`],
-//! [`super::cost`], [`super::ws_rules`]);
-//! this runs them at their points of a request. One extension, because async-graphql runs
-//! every extension's hook (a boxed future) for every field, whether it has one or not.
+//! [`super::cost`], [`super::ws_rules`]); this runs them at their points of a request. One
+//! extension, because async-graphql runs every extension's `resolve` hook (a boxed future) for
+//! every field, whether it has one or not.
 
 use std::sync::Arc;
 use std::time::Duration;
