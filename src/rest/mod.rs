@@ -61,24 +61,8 @@ impl Route {
             )
         });
         let segments = spec.path.trim_matches('/').split('/').collect();
-        let probe = match (&spec.method, &spec.input, &spec.output) {
-            (
-                &Method::GET,
-                Input::Id,
-                Output::Item {
-                    path,
-                    etag: Some(_),
-                    ..
-                },
-            ) => {
-                let op = format!(
-                    "query Probe($id: ID!) {{ {}(id: $id) {{ id version }} }}",
-                    path[0]
-                );
-                async_graphql::parser::parse_query(op).ok()
-            }
-            _ => None,
-        };
+        let probe =
+            probe_operation(spec).and_then(|op| async_graphql::parser::parse_query(op).ok());
         Self {
             spec,
             document,
@@ -101,6 +85,25 @@ impl Route {
             }
         }
         Some(id)
+    }
+}
+
+/// For single-resource GETs with an ETag: the operation that reads just `{ id version }`.
+fn probe_operation(spec: &RouteSpec) -> Option<String> {
+    match (&spec.method, &spec.input, &spec.output) {
+        (
+            &Method::GET,
+            Input::Id,
+            Output::Item {
+                path,
+                etag: Some(_),
+                ..
+            },
+        ) => Some(format!(
+            "query Probe($id: ID!) {{ {}(id: $id) {{ id version }} }}",
+            path[0]
+        )),
+        _ => None,
     }
 }
 
@@ -590,13 +593,16 @@ mod tests {
     #[tokio::test]
     async fn every_operation_passes_full_validation() {
         for route in routes::TABLE {
-            let errors = validation_errors(route.operation).await;
-            assert!(
-                errors.is_empty(),
-                "{} {}: {errors:?}",
-                route.method,
-                route.path
-            );
+            let probe = probe_operation(route);
+            for operation in std::iter::once(route.operation).chain(probe.as_deref()) {
+                let errors = validation_errors(operation).await;
+                assert!(
+                    errors.is_empty(),
+                    "{} {}: {operation}: {errors:?}",
+                    route.method,
+                    route.path
+                );
+            }
         }
         let broken = "query Q($id: ID!) { project(id: $id) { id nope } }";
         assert!(!validation_errors(broken).await.is_empty());
