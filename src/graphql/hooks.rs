@@ -27,14 +27,21 @@ pub struct Hooks {
     pub max_aliases: usize,
     /// How long a DataLoader batch waits for siblings (`loader_delay_us`).
     pub loader_delay: Duration,
-    /// The schema runs only the REST shim's fixed operations, which `rest`'s tests validate in
-    /// full, within the depth and complexity limits at their largest page: validating them
-    /// again on every request (a twentieth of a REST read) is skipped.
-    pub prevalidated: bool,
-    /// Charge the rate-limit budget by complexity ([`super::cost`]; the metered schema).
-    pub budget: bool,
-    /// End every operation within this ([`super::ws_rules::within`]; the metered schema).
-    pub deadline: Option<Duration>,
+    /// Whose documents the schema runs.
+    pub documents: Documents,
+}
+
+/// Whose documents a schema runs, which decides what a request pays for.
+#[derive(Clone, Copy)]
+pub enum Documents {
+    /// Any client's (`POST /graphql`, the WebSocket): validated, charged to the rate-limit
+    /// budget by complexity ([`super::cost`]), ended at `deadline` ([`super::ws_rules::within`]).
+    FromClients { deadline: Duration },
+    /// Only the REST shim's fixed operations, which `rest`'s tests validate in full within the
+    /// depth and complexity limits at their largest page: not validated again per request (a
+    /// twentieth of a REST read); each request paid one unit at the door; the HTTP deadline
+    /// layer bounds them.
+    Persisted,
 }
 
 impl ExtensionFactory for Hooks {
@@ -99,18 +106,16 @@ impl Extension for RequestHooks {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        if self.settings.prevalidated {
-            return Ok(ValidationResult {
+        match self.settings.documents {
+            Documents::Persisted => Ok(ValidationResult {
                 cache_control: Default::default(),
                 complexity: 0,
                 depth: 0,
-            });
+            }),
+            Documents::FromClients { .. } => cost::charge(ctx, next.run(ctx).await)
+                .await
+                .map_err(limits::validation_errors),
         }
-        let mut result = next.run(ctx).await;
-        if self.settings.budget {
-            result = cost::charge(ctx, result).await;
-        }
-        result.map_err(limits::validation_errors)
     }
 
     async fn execute(
@@ -121,9 +126,9 @@ impl Extension for RequestHooks {
     ) -> Response {
         self.trace.executing(operation_name);
         let operation = next.run(ctx, operation_name);
-        let mut response = match self.settings.deadline {
-            Some(deadline) => ws_rules::within(deadline, operation).await,
-            None => operation.await,
+        let mut response = match self.settings.documents {
+            Documents::FromClients { deadline } => ws_rules::within(deadline, operation).await,
+            Documents::Persisted => operation.await,
         };
         replay::mark(ctx, &mut response);
         limits::code_errors(&mut response);

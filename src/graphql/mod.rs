@@ -72,13 +72,12 @@ pub struct Schemas {
 /// The schema holds no services: every request brings its
 /// [`RequestContext`](crate::domain::context::RequestContext), which holds them.
 pub fn build(settings: &Settings) -> Schemas {
-    let schema = |mode: async_graphql::ValidationMode, metered: bool| {
+    let schema = |documents: hooks::Documents| {
         let mut builder = Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
             SubscriptionRoot::default(),
         )
-        .validation_mode(mode)
         // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
         .limit_depth(settings.graphql_max_depth as usize)
         .limit_complexity(settings.graphql_max_complexity as usize)
@@ -86,19 +85,17 @@ pub fn build(settings: &Settings) -> Schemas {
         .extension(hooks::Hooks {
             max_aliases: settings.graphql_max_aliases as usize,
             loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
-            prevalidated: !metered,
-            // The REST shim's fixed operations pay one unit per request at the door only.
-            budget: metered,
-            deadline: metered.then(|| std::time::Duration::from_secs(settings.request_timeout)),
+            documents,
         });
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }
         builder.finish()
     };
+    let deadline = std::time::Duration::from_secs(settings.request_timeout);
     Schemas {
-        graphql: schema(async_graphql::ValidationMode::Strict, true),
-        persisted: schema(async_graphql::ValidationMode::Fast, false),
+        graphql: schema(hooks::Documents::FromClients { deadline }),
+        persisted: schema(hooks::Documents::Persisted),
     }
 }
 
