@@ -29,12 +29,14 @@ pub use crate::domain::posts::LATEST_POSTS;
 pub type LoadError = Arc<Error>;
 
 /// A domain batch function: values for (some of) the keys, in one statement.
-pub trait Source: Send + Sync + 'static {
+pub trait Source: Sized + Send + Sync + 'static {
     type Value: Clone + Send + Sync + 'static;
     fn load<'a>(
         cx: &'a RequestContext,
         keys: &'a [Uuid],
     ) -> BoxFuture<'a, Result<HashMap<Uuid, Self::Value>>>;
+    /// Its place among a request's [`Loaders`].
+    fn slot(slots: &Slots) -> &OnceLock<Cached<Batch<Self>>>;
 }
 
 /// The DataLoader adapter of a [`Source`], bound to one request's context (shared by all of
@@ -57,17 +59,12 @@ pub struct Loaders {
     slots: Slots,
 }
 
-/// A [`Source`]'s place among a request's [`Loaders`].
-pub trait Slot: Source + Sized {
-    fn slot(slots: &Slots) -> &OnceLock<Cached<Batch<Self>>>;
-}
-
 /// What a loader type (`UserLoader`) batches from.
 pub trait IsBatch {
-    type Source: Slot;
+    type Source: Source;
 }
 
-impl<S: Slot> IsBatch for Batch<S> {
+impl<S: Source> IsBatch for Batch<S> {
     type Source = S;
 }
 
@@ -83,8 +80,6 @@ macro_rules! sources {
                 ) -> BoxFuture<'a, Result<HashMap<Uuid, $value>>> {
                     Box::pin($load(cx, keys))
                 }
-            }
-            impl Slot for $source {
                 fn slot(slots: &Slots) -> &OnceLock<Cached<Batch<Self>>> {
                     &slots.$slot
                 }
