@@ -686,6 +686,63 @@ async fn an_expired_token_ends_its_rights_on_the_socket() {
 }
 
 #[tokio::test]
+async fn a_websocket_operation_ends_at_the_request_timeout_and_changes_nothing() {
+    let app = spawn_app_with(|s| s.request_timeout = 1).await;
+    let token = app.user("olga@example.com").await;
+    let created = app
+        .gql(
+            "mutation { createProject(input: { name: \"Slow\" }) { project { id } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let id = created["data"]["createProject"]["project"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+
+    // Another writer holds the project (SQLite: the one write lock; PostgreSQL: its row lock).
+    // The socket has no per-request HTTP deadline: only the operation's own bounds it.
+    let held = app.db_handle.begin_write().await.expect("hold the writer");
+    if !app.settings.is_sqlite() {
+        use sea_orm::ConnectionTrait;
+        held.tx
+            .execute_unprepared(&format!(
+                "SELECT id FROM projects WHERE id = '{id}' FOR UPDATE"
+            ))
+            .await
+            .expect("lock the row");
+    }
+    let mut ws = Ws::connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    let started = std::time::Instant::now();
+    ws.op(
+        "m1",
+        &format!(
+            "mutation {{ updateProject(input: {{ id: \"{id}\", name: \"Renamed while locked\" }}) {{ project {{ version }} }} }}"
+        ),
+    )
+    .await;
+    let answer = ws.json().await;
+    assert!(started.elapsed() < Duration::from_secs(5), "{answer}");
+    assert_eq!(answer["id"], "m1", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{answer}"
+    );
+    held.rollback().await.expect("release");
+
+    let after = app
+        .gql(
+            "query($id: ID!) { project(id: $id) { name version } }",
+            json!({ "id": id }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(after["data"]["project"]["name"], "Slow", "{after}");
+    assert_eq!(after["data"]["project"]["version"], 1, "{after}");
+}
+
+#[tokio::test]
 async fn a_websocket_runs_a_bounded_number_of_operations() {
     let app = spawn_app_with(|s| s.ws_max_operations = 2).await;
     let mut ws = Ws::connect(&app, json!({})).await;
