@@ -160,6 +160,12 @@ pub fn graphql_error(code: String) {
     metrics::counter!("graphql_errors_total", "code" => code).increment(1);
 }
 
+/// A `/graphql` document found in (or added to) the parsed-document cache.
+pub fn document_cache(hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!("graphql_document_cache_total", "result" => result).increment(1);
+}
+
 /// Open GraphQL WebSocket connections; the guard decrements when the connection ends.
 pub fn websocket_connected() -> GaugeGuard {
     GaugeGuard::new("graphql_websocket_connections")
@@ -255,6 +261,9 @@ fn zeroes() {
     ] {
         metrics::counter!(name).increment(0);
     }
+    for result in ["hit", "miss"] {
+        metrics::counter!("graphql_document_cache_total", "result" => result).increment(0);
+    }
     for phase in ["idle", "head", "body"] {
         metrics::counter!("http_connections_timed_out_total", "phase" => phase).increment(0);
     }
@@ -290,6 +299,10 @@ fn describe() {
     describe_counter!(
         "graphql_errors_total",
         "GraphQL errors in responses by extensions.code."
+    );
+    describe_counter!(
+        "graphql_document_cache_total",
+        "/graphql documents by parsed-document cache result (hit, miss; longer than 8 KiB: not counted)."
     );
     describe_gauge!(
         "graphql_websocket_connections",

@@ -17,6 +17,10 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The same schema for the REST shim's fixed operations (see [`crate::graphql::Schemas`]).
     pub persisted: AppSchema,
+    /// Parsed `/graphql` documents by their text.
+    pub documents: Arc<crate::graphql::documents::DocumentCache>,
+    /// The schema without hooks, for documents validated before.
+    pub direct: Arc<crate::graphql::direct::Direct>,
 }
 
 impl AppState {

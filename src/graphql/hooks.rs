@@ -17,6 +17,7 @@ use async_graphql::{
 };
 use futures::stream::BoxStream;
 
+use super::documents::Document;
 use super::traces::Trace;
 use super::{cost, limits, loaders, replay, ws_rules};
 
@@ -112,9 +113,15 @@ impl Extension for RequestHooks {
                 complexity: 0,
                 depth: 0,
             }),
-            Documents::FromClients { .. } => cost::charge(ctx, next.run(ctx).await)
-                .await
-                .map_err(limits::validation_errors),
+            Documents::FromClients { .. } => {
+                let result = cost::charge(ctx, next.run(ctx).await)
+                    .await
+                    .map_err(limits::validation_errors);
+                if let (Ok(valid), Some(doc)) = (&result, ctx.data_opt::<Arc<Document>>()) {
+                    doc.passed(valid.complexity);
+                }
+                result
+            }
         }
     }
 

@@ -7,6 +7,8 @@ mod connection;
 mod context;
 pub mod cost;
 mod credentials;
+pub mod direct;
+pub mod documents;
 mod error;
 mod hooks;
 mod limits;
@@ -67,12 +69,15 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct Schemas {
     pub graphql: AppSchema,
     pub persisted: AppSchema,
+    /// `graphql` without its hooks, for documents that passed full validation before.
+    pub direct: direct::Direct,
 }
 
 /// The schema holds no services: every request brings its
 /// [`RequestContext`](crate::domain::context::RequestContext), which holds them.
 pub fn build(settings: &Settings) -> Schemas {
-    let schema = |documents: hooks::Documents| {
+    let loader_delay = std::time::Duration::from_micros(settings.loader_delay_us);
+    let schema = |documents: Option<hooks::Documents>| {
         let mut builder = Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
@@ -81,12 +86,16 @@ pub fn build(settings: &Settings) -> Schemas {
         // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
         .limit_depth(settings.graphql_max_depth as usize)
         .limit_complexity(settings.graphql_max_complexity as usize)
-        .limit_recursive_depth(32)
-        .extension(hooks::Hooks {
-            max_aliases: settings.graphql_max_aliases as usize,
-            loader_delay: std::time::Duration::from_micros(settings.loader_delay_us),
-            documents,
-        });
+        .limit_recursive_depth(32);
+        builder = match documents {
+            Some(documents) => builder.extension(hooks::Hooks {
+                max_aliases: settings.graphql_max_aliases as usize,
+                loader_delay,
+                documents,
+            }),
+            // Depth and complexity only: the document passed every rule before.
+            None => builder.validation_mode(async_graphql::ValidationMode::Fast),
+        };
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }
@@ -94,8 +103,12 @@ pub fn build(settings: &Settings) -> Schemas {
     };
     let deadline = std::time::Duration::from_secs(settings.request_timeout);
     Schemas {
-        graphql: schema(hooks::Documents::FromClients { deadline }),
-        persisted: schema(hooks::Documents::Persisted),
+        graphql: schema(Some(hooks::Documents::FromClients { deadline })),
+        persisted: schema(Some(hooks::Documents::Persisted)),
+        direct: direct::Direct {
+            schema: schema(None),
+            loader_delay,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! Projects: `projects`, `project`, `createProject`, `updateProject`, `deleteProject`.
 
 use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
 
 use super::IntoGql;
 use super::connection::{self, Conn, connection};
@@ -53,15 +54,15 @@ async fn list_projects(
     let (page, count) = connection::page(ctx, filter, &ordering, args).await?;
     let owners = page.items.iter().map(|p| p.owner_id);
     let ids = || page.items.iter().map(|p| p.id);
-    let when = |field: &str| loaders::selects(ctx, field);
+    let when = |field: &str| {
+        let selected = loaders::selects(ctx, field);
+        move |_: &Uuid| selected
+    };
     futures::try_join!(
-        loaders::prefetch::<UserLoader, _>(ctx, owners.filter(|_| when("owner"))),
-        loaders::prefetch::<OpenTicketCountLoader, _>(
-            ctx,
-            ids().filter(|_| when("openTicketCount"))
-        ),
-        loaders::prefetch::<PostCountLoader, _>(ctx, ids().filter(|_| when("postCount"))),
-        loaders::prefetch::<LatestPostsLoader, _>(ctx, ids().filter(|_| when("latestPosts"))),
+        loaders::prefetch::<UserLoader, _>(ctx, owners.filter(when("owner"))),
+        loaders::prefetch::<OpenTicketCountLoader, _>(ctx, ids().filter(when("openTicketCount"))),
+        loaders::prefetch::<PostCountLoader, _>(ctx, ids().filter(when("postCount"))),
+        loaders::prefetch::<LatestPostsLoader, _>(ctx, ids().filter(when("latestPosts"))),
     )?;
     Ok(connection(page, Project::from, count))
 }

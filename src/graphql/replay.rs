@@ -46,8 +46,19 @@ pub fn mark(ctx: &ExtensionContext<'_>, response: &mut Response) {
         .data_opt::<Replayed>()
         .is_some_and(|f| f.0.load(Ordering::Relaxed))
     {
-        response
-            .extensions
-            .insert("idempotentReplayed".into(), Value::Boolean(true));
+        marked(response);
     }
+}
+
+/// [`mark`] for a request run without the hooks: a replay also set [`HEADER`].
+pub fn mark_from_header(response: &mut Response) {
+    if response.http_headers.contains_key(HEADER) {
+        marked(response);
+    }
+}
+
+fn marked(response: &mut Response) {
+    response
+        .extensions
+        .insert("idempotentReplayed".into(), Value::Boolean(true));
 }

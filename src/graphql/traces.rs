@@ -37,7 +37,7 @@ pub struct Trace {
     asked: Mutex<Option<String>>,
 }
 
-fn kind(ty: OperationType) -> &'static str {
+pub fn kind(ty: OperationType) -> &'static str {
     match ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
@@ -82,6 +82,32 @@ impl Trace {
     }
 }
 
+/// Whether anything records INFO spans (an exporter, or logs at INFO): only then do fields get
+/// spans of their own, which needs async-graphql's per-field extension hook.
+pub fn field_spans_recorded() -> bool {
+    tracing::span_enabled!(tracing::Level::INFO)
+}
+
+/// The operation's metrics, and its errors on `span`: `ran` is the (label, type) of the
+/// operation that ran, `None` when none did.
+pub fn counted(
+    span: &tracing::Span,
+    response: &Response,
+    ran: Option<(String, &'static str)>,
+    start: Instant,
+) {
+    record_errors(span, &response.errors);
+    let (label, kind) = ran.unwrap_or_else(|| ("_invalid".into(), "unknown"));
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else if response.data == Value::Null {
+        "error"
+    } else {
+        "partial"
+    };
+    crate::metrics::graphql_operation(label, kind, outcome, start.elapsed().as_secs_f64());
+}
+
 /// Records the errors of a response on `span` and counts them by code.
 fn record_errors(span: &tracing::Span, errors: &[ServerError]) {
     if errors.is_empty() {
@@ -115,21 +141,8 @@ impl Trace {
         self.set_span(&span);
         let start = Instant::now();
         let response = next.run(ctx).instrument(span.clone()).await;
-        record_errors(&span, &response.errors);
-        let (label, kind) = self
-            .ran
-            .lock()
-            .ok()
-            .and_then(|r| r.clone())
-            .unwrap_or_else(|| ("_invalid".into(), "unknown"));
-        let outcome = if response.errors.is_empty() {
-            "ok"
-        } else if response.data == Value::Null {
-            "error"
-        } else {
-            "partial"
-        };
-        crate::metrics::graphql_operation(label, kind, outcome, start.elapsed().as_secs_f64());
+        let ran = self.ran.lock().ok().and_then(|r| r.clone());
+        counted(&span, &response, ran, start);
         response
     }
 
@@ -221,7 +234,7 @@ impl Trace {
     ) -> ServerResult<Option<Value>> {
         // Nothing records field spans (no exporter, logs above INFO): skip deciding which
         // fields would get one, a registry lookup per field.
-        if !tracing::span_enabled!(tracing::Level::INFO) || !does_io(ctx, &info) {
+        if !field_spans_recorded() || !does_io(ctx, &info) {
             return next.run(ctx, info).await;
         }
         let span = tracing::info_span!(

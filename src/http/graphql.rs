@@ -279,8 +279,9 @@ async fn get_inner(
     if let Err(msg) = set_maps(&mut request, variables, extensions) {
         return malformed(flavor, &msg);
     }
-    // Parsed once here; execution reuses the document. A document that does not parse is
-    // executed anyway, so that the schema reports the syntax error.
+    // Parsed once here (or found parsed); execution reuses the document. A document that does
+    // not parse is executed anyway, so that the schema reports the syntax error.
+    let doc = state.documents.attach(&mut request);
     let operation_name = request.operation_name.clone();
     if let Ok(doc) = request.parsed_query()
         && is_mutation(doc, operation_name.as_deref())
@@ -296,7 +297,7 @@ async fn get_inner(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, flavor, caller, request).await
+    execute(state, flavor, caller, request, doc).await
 }
 
 #[tracing::instrument(skip_all, fields(graphql.method = "POST"))]
@@ -334,14 +335,15 @@ pub async fn post(
             return request_error(flavor, status, code, &rejection.body_text());
         }
     };
-    let request = match parse_body(&body) {
+    let mut request = match parse_body(&body) {
         Ok(request) => request,
         Err(msg) => {
             crate::security::Threat::MalformedJson.record();
             return malformed(flavor, &msg);
         }
     };
-    execute(&state, flavor, &caller, request).await
+    let doc = state.documents.attach(&mut request);
+    execute(&state, flavor, &caller, request, doc).await
 }
 
 async fn execute(
@@ -349,6 +351,7 @@ async fn execute(
     flavor: Flavor,
     caller: &Caller,
     mut request: async_graphql::Request,
+    doc: Option<std::sync::Arc<crate::graphql::documents::Document>>,
 ) -> Response {
     let cx = match caller.context(&state.services) {
         Ok(cx) => cx,
@@ -357,8 +360,17 @@ async fn execute(
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;
     }
-    let request = request.data(cx);
-    let response = state.schema.execute(request).await;
+    let response = match state.direct.execute(doc.as_deref(), request, &cx).await {
+        Ok(response) => response,
+        Err(request) => {
+            let request = request.data(cx);
+            let request = match doc {
+                Some(doc) => request.data(doc),
+                None => request,
+            };
+            state.schema.execute(request).await
+        }
+    };
 
     // A request error: nothing executed, so no data and no error has a path.
     let request_failed = response.data == async_graphql::Value::Null

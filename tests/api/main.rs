@@ -10,6 +10,7 @@ mod cli;
 mod conflicts;
 mod docs;
 mod faults;
+mod graphql_documents;
 mod graphql_http;
 mod health;
 mod idempotency;

@@ -122,6 +122,8 @@ pub struct TestApp {
     pub db_handle: neoforge::db::Db,
     /// The app's services, for calling the domain directly.
     pub services: std::sync::Arc<neoforge::domain::context::Services>,
+    /// The app's parsed-document cache, to see what it learned about a document.
+    pub documents: std::sync::Arc<neoforge::graphql::documents::DocumentCache>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     // Last: the database outlives the server that uses it.
@@ -161,6 +163,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
     let addr = app.local_addr().expect("local addr");
     let db_handle = app.state().db().clone();
     let services = app.state().services.clone();
+    let documents = app.state().documents.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -171,6 +174,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
         settings,
         db_handle,
         services,
+        documents,
         stop: Some(stop),
         handle: Some(handle),
         db,

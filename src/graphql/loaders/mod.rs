@@ -176,11 +176,18 @@ pub fn per_request(ctx: &ExtensionContext<'_>, request: Request, delay: Duration
         .cloned()
         .map(Arc::new);
     match cx {
-        Some(cx) => request.data(Loaders {
+        Some(cx) => request.data(Loaders::new(cx, delay)),
+        None => request,
+    }
+}
+
+impl Loaders {
+    /// `cx`'s loaders, each made on first use.
+    pub fn new(cx: Arc<RequestContext>, delay: Duration) -> Self {
+        Self {
             cx,
             delay,
             slots: Slots::default(),
-        }),
-        None => request,
+        }
     }
 }

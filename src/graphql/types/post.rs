@@ -6,7 +6,7 @@ use crate::domain::posts::{self as domain, PostOrderField};
 use crate::entity::community_posts;
 use crate::error::Error;
 use crate::graphql::context::principal;
-use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
+use crate::graphql::loaders::{self, ProjectLoader};
 use crate::graphql::write::{self, UpdateInput};
 
 /// A post in the NeoForge community forum. Readable by anyone.
@@ -61,10 +61,8 @@ impl CommunityPost {
     }
 
     /// The user who wrote the post.
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders::load_one::<UserLoader>(ctx, self.model.author_id)
-            .await?
-            .map(User::new))
+    async fn author(&self) -> Option<User> {
+        Some(User::referenced(self.model.author_id))
     }
 
     /// The project the post is about; null when there is none or the caller may not read it.

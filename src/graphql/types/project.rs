@@ -6,9 +6,7 @@ use crate::domain::projects::{self as domain, ProjectOrderField};
 use crate::entity::projects::{self, Visibility as DbVisibility};
 use crate::error::Error;
 use crate::graphql::context::principal;
-use crate::graphql::loaders::{
-    self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader, UserLoader,
-};
+use crate::graphql::loaders::{self, LatestPostsLoader, OpenTicketCountLoader, PostCountLoader};
 use crate::graphql::write::{self, UpdateInput};
 
 /// Who can see a project.
@@ -85,10 +83,8 @@ impl Project {
     }
 
     /// The user who owns the project.
-    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(loaders::load_one::<UserLoader>(ctx, self.model.owner_id)
-            .await?
-            .map(User::new))
+    async fn owner(&self) -> Option<User> {
+        Some(User::referenced(self.model.owner_id))
     }
 
     /// Support tickets of this project that are still open (`OPEN` or `IN_PROGRESS`).

@@ -1,11 +1,10 @@
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{OrderDirection, User};
 use crate::domain::status::StatusSummary;
 use crate::entity::service_statuses;
 use crate::entity::status_events::{self, ServiceStatus as DbServiceStatus};
-use crate::graphql::loaders::{self, UserLoader};
 
 /// How well a service works, from best to worst: the order is the order of severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -88,13 +87,8 @@ impl StatusEvent {
     }
 
     /// The staff member or admin who recorded the event; null once their account is deleted.
-    async fn created_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(id) = self.model.created_by else {
-            return Ok(None);
-        };
-        Ok(loaders::load_one::<UserLoader>(ctx, id)
-            .await?
-            .map(User::new))
+    async fn created_by(&self) -> Option<User> {
+        self.model.created_by.map(User::referenced)
     }
 }
 

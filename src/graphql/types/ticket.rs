@@ -9,7 +9,7 @@ use crate::entity::support_tickets::{
 };
 use crate::error::Error;
 use crate::graphql::context::parse_id;
-use crate::graphql::loaders::{self, ProjectLoader, UserLoader};
+use crate::graphql::loaders::{self, ProjectLoader};
 use crate::graphql::write::{self, UpdateInput};
 
 /// Where a support ticket is in its life cycle.
@@ -142,22 +142,13 @@ impl SupportTicket {
     }
 
     /// The user who opened the ticket.
-    async fn requester(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(
-            loaders::load_one::<UserLoader>(ctx, self.model.requester_id)
-                .await?
-                .map(User::new),
-        )
+    async fn requester(&self) -> Option<User> {
+        Some(User::referenced(self.model.requester_id))
     }
 
     /// The staff member handling the ticket; null while unassigned.
-    async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(id) = self.model.assignee_id else {
-            return Ok(None);
-        };
-        Ok(loaders::load_one::<UserLoader>(ctx, id)
-            .await?
-            .map(User::new))
+    async fn assignee(&self) -> Option<User> {
+        self.model.assignee_id.map(User::referenced)
     }
 
     /// The project the ticket is about; null when there is none or the caller cannot read it.
