@@ -350,6 +350,30 @@ fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
     )
 }
 
+/// A post read by column position from [`latest_posts_sql`]'s select list: the derived
+/// conversion looks every column up by name, a third of reading a page's latest posts
+/// (docs/benchmarks.md, "Session 7").
+struct ByPosition(Model);
+
+impl sea_orm::FromQueryResult for ByPosition {
+    fn from_query_result(
+        row: &sea_orm::QueryResult,
+        _prefix: &str,
+    ) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self(Model {
+            id: row.try_get_by_index(0)?,
+            author_id: row.try_get_by_index(1)?,
+            project_id: row.try_get_by_index(2)?,
+            title: row.try_get_by_index(3)?,
+            body: row.try_get_by_index(4)?,
+            tags: row.try_get_by_index(5)?,
+            created_at: row.try_get_by_index(6)?,
+            updated_at: row.try_get_by_index(7)?,
+            version: row.try_get_by_index(8)?,
+        }))
+    }
+}
+
 /// Per project: its [`LATEST_POSTS`] newest posts (created_at DESC, id DESC), for a whole batch
 /// of projects in one statement (posts are public); empty for projects without posts.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
@@ -366,10 +390,11 @@ pub async fn latest_for_projects(
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
     let rows = Entity::find()
         .from_raw_sql(stmt)
+        .into_model::<ByPosition>()
         .all(cx.db().conn())
         .await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for post in rows {
+    for ByPosition(post) in rows {
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }
