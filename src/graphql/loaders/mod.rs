@@ -109,7 +109,7 @@ pub type Cached<T> = DataLoader<T, HashMapCache>;
 
 /// One source's loader, made on first use, and what a list [`prefetch`]ed for its page's
 /// items: each item takes its value from there, a map lookup instead of a trip through the
-/// loader's queue and cache (a fifth of a page's resolving, docs/benchmarks.md "Session 7").
+/// loader's queue and cache (docs/benchmarks.md, "Session 7").
 pub struct Slot<S: Source> {
     loader: OnceLock<Cached<Batch<S>>>,
     /// Every prefetched key, with `None` for those the source has no value for.
@@ -154,16 +154,15 @@ pub fn get<'a, T: IsBatch>(
         .get_or_init(|| cached(Batch(loaders.cx.clone(), PhantomData), loaders.delay)))
 }
 
-/// Loads one key through the request's `T` loader; a prefetched key is taken from the page
-/// (the first time: a second ask, say the same owner of two projects, goes to the loader,
-/// whose cache the prefetch filled).
+/// Loads one key: a prefetched key from the page, any other through the request's `T`
+/// loader.
 pub async fn load_one<T: IsBatch>(
     ctx: &Context<'_>,
     key: Uuid,
 ) -> async_graphql::Result<Option<<T::Source as Source>::Value>> {
     let loaders = ctx.data::<Loaders>()?;
     let page = T::Source::slot(&loaders.slots).page.lock();
-    if let Some(value) = page.ok().and_then(|mut page| page.remove(&key)) {
+    if let Some(value) = page.ok().and_then(|page| page.get(&key).cloned()) {
         return Ok(value);
     }
     get::<T>(ctx)?.load_one(key).await.map_err(loader_error)
@@ -176,28 +175,32 @@ pub fn selects(ctx: &Context<'_>, field: &str) -> bool {
         || look.field("edges").field("node").field(field).exists()
 }
 
-/// Loads every key of a page into the request's cache in one statement, so the items'
-/// resolvers then hit the cache: constant statements per page, independent of timing.
+/// Loads every key of a page in one statement, so the items' resolvers then find their values
+/// without a statement: constant statements per page, independent of timing. Straight from the
+/// source, not through the loader: the loader would queue the keys, wait its delay on a task of
+/// its own and copy every value into its cache.
 pub async fn prefetch<T, I>(ctx: &Context<'_>, keys: I) -> async_graphql::Result<()>
 where
     T: IsBatch,
     I: IntoIterator<Item = Uuid>,
 {
-    let keys: Vec<Uuid> = keys.into_iter().collect();
+    let loaders = ctx.data::<Loaders>()?;
+    let slot = T::Source::slot(&loaders.slots);
+    let mut keys: Vec<Uuid> = keys.into_iter().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if let Ok(page) = slot.page.lock() {
+        keys.retain(|key| !page.contains_key(key));
+    }
     if keys.is_empty() {
         return Ok(());
     }
-    let mut values = get::<T>(ctx)?
-        .load_many(keys.iter().copied())
+    let mut values = T::Source::load(&loaders.cx, &keys)
         .await
-        .map_err(loader_error)?;
-    let loaders = ctx.data::<Loaders>()?;
-    if let Ok(mut page) = T::Source::slot(&loaders.slots).page.lock() {
+        .map_err(|err| loader_error(Arc::new(err)))?;
+    if let Ok(mut page) = slot.page.lock() {
         for key in keys {
-            // A key listed twice (one owner of two projects) keeps its value.
-            if let std::collections::hash_map::Entry::Vacant(slot) = page.entry(key) {
-                slot.insert(values.remove(&key));
-            }
+            page.insert(key, values.remove(&key));
         }
     }
     Ok(())
