@@ -55,6 +55,12 @@ async fn a_repeated_query_gets_the_same_answer_in_the_same_statements() {
         "an ID-only document keeps its verdict"
     );
     assert!(app.documents.measured(list).is_some());
+    let metrics = app.metrics().await;
+    let hits = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"graphql_document_cache_total{result="hit"}"#))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(hits >= Some(4.0), "{metrics}");
     let (one, list, statements) = &answers[0];
     assert!(
         one["errors"].is_null() && list["errors"].is_null(),
