@@ -164,6 +164,40 @@ impl Db {
         }
     }
 
+    /// The one row `stmt` (a `SELECT … LIMIT 1`) returns, straight through the pool: SeaORM's
+    /// generic path moves a ~15 KB future twice per statement, more than the statement's own
+    /// work on the client side (docs/benchmarks.md, "Session 7"). Everything else is SeaORM's:
+    /// the statement, its placeholders' values (`sea-query-sqlx`, as SeaORM binds them), the
+    /// pool with its hooks (a transaction pooler's `BEGIN`/`COMMIT`), the errors (a pool
+    /// timeout is `ConnectionAcquire`), the row's decoding; and the statement is counted,
+    /// measured and traced as SeaORM's callback does.
+    pub async fn query_one(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        // Boxed: the pool's and the driver's futures are large, and every future that awaits
+        // this one is moved a few times before it runs (a resolver's, boxed per field).
+        let (result, system) = match self.conn.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (Box::pin(fetch_optional(pool, &stmt)).await, "postgresql")
+            }
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (Box::pin(fetch_optional(pool, &stmt)).await, "sqlite")
+            }
+            _ => return self.conn.query_one_raw(stmt).await,
+        };
+        let (result, elapsed) = result?;
+        counted(
+            &self.statements,
+            &crate::telemetry::Statement {
+                sql: &stmt.sql,
+                system,
+                elapsed,
+                failed: result.is_err(),
+            },
+        );
+        result.map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))
+    }
+
     /// Why the database cannot serve yet, if it cannot.
     pub fn unavailable(&self) -> Option<String> {
         self.unavailable
@@ -293,19 +327,68 @@ fn count_statements(
     counter: Arc<AtomicU64>,
     system: &'static str,
 ) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
-    let exported = metrics::counter!("db_statements_total");
     move |info| {
-        counter.fetch_add(1, AtomicOrdering::Relaxed);
-        exported.increment(1);
-        let stmt = crate::telemetry::Statement {
-            sql: &info.statement.sql,
-            system,
-            elapsed: info.elapsed,
-            failed: info.failed,
-        };
-        crate::metrics::statement(&stmt);
-        crate::telemetry::statement_span(&stmt);
+        counted(
+            &counter,
+            &crate::telemetry::Statement {
+                sql: &info.statement.sql,
+                system,
+                elapsed: info.elapsed,
+                failed: info.failed,
+            },
+        );
     }
+}
+
+/// [`Db::query_one`] on one backend's pool: the row (or the driver's error) and how long the
+/// statement took once it had a connection; a refused acquire is the outer error.
+#[allow(clippy::type_complexity)]
+async fn fetch_optional<DB>(
+    pool: &sea_orm::sqlx::Pool<DB>,
+    stmt: &Statement,
+) -> Result<
+    (
+        Result<Option<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
+        Duration,
+    ),
+    DbErr,
+>
+where
+    DB: sea_orm::sqlx::Database,
+    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
+    DB::Row: Into<sea_orm::QueryResult>,
+    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
+{
+    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+    let mut conn = pool.acquire().await.map_err(acquire_error)?;
+    let start = std::time::Instant::now();
+    let row = sea_orm::sqlx::query_with(
+        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
+        sea_query_sqlx::SqlxValues(values),
+    )
+    .fetch_optional(&mut *conn)
+    .await;
+    Ok((row.map(|r| r.map(Into::into)), start.elapsed()))
+}
+
+/// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the
+/// callers tell an exhausted or closed pool from a failed connection by it.
+fn acquire_error(err: sea_orm::sqlx::Error) -> DbErr {
+    use sea_orm::sqlx::Error as E;
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+    match err {
+        E::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        E::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        err => DbErr::Conn(RuntimeErr::SqlxError(err.into())),
+    }
+}
+
+/// A statement that ran: the pool's count, the metrics and its span.
+fn counted(counter: &AtomicU64, stmt: &crate::telemetry::Statement<'_>) {
+    counter.fetch_add(1, AtomicOrdering::Relaxed);
+    metrics::counter!("db_statements_total").increment(1);
+    crate::metrics::statement(stmt);
+    crate::telemetry::statement_span(stmt);
 }
 
 /// A pool's connections right now: (open, idle, configured maximum).

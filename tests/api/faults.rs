@@ -235,6 +235,70 @@ async fn keyed_writes_ride_out_a_restart_and_an_admin_shutdown() {
     drop(proxy);
 }
 
+/// The one-row read (`Db::query_one`, every `GET` of one resource) maps the driver's errors as
+/// SeaORM's path does: a cut database is a 503 with `Retry-After` over REST and
+/// `SERVICE_UNAVAILABLE` over GraphQL, never a 500, and reads work again once it is back.
+#[tokio::test]
+async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
+    let Some((db, upstream)) = postgres().await else {
+        return;
+    };
+    let proxy = FaultProxy::start(upstream).await;
+    let app = spawn_behind(&proxy, &db).await;
+    let token = app.user("reader@example.com").await;
+    let made = app
+        .gql(
+            r#"mutation { createProject(input: { name: "read-me", visibility: PUBLIC }) { project { id } } }"#,
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let id = made["data"]["createProject"]["project"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{made}"))
+        .to_owned();
+    // Anonymous reads: a signed-in caller's session is checked against the database first.
+    let get = || async {
+        let res = app
+            .client
+            .get(app.url(&format!("/api/v1/projects/{id}")))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("an answer");
+        (
+            res.status().as_u16(),
+            res.headers().contains_key("retry-after"),
+        )
+    };
+    let query = "query($id: ID!) { project(id: $id) { name } }";
+    assert_eq!(get().await, (200, false));
+
+    proxy.set(Mode::Cut);
+    for _ in 0..3 {
+        assert_eq!(get().await, (503, true), "REST read with the database cut");
+        let body = app.gql(query, json!({ "id": id }), None).await;
+        assert_eq!(
+            crate::common::error_code(&body),
+            "SERVICE_UNAVAILABLE",
+            "{body}"
+        );
+    }
+
+    proxy.set(Mode::Pass);
+    let restored = Instant::now();
+    while get().await.0 != 200 {
+        assert!(
+            restored.elapsed() < Duration::from_secs(10),
+            "reads never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = app.gql(query, json!({ "id": id }), None).await;
+    assert_eq!(body["data"]["project"]["name"], "read-me", "{body}");
+    app.stop().await.expect("clean stop");
+}
+
 #[tokio::test]
 async fn a_black_hole_is_a_prompt_503_and_the_pool_recovers() {
     let Some((db, upstream)) = postgres().await else {
