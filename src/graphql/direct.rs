@@ -16,10 +16,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Response};
 
-use super::documents::Document;
+use super::documents::{Document, select_operation};
 use super::loaders::Loaders;
 use super::{AppSchema, cost, limits, replay, traces};
 use crate::domain::context::RequestContext;
@@ -39,10 +39,10 @@ impl Direct {
         request: Request,
         cx: &RequestContext,
     ) -> Result<Response, Request> {
-        let Some(complexity) = doc.and_then(Document::measured) else {
+        if traces::field_spans_recorded() {
             return Err(request);
-        };
-        let Some(doc) = doc.filter(|_| !traces::field_spans_recorded()) else {
+        }
+        let Some((doc, complexity)) = doc.and_then(|doc| Some((doc, doc.measured()?))) else {
             return Err(request);
         };
         let start = Instant::now();
@@ -66,21 +66,6 @@ impl Direct {
 /// The (metrics label, type) of the operation `asked` selects, as the hooks would name it;
 /// `None` when it selects none (execution then reports that).
 fn operation(doc: &ExecutableDocument, asked: Option<&str>) -> Option<(String, &'static str)> {
-    let (name, op) = match (&doc.operations, asked) {
-        (DocumentOperations::Single(op), None) => (None, op),
-        (DocumentOperations::Single(_), Some(_)) => return None,
-        (DocumentOperations::Multiple(ops), Some(asked)) => {
-            let (name, op) = ops.get_key_value(asked)?;
-            (Some(name.as_str()), op)
-        }
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            let (name, op) = ops.iter().next()?;
-            (Some(name.as_str()), op)
-        }
-        (DocumentOperations::Multiple(_), None) => return None,
-    };
-    Some((
-        crate::metrics::operation_label(name),
-        traces::kind(op.node.ty),
-    ))
+    let (name, op) = select_operation(doc, asked)?;
+    Some((crate::metrics::operation_label(name), traces::kind(op.ty)))
 }

@@ -11,7 +11,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::Request;
-use async_graphql::parser::types::{BaseType, ExecutableDocument, Type};
+use async_graphql::parser::types::{
+    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Type,
+};
 use lru::LruCache;
 
 /// Distinct documents kept; the least recently used goes first.
@@ -71,6 +73,26 @@ impl Document {
 
     pub fn parsed(&self) -> &ExecutableDocument {
         &self.parsed
+    }
+}
+
+/// The operation GraphQL's `GetOperation()` selects in `doc` for `asked`, with its name; `None`
+/// when it selects none (execution then reports why).
+pub fn select_operation<'a>(
+    doc: &'a ExecutableDocument,
+    asked: Option<&str>,
+) -> Option<(Option<&'a str>, &'a OperationDefinition)> {
+    match (&doc.operations, asked) {
+        (DocumentOperations::Single(op), None) => Some((None, &op.node)),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(ops), Some(asked)) => ops
+            .get_key_value(asked)
+            .map(|(name, op)| (Some(name.as_str()), &op.node)),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map(|(name, op)| (Some(name.as_str()), &op.node)),
+        (DocumentOperations::Multiple(_), None) => None,
     }
 }
 

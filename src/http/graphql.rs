@@ -200,7 +200,7 @@ fn parse_body(body: &[u8]) -> Result<async_graphql::Request, String> {
 /// Is the operation that this document would run a mutation (or subscription)?
 fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     matches!(
-        vars::select_operation(doc, operation_name).map(|op| op.ty),
+        crate::graphql::documents::select_operation(doc, operation_name).map(|(_, op)| op.ty),
         Some(OperationType::Mutation | OperationType::Subscription)
     )
 }

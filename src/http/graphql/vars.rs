@@ -19,11 +19,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Type, TypeKind,
-    TypeSystemDefinition, VariableDefinition,
+    BaseType, ExecutableDocument, Type, TypeKind, TypeSystemDefinition, VariableDefinition,
 };
 use async_graphql::parser::{Pos, Positioned};
 use async_graphql::{Name, Value, Variables};
+
+use crate::graphql::documents::select_operation;
 
 /// Custom scalars whose input is any JSON value rather than a string.
 const ANY_VALUE_SCALARS: &[&str] = &["JSON", "JSONObject", "_Any", "Upload"];
@@ -140,7 +141,7 @@ impl InputTypes {
         operation_name: Option<&str>,
         variables: &Variables,
     ) -> Vec<VariableError> {
-        let Some(operation) = select_operation(doc, operation_name) else {
+        let Some((_, operation)) = select_operation(doc, operation_name) else {
             return Vec::new();
         };
         let mut errors = Vec::new();
@@ -341,22 +342,6 @@ impl InputTypes {
                 }
             }
         }
-    }
-}
-
-/// The operation `GetOperation()` selects, if any (the caller's execution reports the rest).
-pub fn select_operation<'a>(
-    doc: &'a ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<&'a OperationDefinition> {
-    match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), None) => Some(&op.node),
-        (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| &op.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
     }
 }
 
