@@ -246,17 +246,8 @@ async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
     let proxy = FaultProxy::start(upstream).await;
     let app = spawn_behind(&proxy, &db).await;
     let token = app.user("reader@example.com").await;
-    let made = app
-        .gql(
-            r#"mutation { createProject(input: { name: "read-me", visibility: PUBLIC }) { project { id } } }"#,
-            json!({}),
-            Some(&token),
-        )
-        .await;
-    let id = made["data"]["createProject"]["project"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{made}"))
-        .to_owned();
+    let made = crate::rest::create_project(&app, &token, "read-me", "public").await;
+    let id = made.json()["id"].as_str().expect("id").to_owned();
     // Anonymous reads: a signed-in caller's session is checked against the database first.
     let get = || async {
         let res = app

@@ -11,18 +11,8 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, error_code, spawn_app, spawn_app_with};
 
 async fn project(app: &TestApp, token: &str, name: &str) -> String {
-    let q = "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }";
-    let body = app
-        .gql(
-            q,
-            json!({ "i": { "name": name, "visibility": "PUBLIC" } }),
-            Some(token),
-        )
-        .await;
-    body["data"]["createProject"]["project"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
+    let created = crate::rest::create_project(app, token, name, "public").await;
+    created.json()["id"].as_str().expect("id").to_owned()
 }
 
 #[tokio::test]

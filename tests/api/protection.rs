@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use neoforge::security::RateQuota;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 
 use crate::common::{error_code, spawn_app_with};
@@ -207,16 +207,7 @@ async fn a_request_past_the_timeout_is_503_and_changes_nothing() {
     let created = crate::rest::create_project(&app, &token, "Slow", "public").await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
 
-    // Another writer holds the project (SQLite: the one write lock; PostgreSQL: its row lock).
-    let held = app.db_handle.begin_write().await.expect("hold the writer");
-    if !app.settings.is_sqlite() {
-        held.tx
-            .execute_unprepared(&format!(
-                "SELECT id FROM projects WHERE id = '{id}' FOR UPDATE"
-            ))
-            .await
-            .expect("lock the row");
-    }
+    let held = app.hold_project(&id).await;
     let patch = call(&app, Method::PATCH, &format!("/projects/{id}"))
         .token(&token)
         .json(json!({ "name": "Renamed while locked" }))

@@ -689,30 +689,11 @@ async fn an_expired_token_ends_its_rights_on_the_socket() {
 async fn a_websocket_operation_ends_at_the_request_timeout_and_changes_nothing() {
     let app = spawn_app_with(|s| s.request_timeout = 1).await;
     let token = app.user("olga@example.com").await;
-    let created = app
-        .gql(
-            "mutation { createProject(input: { name: \"Slow\" }) { project { id } } }",
-            json!({}),
-            Some(&token),
-        )
-        .await;
-    let id = created["data"]["createProject"]["project"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
+    let created = crate::rest::create_project(&app, &token, "Slow", "private").await;
+    let id = created.json()["id"].as_str().expect("id").to_owned();
 
-    // Another writer holds the project (SQLite: the one write lock; PostgreSQL: its row lock).
     // The socket has no per-request HTTP deadline: only the operation's own bounds it.
-    let held = app.db_handle.begin_write().await.expect("hold the writer");
-    if !app.settings.is_sqlite() {
-        use sea_orm::ConnectionTrait;
-        held.tx
-            .execute_unprepared(&format!(
-                "SELECT id FROM projects WHERE id = '{id}' FOR UPDATE"
-            ))
-            .await
-            .expect("lock the row");
-    }
+    let held = app.hold_project(&id).await;
     let mut ws = Ws::connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
     let started = std::time::Instant::now();
     ws.op(

@@ -268,6 +268,22 @@ impl TestApp {
             .expect("metrics text")
     }
 
+    /// Another writer holding project `id` until the returned transaction drops (SQLite: the
+    /// one write lock; PostgreSQL: the project's row lock).
+    pub async fn hold_project(&self, id: &str) -> neoforge::db::WriteTx {
+        use sea_orm::ConnectionTrait;
+        let held = self.db_handle.begin_write().await.expect("hold the writer");
+        if !self.settings.is_sqlite() {
+            held.tx
+                .execute_unprepared(&format!(
+                    "SELECT id FROM projects WHERE id = '{id}' FOR UPDATE"
+                ))
+                .await
+                .expect("lock the row");
+        }
+        held
+    }
+
     /// SQL statements the app has executed so far.
     pub fn statements(&self) -> u64 {
         self.db_handle.statements_executed()
