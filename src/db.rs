@@ -7,8 +7,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, FromQueryResult, IntoDatabaseExecutor, QueryTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::Mutex;
 
@@ -172,18 +172,39 @@ impl Db {
     /// timeout is `ConnectionAcquire`), the row's decoding; and the statement is counted,
     /// measured and traced as SeaORM's callback does.
     pub async fn query_one(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        Ok(self.fetch(stmt, Rows::One).await?.pop())
+    }
+
+    /// Every row `stmt` returns, the same way as [`Db::query_one`]: the reads behind list
+    /// pages and the per-request batches (a W3 page runs five of them).
+    pub async fn query_all(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.fetch(stmt, Rows::All).await
+    }
+
+    /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
+    pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
+        let rows = self.query_all(query.build(self.backend())).await?;
+        rows.iter().map(|row| M::from_query_result(row, "")).collect()
+    }
+
+    async fn fetch(&self, stmt: Statement, rows: Rows) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
         // Boxed: the pool's and the driver's futures are large, and every future that awaits
         // this one is moved a few times before it runs (a resolver's, boxed per field).
         let (result, system) = match self.conn.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
-                (Box::pin(fetch_optional(pool, &stmt)).await, "postgresql")
+                (Box::pin(fetch(pool, &stmt, rows)).await, "postgresql")
             }
             DbBackend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
-                (Box::pin(fetch_optional(pool, &stmt)).await, "sqlite")
+                (Box::pin(fetch(pool, &stmt, rows)).await, "sqlite")
             }
-            _ => return self.conn.query_one_raw(stmt).await,
+            _ => {
+                return match rows {
+                    Rows::One => Ok(self.conn.query_one_raw(stmt).await?.into_iter().collect()),
+                    Rows::All => self.conn.query_all_raw(stmt).await,
+                };
+            }
         };
         let (result, elapsed) = result?;
         counted(
@@ -340,15 +361,23 @@ fn count_statements(
     }
 }
 
-/// [`Db::query_one`] on one backend's pool: the row (or the driver's error) and how long the
+/// How many rows [`Db::fetch`] reads.
+#[derive(Clone, Copy)]
+enum Rows {
+    One,
+    All,
+}
+
+/// [`Db::fetch`] on one backend's pool: the rows (or the driver's error) and how long the
 /// statement took once it had a connection; a refused acquire is the outer error.
 #[allow(clippy::type_complexity)]
-async fn fetch_optional<DB>(
+async fn fetch<DB>(
     pool: &sea_orm::sqlx::Pool<DB>,
     stmt: &Statement,
+    rows: Rows,
 ) -> Result<
     (
-        Result<Option<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
+        Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
         Duration,
     ),
     DbErr,
@@ -362,13 +391,21 @@ where
     let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     let mut conn = pool.acquire().await.map_err(acquire_error)?;
     let start = std::time::Instant::now();
-    let row = sea_orm::sqlx::query_with(
+    let query = sea_orm::sqlx::query_with(
         sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
         sea_query_sqlx::SqlxValues(values),
-    )
-    .fetch_optional(&mut *conn)
-    .await;
-    Ok((row.map(|r| r.map(Into::into)), start.elapsed()))
+    );
+    let found = match rows {
+        Rows::One => query
+            .fetch_optional(&mut *conn)
+            .await
+            .map(|row| row.map(Into::into).into_iter().collect()),
+        Rows::All => query
+            .fetch_all(&mut *conn)
+            .await
+            .map(|rows| rows.into_iter().map(Into::into).collect()),
+    };
+    Ok((found, start.elapsed()))
 }
 
 /// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the

@@ -31,7 +31,7 @@ pub async fn list<E: Listed>(
     order: &Ordering<E>,
     args: &PageArgs,
 ) -> Result<Page<E::Model>> {
-    pagination::paginate(cx.db().conn(), E::visible(cx, filter)?, order, args).await
+    pagination::paginate(cx.db(), E::visible(cx, filter)?, order, args).await
 }
 
 /// How many rows match, across all pages.

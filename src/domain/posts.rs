@@ -325,28 +325,32 @@ pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, M
 /// Per project: the number of posts about it, for every id asked (posts are public).
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn counts_for_projects(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
-    batch::count_per(cx.db(), Entity::find(), Column::ProjectId, Column::Id, ids).await
+    batch::count_per(cx.db(), Entity::find(), Column::ProjectId, ids).await
 }
 
 /// How many posts [`latest_for_projects`] returns per project.
 pub const LATEST_POSTS: usize = 3;
 
-/// The ranked query for `n` project ids in `backend`'s placeholder style. `ROW_NUMBER()` works on
-/// PostgreSQL and on SQLite ≥ 3.25.
+/// The query for `n` project ids in `backend`'s placeholder style. PostgreSQL reads at most
+/// [`LATEST_POSTS`] index entries per project (`LATERAL … LIMIT`), however many posts a
+/// project has; SQLite, which has no `LATERAL`, ranks them with `ROW_NUMBER()` (≥ 3.25).
 fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
-    let placeholders: Vec<String> = (1..=n)
-        .map(|i| match backend {
-            DbBackend::Postgres => format!("${i}"),
-            _ => "?".to_owned(),
-        })
-        .collect();
+    const COLUMNS: &str = "id, author_id, project_id, title, body, tags, created_at, updated_at, version";
+    if backend == DbBackend::Postgres {
+        let keys: Vec<String> = (1..=n).map(|i| format!("(${i}::uuid)")).collect();
+        return format!(
+            "SELECT {COLUMNS} FROM (VALUES {}) AS k(project) CROSS JOIN LATERAL \
+             (SELECT {COLUMNS} FROM community_posts WHERE project_id = k.project \
+             ORDER BY created_at DESC, id DESC LIMIT {LATEST_POSTS}) latest \
+             ORDER BY project_id, created_at DESC, id DESC",
+            keys.join(", ")
+        );
+    }
     format!(
-        "SELECT id, author_id, project_id, title, body, tags, created_at, updated_at, version \
-         FROM (SELECT id, author_id, project_id, title, body, tags, created_at, updated_at, \
-         version, ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY created_at DESC, id DESC) \
-         AS rn FROM community_posts WHERE project_id IN ({})) ranked \
-         WHERE rn <= {LATEST_POSTS} ORDER BY project_id, created_at DESC, id DESC",
-        placeholders.join(", ")
+        "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, ROW_NUMBER() OVER (PARTITION BY project_id \
+         ORDER BY created_at DESC, id DESC) AS rn FROM community_posts WHERE project_id IN ({})) \
+         ranked WHERE rn <= {LATEST_POSTS} ORDER BY project_id, created_at DESC, id DESC",
+        vec!["?"; n].join(", ")
     )
 }
 
@@ -388,13 +392,10 @@ pub async fn latest_for_projects(
     let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
     let stmt =
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
-    let rows = Entity::find()
-        .from_raw_sql(stmt)
-        .into_model::<ByPosition>()
-        .all(cx.db().conn())
-        .await?;
+    let rows = cx.db().query_all(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for ByPosition(post) in rows {
+    for row in &rows {
+        let ByPosition(post) = <ByPosition as sea_orm::FromQueryResult>::from_query_result(row, "")?;
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }
@@ -413,7 +414,8 @@ mod tests {
     #[test]
     fn placeholders_follow_the_backend() {
         let pg = latest_posts_sql(DbBackend::Postgres, 3);
-        assert!(pg.contains("IN ($1, $2, $3)"), "{pg}");
+        assert!(pg.contains("VALUES ($1::uuid), ($2::uuid), ($3::uuid)"), "{pg}");
+        assert!(pg.contains("LIMIT 3"), "{pg}");
         let lite = latest_posts_sql(DbBackend::Sqlite, 2);
         assert!(lite.contains("IN (?, ?)"), "{lite}");
         assert!(lite.contains("rn <= 3"), "{lite}");

@@ -292,7 +292,7 @@ pub async fn open_counts_for_projects(
 ) -> Result<HashMap<Uuid, i64>> {
     let select =
         Entity::find().filter(Column::Status.is_in([TicketStatus::Open, TicketStatus::InProgress]));
-    batch::count_per(cx.db(), select, Column::ProjectId, Column::Id, ids).await
+    batch::count_per(cx.db(), select, Column::ProjectId, ids).await
 }
 
 /// Staff and admins may change anything. The requester may edit the subject and body while the

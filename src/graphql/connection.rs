@@ -1,12 +1,12 @@
 //! Relay connections built from a domain [`Page`], with a lazily computed `totalCount`.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, ID, Object, OutputType};
 use futures::future::BoxFuture;
 
 use crate::bounds::DEFAULT_PAGE_SIZE;
 use crate::domain::listing::{self, Listed};
-use crate::domain::pagination::{Ordering, Page, PageArgs};
+use crate::domain::pagination::{Cursor, Ordering, Page, PageArgs};
 use crate::error::Result;
 
 use super::context::{cx, parse_id};
@@ -27,7 +27,22 @@ impl ConnectionExtra {
     }
 }
 
-pub type Conn<N> = Connection<String, N, ConnectionExtra>;
+pub type Conn<N> = Connection<Cursor, N, ConnectionExtra>;
+
+/// Edges carry the domain's [`Cursor`] and encode it when `cursor` or `pageInfo`'s cursors are
+/// selected. Cursor arguments arrive as `String`s and are decoded by the domain (with its own
+/// errors), so async-graphql never decodes one.
+impl CursorType for Cursor {
+    type Error = &'static str;
+
+    fn decode_cursor(_: &str) -> std::result::Result<Self, Self::Error> {
+        Err("cursors are decoded by the domain's pagination")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
 
 pub fn connection<M, N: OutputType>(
     page: Page<M>,

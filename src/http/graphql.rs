@@ -108,17 +108,24 @@ fn malformed(flavor: Flavor, message: &str) -> Response {
     )
 }
 
-fn unauthenticated(flavor: Flavor, err: &Error) -> Response {
-    let mut response = request_error(
-        flavor,
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::Unauthenticated,
-        &err.public_message(),
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
-    );
+/// The caller could not be decided: 401 for a bad or ended token, 503 with `Retry-After` when
+/// the session's state cannot be read (a client must not drop a valid session in an outage).
+fn refused(flavor: Flavor, err: &Error) -> Response {
+    let code = err.code();
+    let status = crate::http::problem::status_of(code, Some(err));
+    let mut response = request_error(flavor, status, code, &err.public_message());
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
+        );
+    }
+    if let Some(retry) = err.retry_after() {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry.as_secs().max(1)),
+        );
+    }
     response
 }
 
@@ -355,7 +362,7 @@ async fn execute(
 ) -> Response {
     let cx = match caller.context(&state.services) {
         Ok(cx) => cx,
-        Err(err) => return unauthenticated(flavor, &err),
+        Err(err) => return refused(flavor, &err),
     };
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;

@@ -248,7 +248,6 @@ async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
     let token = app.user("reader@example.com").await;
     let made = crate::rest::create_project(&app, &token, "read-me", "public").await;
     let id = made.json()["id"].as_str().expect("id").to_owned();
-    // Anonymous reads: a signed-in caller's session is checked against the database first.
     let get = || async {
         let res = app
             .client
@@ -275,6 +274,27 @@ async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
             "{body}"
         );
     }
+    // A signed-in caller's session is checked against the database before anything runs: in
+    // an outage that check fails as an outage on both dialects, never as "sign in again".
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/projects/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status(), 503, "signed-in REST read with the database cut");
+    assert!(res.headers().contains_key("retry-after"));
+    let res = app.graphql(query, json!({ "id": id }), Some(&token)).await;
+    assert_eq!(res.status(), 503, "signed-in GraphQL read with the database cut");
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(!res.headers().contains_key("www-authenticate"));
+    let body: serde_json::Value = res.json().await.expect("json body");
+    assert_eq!(
+        crate::common::error_code(&body),
+        "SERVICE_UNAVAILABLE",
+        "{body}"
+    );
 
     proxy.set(Mode::Pass);
     let restored = Instant::now();
@@ -286,6 +306,9 @@ async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let body = app.gql(query, json!({ "id": id }), None).await;
+    assert_eq!(body["data"]["project"]["name"], "read-me", "{body}");
+    // The session outlived the outage.
+    let body = app.gql(query, json!({ "id": id }), Some(&token)).await;
     assert_eq!(body["data"]["project"]["name"], "read-me", "{body}");
     app.stop().await.expect("clean stop");
 }
