@@ -89,14 +89,14 @@ impl Application {
             mailer: mail::Mailer::from_settings(&settings)?,
         });
         let schemas = graphql::build(&settings);
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             services,
             settings: Arc::new(settings),
             schema: schemas.graphql,
             persisted: schemas.persisted,
             documents: Default::default(),
             direct: Arc::new(schemas.direct),
-        };
+        });
         let listener = TcpListener::bind(state.settings.bind).await?;
         let metrics_listener = match state.settings.metrics_bind {
             Some(addr) => Some(TcpListener::bind(addr).await?),

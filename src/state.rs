@@ -10,8 +10,27 @@ use crate::graphql::AppSchema;
 
 pub use crate::domain::context::RequestMeta;
 
+/// One `Arc`: axum clones the state into every middleware and extractor of every request, and
+/// a clone (and its drop) of six separate `Arc`s was six contended atomic operations each time,
+/// a few per cent of a W1 request's CPU under load (docs/benchmarks.md, "Session 8").
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub services: Arc<Services>,
     pub settings: Arc<Settings>,
     pub schema: AppSchema,
@@ -23,7 +42,7 @@ pub struct AppState {
     pub direct: Arc<crate::graphql::direct::Direct>,
 }
 
-impl AppState {
+impl Shared {
     pub fn db(&self) -> &Db {
         &self.services.db
     }
