@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
 
+mod kept;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -30,6 +31,9 @@ pub struct Db {
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL connections the one-statement reads keep between statements (not behind a
+    /// transaction pooler); see `db/kept.rs`.
+    kept: Option<Arc<kept::Kept>>,
     /// SQL statements executed through this pool (tests assert DataLoader batching with it).
     statements: Arc<AtomicU64>,
     /// Why the database cannot serve yet (unreachable at start, migrations not applied);
@@ -155,9 +159,12 @@ impl Db {
         if let Some((writes, _)) = &mut pooled {
             writes.set_metric_callback(count_statements(statements.clone(), system));
         }
+        let kept = (conn.get_database_backend() == DbBackend::Postgres && pooled.is_none())
+            .then(|| Arc::new(kept::Kept::new(settings.db_max_connections)));
         Self {
             conn,
             pooled,
+            kept,
             sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
             unavailable: Arc::default(),
@@ -184,7 +191,9 @@ impl Db {
     /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
     pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
         let rows = self.query_all(query.build(self.backend())).await?;
-        rows.iter().map(|row| M::from_query_result(row, "")).collect()
+        rows.iter()
+            .map(|row| M::from_query_result(row, ""))
+            .collect()
     }
 
     async fn fetch(&self, stmt: Statement, rows: Rows) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
@@ -193,7 +202,11 @@ impl Db {
         let (result, system) = match self.conn.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
-                (Box::pin(fetch(pool, &stmt, rows)).await, "postgresql")
+                let result = match &self.kept {
+                    Some(kept) => Box::pin(fetch_kept(kept, pool, &stmt, rows)).await,
+                    None => Box::pin(fetch(pool, &stmt, rows)).await,
+                };
+                (result, "postgresql")
             }
             DbBackend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
@@ -241,7 +254,10 @@ impl Db {
     /// The pool's connections right now: (open, idle, configured maximum).
     /// Behind a transaction pooler, the two pools' sum.
     pub fn pool_stats(&self) -> (u32, u32, u32) {
-        let (open, idle, max) = pool_stats(&self.conn);
+        let (open, mut idle, max) = pool_stats(&self.conn);
+        if let Some(kept) = &self.kept {
+            idle = idle.saturating_add(self::idle(kept.len()));
+        }
         match &self.pooled {
             Some((writes, _)) => {
                 let (w_open, w_idle, w_max) = pool_stats(writes);
@@ -335,6 +351,9 @@ impl Db {
     }
 
     pub async fn close(self) {
+        if let Some(kept) = &self.kept {
+            kept.release_all();
+        }
         let _ = self.conn.close().await;
         if let Some((writes, _)) = self.pooled {
             let _ = writes.close().await;
@@ -388,24 +407,64 @@ where
     DB::Row: Into<sea_orm::QueryResult>,
     for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
 {
-    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     let mut conn = pool.acquire().await.map_err(acquire_error)?;
     let start = std::time::Instant::now();
+    let found = run::<DB>(&mut conn, stmt, rows).await;
+    Ok((found, start.elapsed()))
+}
+
+/// [`fetch`] on a connection [`kept::Kept`] keeps: it waits there again only after a statement
+/// that succeeded.
+#[allow(clippy::type_complexity)]
+async fn fetch_kept(
+    kept: &kept::Kept,
+    pool: &sea_orm::sqlx::PgPool,
+    stmt: &Statement,
+    rows: Rows,
+) -> Result<
+    (
+        Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
+        Duration,
+    ),
+    DbErr,
+> {
+    let mut held = kept.take(pool).await.map_err(acquire_error)?;
+    let start = std::time::Instant::now();
+    let found = run::<sea_orm::sqlx::Postgres>(&mut held.conn, stmt, rows).await;
+    let elapsed = start.elapsed();
+    if found.is_ok() {
+        kept.put(held);
+    }
+    Ok((found, elapsed))
+}
+
+/// `stmt` on one connection, bound as SeaORM binds it.
+async fn run<DB>(
+    conn: &mut DB::Connection,
+    stmt: &Statement,
+    rows: Rows,
+) -> Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>
+where
+    DB: sea_orm::sqlx::Database,
+    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
+    DB::Row: Into<sea_orm::QueryResult>,
+    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
+{
+    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     let query = sea_orm::sqlx::query_with(
         sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
         sea_query_sqlx::SqlxValues(values),
     );
-    let found = match rows {
+    match rows {
         Rows::One => query
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn)
             .await
             .map(|row| row.map(Into::into).into_iter().collect()),
         Rows::All => query
-            .fetch_all(&mut *conn)
+            .fetch_all(conn)
             .await
             .map(|rows| rows.into_iter().map(Into::into).collect()),
-    };
-    Ok((found, start.elapsed()))
+    }
 }
 
 /// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the

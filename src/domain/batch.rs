@@ -46,6 +46,8 @@ pub async fn by_ids<E: EntityTrait>(
     keys: &[Uuid],
     key_of: impl Fn(&E::Model) -> Uuid,
 ) -> Result<HashMap<Uuid, E::Model>> {
-    let rows: Vec<E::Model> = db.all(&select.filter(id.is_in(keys.iter().copied()))).await?;
+    let rows: Vec<E::Model> = db
+        .all(&select.filter(id.is_in(keys.iter().copied())))
+        .await?;
     Ok(rows.into_iter().map(|r| (key_of(&r), r)).collect())
 }

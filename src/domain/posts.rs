@@ -335,7 +335,8 @@ pub const LATEST_POSTS: usize = 3;
 /// [`LATEST_POSTS`] index entries per project (`LATERAL … LIMIT`), however many posts a
 /// project has; SQLite, which has no `LATERAL`, ranks them with `ROW_NUMBER()` (≥ 3.25).
 fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
-    const COLUMNS: &str = "id, author_id, project_id, title, body, tags, created_at, updated_at, version";
+    const COLUMNS: &str =
+        "id, author_id, project_id, title, body, tags, created_at, updated_at, version";
     if backend == DbBackend::Postgres {
         let keys: Vec<String> = (1..=n).map(|i| format!("(${i}::uuid)")).collect();
         return format!(
@@ -395,7 +396,8 @@ pub async fn latest_for_projects(
     let rows = cx.db().query_all(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for row in &rows {
-        let ByPosition(post) = <ByPosition as sea_orm::FromQueryResult>::from_query_result(row, "")?;
+        let ByPosition(post) =
+            <ByPosition as sea_orm::FromQueryResult>::from_query_result(row, "")?;
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }
@@ -414,7 +416,10 @@ mod tests {
     #[test]
     fn placeholders_follow_the_backend() {
         let pg = latest_posts_sql(DbBackend::Postgres, 3);
-        assert!(pg.contains("VALUES ($1::uuid), ($2::uuid), ($3::uuid)"), "{pg}");
+        assert!(
+            pg.contains("VALUES ($1::uuid), ($2::uuid), ($3::uuid)"),
+            "{pg}"
+        );
         assert!(pg.contains("LIMIT 3"), "{pg}");
         let lite = latest_posts_sql(DbBackend::Sqlite, 2);
         assert!(lite.contains("IN (?, ?)"), "{lite}");

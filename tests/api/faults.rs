@@ -283,10 +283,18 @@ async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
         .send()
         .await
         .expect("an answer");
-    assert_eq!(res.status(), 503, "signed-in REST read with the database cut");
+    assert_eq!(
+        res.status(),
+        503,
+        "signed-in REST read with the database cut"
+    );
     assert!(res.headers().contains_key("retry-after"));
     let res = app.graphql(query, json!({ "id": id }), Some(&token)).await;
-    assert_eq!(res.status(), 503, "signed-in GraphQL read with the database cut");
+    assert_eq!(
+        res.status(),
+        503,
+        "signed-in GraphQL read with the database cut"
+    );
     assert!(res.headers().contains_key("retry-after"));
     assert!(!res.headers().contains_key("www-authenticate"));
     let body: serde_json::Value = res.json().await.expect("json body");

@@ -18,6 +18,7 @@ mod mail_flows;
 mod migrations;
 mod observability;
 mod playground;
+mod pool;
 mod posts;
 mod projects;
 mod protection;

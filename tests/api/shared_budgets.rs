@@ -241,16 +241,6 @@ async fn two_replicas_share_one_budget_through_redis() {
     forget(&mut redis, &prefix).await;
 }
 
-/// The value of a metric line that starts with `series` (0 when absent).
-fn metric(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_after() {
     let Some(mut redis) = redis().await else {
@@ -301,7 +291,7 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
     // Redis silent (a partition): checks give up at the timeout, and meanwhile at most one
     // request a second waits for it at all.
     proxy.set(Mode::BlackHole);
-    let errors = metric(&app.metrics().await, "rate_limit_redis_errors_total");
+    let errors = crate::common::metric(&app.metrics().await, "rate_limit_redis_errors_total");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let start = Instant::now();
@@ -311,7 +301,7 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
             "answered without waiting on Redis: {:?}",
             start.elapsed()
         );
-        if metric(&app.metrics().await, "rate_limit_redis_errors_total") > errors {
+        if crate::common::metric(&app.metrics().await, "rate_limit_redis_errors_total") > errors {
             break;
         }
         assert!(
@@ -321,9 +311,15 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let metrics = app.metrics().await;
-    assert_eq!(metric(&metrics, "rate_limit_redis_up"), 0.0, "{metrics}");
-    assert!(metric(&metrics, r#"rate_limit_fallback_total{tier="anonymous"}"#) >= 1.0);
-    assert!(metric(&metrics, r#"rate_limit_fallback_total{tier="auth"}"#) >= 1.0);
+    assert_eq!(
+        crate::common::metric(&metrics, "rate_limit_redis_up"),
+        0.0,
+        "{metrics}"
+    );
+    assert!(
+        crate::common::metric(&metrics, r#"rate_limit_fallback_total{tier="anonymous"}"#) >= 1.0
+    );
+    assert!(crate::common::metric(&metrics, r#"rate_limit_fallback_total{tier="auth"}"#) >= 1.0);
 
     // Back: within a few seconds requests draw from Redis again.
     proxy.set(Mode::Pass);
@@ -341,6 +337,9 @@ async fn without_redis_the_server_serves_on_its_own_buckets_and_shares_again_aft
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(metric(&app.metrics().await, "rate_limit_redis_up"), 1.0);
+    assert_eq!(
+        crate::common::metric(&app.metrics().await, "rate_limit_redis_up"),
+        1.0
+    );
     forget(&mut redis, &prefix).await;
 }

@@ -355,6 +355,16 @@ pub async fn gql(
     res.json().await.expect("json body")
 }
 
+/// The value of a metric line that starts with `series` (0 when absent).
+pub fn metric(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// The first error's `extensions.code`.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
