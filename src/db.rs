@@ -159,7 +159,9 @@ impl Db {
         if let Some((writes, _)) = &mut pooled {
             writes.set_metric_callback(count_statements(statements.clone(), system));
         }
-        let kept = (conn.get_database_backend() == DbBackend::Postgres && pooled.is_none())
+        let kept = (conn.get_database_backend() == DbBackend::Postgres
+            && pooled.is_none()
+            && settings.db_max_connections >= 2)
             .then(|| Arc::new(kept::Kept::new(settings.db_max_connections)));
         Self {
             conn,

@@ -15,7 +15,8 @@
 //!   idle connections before it lends them (`test_before_acquire_if_idle_for`);
 //! - a connection goes back to the pool [`LEND`] after it was taken from it, so the pool's
 //!   own lifetime and idle rules still apply to it;
-//! - at most half the pool waits here, so writes and transactions always find the other half.
+//! - reads here take turns, first come first served, and at most half the pool's connections
+//!   are ever kept or in use here, so writes and transactions always find the other half.
 //!
 //! Not behind a transaction pooler: there every statement must pass the pool's hooks.
 
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{Connection, PgPool, Postgres};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a kept connection may sit unused before its next read pings it first.
 const IDLE_PING: Duration = Duration::from_secs(30);
@@ -32,8 +34,11 @@ const IDLE_PING: Duration = Duration::from_secs(30);
 const LEND: Duration = Duration::from_secs(300);
 
 pub(crate) struct Kept {
-    idle: Mutex<Vec<Held>>,
-    cap: usize,
+    idle: Mutex<Vec<Idle>>,
+    /// One per read in flight here, handed out first come, first served: reads wait their turn
+    /// here rather than some in sqlx's queue while others cycle the kept connections (which
+    /// made the tail latency 10× the median), and never hold more than half the pool.
+    turns: Semaphore,
     idle_ping: Duration,
     lend: Duration,
 }
@@ -42,20 +47,27 @@ impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kept")
             .field("idle", &self.len())
-            .field("cap", &self.cap)
+            .field("free_turns", &self.turns.available_permits())
             .finish()
     }
 }
 
-/// A connection taken from the pool, with when it was taken and last used.
-pub(crate) struct Held {
-    pub conn: PoolConnection<Postgres>,
+/// A kept connection waiting for the next read.
+struct Idle {
+    conn: PoolConnection<Postgres>,
     taken: Instant,
     used: Instant,
 }
 
+/// A connection a read holds, and its turn.
+pub(crate) struct Held<'a> {
+    pub conn: PoolConnection<Postgres>,
+    taken: Instant,
+    _turn: SemaphorePermit<'a>,
+}
+
 impl Kept {
-    /// Keeps at most half of a pool of `max_connections`.
+    /// Half of a pool of `max_connections`: the other half stays free for writes.
     pub fn new(max_connections: u32) -> Self {
         Self::with_limits(max_connections, IDLE_PING, LEND)
     }
@@ -63,47 +75,56 @@ impl Kept {
     fn with_limits(max_connections: u32, idle_ping: Duration, lend: Duration) -> Self {
         Self {
             idle: Mutex::new(Vec::new()),
-            cap: usize::try_from(max_connections / 2).unwrap_or(0),
+            turns: Semaphore::new(usize::try_from(max_connections / 2).unwrap_or(0)),
             idle_ping,
             lend,
         }
     }
 
-    /// A kept connection, else one from the pool.
-    pub async fn take(&self, pool: &PgPool) -> Result<Held, sea_orm::sqlx::Error> {
+    /// A kept connection, else one from the pool, once it is this read's turn. A connection is
+    /// opened only when none waits here, so the kept ones never outnumber the turns.
+    pub async fn take<'a>(&'a self, pool: &PgPool) -> Result<Held<'a>, sea_orm::sqlx::Error> {
+        let wait = pool.options().get_acquire_timeout();
+        let turn = match tokio::time::timeout(wait, self.turns.acquire()).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(_closed)) => return Err(sea_orm::sqlx::Error::PoolClosed),
+            Err(_elapsed) => return Err(sea_orm::sqlx::Error::PoolTimedOut),
+        };
         loop {
-            let Some(mut held) = self.pop() else {
-                let conn = pool.acquire().await?;
-                let now = Instant::now();
+            let Some(mut idle) = self.pop() else {
                 return Ok(Held {
-                    conn,
-                    taken: now,
-                    used: now,
+                    conn: pool.acquire().await?,
+                    taken: Instant::now(),
+                    _turn: turn,
                 });
             };
-            if held.taken.elapsed() > self.lend {
+            if idle.taken.elapsed() > self.lend {
                 continue; // dropped: back to the pool through sqlx's release
             }
-            if held.used.elapsed() > self.idle_ping && held.conn.ping().await.is_err() {
+            if idle.used.elapsed() > self.idle_ping && idle.conn.ping().await.is_err() {
                 continue; // dropped: sqlx's release closes it
             }
-            return Ok(held);
+            return Ok(Held {
+                conn: idle.conn,
+                taken: idle.taken,
+                _turn: turn,
+            });
         }
     }
 
-    /// Keeps a connection whose statement succeeded, or lets it go back to the pool.
-    pub fn put(&self, mut held: Held) {
-        held.used = Instant::now();
-        let refused = {
-            let mut idle = self.lock();
-            if idle.len() < self.cap {
-                idle.push(held);
-                None
-            } else {
-                Some(held)
-            }
-        };
-        drop(refused); // outside the lock: its drop spawns sqlx's release
+    /// Keeps a connection whose statement succeeded for the next read, then ends the turn.
+    pub fn put(&self, held: Held<'_>) {
+        let Held {
+            conn,
+            taken,
+            _turn: turn,
+        } = held;
+        self.lock().push(Idle {
+            conn,
+            taken,
+            used: Instant::now(),
+        });
+        drop(turn); // after the push: the next read in line finds the connection
     }
 
     /// How many connections wait here (idle from the database's point of view).
@@ -113,15 +134,16 @@ impl Kept {
 
     /// Hands every kept connection back to the pool (before it closes).
     pub fn release_all(&self) {
+        self.turns.close();
         let all = std::mem::take(&mut *self.lock());
-        drop(all);
+        drop(all); // outside the lock: each drop spawns sqlx's release
     }
 
-    fn pop(&self) -> Option<Held> {
+    fn pop(&self) -> Option<Idle> {
         self.lock().pop()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Held>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -146,32 +168,35 @@ mod tests {
         Some(pool.expect("connect to TEST_DATABASE_URL"))
     }
 
-    async fn backend_pid(held: &mut Held) -> Result<i32, sea_orm::sqlx::Error> {
+    async fn backend_pid(held: &mut Held<'_>) -> Result<i32, sea_orm::sqlx::Error> {
         sea_orm::sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut *held.conn)
             .await
     }
 
     #[tokio::test]
-    async fn a_kept_connection_serves_the_next_read_and_half_the_pool_at_most_waits() {
+    async fn reads_take_turns_on_half_the_pool_and_reuse_the_kept_connections() {
         let Some(pool) = pool(4).await else { return };
         let kept = Kept::new(4);
-        let mut held: Vec<Held> = Vec::new();
-        for _ in 0..3 {
-            held.push(kept.take(&pool).await.expect("a connection"));
-        }
-        let mut pids = Vec::new();
-        for h in &mut held {
-            pids.push(backend_pid(h).await.expect("pid"));
-        }
-        for h in held {
-            kept.put(h);
-        }
-        assert_eq!(kept.len(), 2, "half of a pool of four");
-        let mut again = kept.take(&pool).await.expect("a kept connection");
-        assert!(pids.contains(&backend_pid(&mut again).await.expect("pid")));
-        assert_eq!(kept.len(), 1);
-        kept.put(again);
+        let mut first = kept.take(&pool).await.expect("a connection");
+        let mut second = kept.take(&pool).await.expect("a connection");
+        let pids = [
+            backend_pid(&mut first).await.expect("pid"),
+            backend_pid(&mut second).await.expect("pid"),
+        ];
+        // Two turns for a pool of four: the third read waits for one to end.
+        let waiting = tokio::time::timeout(Duration::from_millis(200), kept.take(&pool)).await;
+        assert!(waiting.is_err(), "a third read got a turn");
+        let third = kept.take(&pool);
+        tokio::pin!(third);
+        assert!(futures::poll!(third.as_mut()).is_pending());
+        kept.put(first);
+        let mut third = third.await.expect("the first one's connection");
+        assert_eq!(backend_pid(&mut third).await.expect("pid"), pids[0]);
+        kept.put(third);
+        kept.put(second);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(pool.size(), 2, "no connection opened beyond the kept ones");
         kept.release_all();
         assert_eq!(kept.len(), 0);
     }
