@@ -389,20 +389,18 @@ enum Rows {
     All,
 }
 
-/// [`Db::fetch`] on one backend's pool: the rows (or the driver's error) and how long the
-/// statement took once it had a connection; a refused acquire is the outer error.
-#[allow(clippy::type_complexity)]
-async fn fetch<DB>(
-    pool: &sea_orm::sqlx::Pool<DB>,
-    stmt: &Statement,
-    rows: Rows,
-) -> Result<
+/// The rows (or the driver's error) and how long the statement took once it had a connection;
+/// a refused acquire is the outer error.
+type Fetched = Result<
     (
         Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
         Duration,
     ),
     DbErr,
->
+>;
+
+/// [`Db::fetch`] on one backend's pool.
+async fn fetch<DB>(pool: &sea_orm::sqlx::Pool<DB>, stmt: &Statement, rows: Rows) -> Fetched
 where
     DB: sea_orm::sqlx::Database,
     sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
@@ -417,19 +415,12 @@ where
 
 /// [`fetch`] on a connection [`kept::Kept`] keeps: it waits there again only after a statement
 /// that succeeded.
-#[allow(clippy::type_complexity)]
 async fn fetch_kept(
     kept: &kept::Kept,
     pool: &sea_orm::sqlx::PgPool,
     stmt: &Statement,
     rows: Rows,
-) -> Result<
-    (
-        Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
-        Duration,
-    ),
-    DbErr,
-> {
+) -> Fetched {
     let mut held = kept.take(pool).await.map_err(acquire_error)?;
     let start = std::time::Instant::now();
     let found = run::<sea_orm::sqlx::Postgres>(&mut held.conn, stmt, rows).await;
