@@ -37,7 +37,7 @@ pub(crate) struct Kept {
     idle: Mutex<Vec<Idle>>,
     /// One per read in flight here, handed out first come, first served: reads wait their turn
     /// here rather than some in sqlx's queue while others cycle the kept connections (which
-    /// made the tail latency 10× the median), and never hold more than half the pool.
+    /// made the p99 up to 18× the median), and never hold more than half the pool.
     turns: Semaphore,
     idle_ping: Duration,
     lend: Duration,
