@@ -190,6 +190,16 @@ impl Db {
         self.fetch(stmt, Rows::All).await
     }
 
+    /// The first row of a SeaORM select (limited to one row by the caller), decoded as `M`,
+    /// through [`Db::query_one`].
+    pub async fn one<M: FromQueryResult>(
+        &self,
+        query: &impl QueryTrait,
+    ) -> Result<Option<M>, DbErr> {
+        let row = self.query_one(query.build(self.backend())).await?;
+        row.map(|row| M::from_query_result(&row, "")).transpose()
+    }
+
     /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
     pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
         let rows = self.query_all(query.build(self.backend())).await?;

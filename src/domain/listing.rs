@@ -2,10 +2,7 @@
 //! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
 //! the same for all of them.
 
-use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
 use super::context::RequestContext;
@@ -42,16 +39,12 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
 
 /// One row; `NotFound` also when it exists but is not readable (no existence leak). The
 /// hottest read there is (every `GET` of one resource), so it runs through
-/// [`Db::query_one`](crate::db::Db::query_one) rather than SeaORM's generic path.
+/// [`Db::one`](crate::db::Db::one) rather than SeaORM's generic path.
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
 pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    let stmt = E::visible(cx, &E::Filter::default())?
+    let query = E::visible(cx, &E::Filter::default())?
         .filter(E::ID.eq(id))
-        .limit(1)
-        .build(cx.db().backend());
-    let row = cx.db().query_one(stmt).await?;
-    let model = row.map(|row| <E::Model as FromQueryResult>::from_query_result(&row, ""));
-    model
-        .transpose()?
-        .ok_or_else(|| Error::NotFound(E::NOUN.into()))
+        .limit(1);
+    let model: Option<E::Model> = cx.db().one(&query).await?;
+    model.ok_or_else(|| Error::NotFound(E::NOUN.into()))
 }

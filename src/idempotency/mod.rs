@@ -14,7 +14,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Set, Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    Statement,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -209,7 +210,7 @@ impl Idempotency {
     ) -> Result<(T, Outcome)> {
         // A completed key never changes until it expires: replay it without a transaction, a
         // lock or the in-flight check, so concurrent retries of a finished request all replay.
-        if let Some(replay) = completed(db.conn(), keyed).await? {
+        if let Some(replay) = completed(db, keyed).await? {
             return Ok((replay, Outcome::Replayed));
         }
         // Same process: refuse a duplicate before it takes a connection.
@@ -298,11 +299,12 @@ fn replay<T: DeserializeOwned>(
 }
 
 /// The replayed result when `keyed` completed and has not expired (a mismatch is an error).
-async fn completed<T: DeserializeOwned>(
-    conn: &impl sea_orm::ConnectionTrait,
-    keyed: &Keyed,
-) -> Result<Option<T>> {
-    match record(conn, keyed).await? {
+/// One statement outside any transaction, so through [`Db::one`]: every retry of a finished
+/// request is this read alone.
+async fn completed<T: DeserializeOwned>(db: &Db, keyed: &Keyed) -> Result<Option<T>> {
+    let id = (keyed.scope.clone(), keyed.key.as_str().to_owned());
+    let query = idempotency_keys::Entity::find_by_id(id).limit(1);
+    match db.one::<idempotency_keys::Model>(&query).await? {
         Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
             replay(r, keyed)
         }
