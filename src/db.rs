@@ -159,10 +159,11 @@ impl Db {
         if let Some((writes, _)) = &mut pooled {
             writes.set_metric_callback(count_statements(statements.clone(), system));
         }
-        let kept = (conn.get_database_backend() == DbBackend::Postgres
-            && pooled.is_none()
-            && settings.db_max_connections >= 2)
-            .then(|| Arc::new(kept::Kept::new(settings.db_max_connections)));
+        let kept = if conn.get_database_backend() == DbBackend::Postgres && pooled.is_none() {
+            kept::Kept::for_pool(settings.db_max_connections).map(Arc::new)
+        } else {
+            None
+        };
         Self {
             conn,
             pooled,
@@ -173,13 +174,14 @@ impl Db {
         }
     }
 
-    /// The one row `stmt` (a `SELECT … LIMIT 1`) returns, straight through the pool: SeaORM's
-    /// generic path moves a ~15 KB future twice per statement, more than the statement's own
-    /// work on the client side (docs/benchmarks.md, "Session 7"). Everything else is SeaORM's:
-    /// the statement, its placeholders' values (`sea-query-sqlx`, as SeaORM binds them), the
-    /// pool with its hooks (a transaction pooler's `BEGIN`/`COMMIT`), the errors (a pool
-    /// timeout is `ConnectionAcquire`), the row's decoding; and the statement is counted,
-    /// measured and traced as SeaORM's callback does.
+    /// The one row `stmt` (a `SELECT … LIMIT 1`) returns, straight through the pool (on
+    /// PostgreSQL on a connection `db/kept.rs` keeps between reads): SeaORM's generic path moves
+    /// a ~15 KB future twice per statement, more than the statement's own work on the client
+    /// side (docs/benchmarks.md, "Session 7"). Everything else is SeaORM's: the statement, its
+    /// placeholders' values (`sea-query-sqlx`, as SeaORM binds them), the pool with its hooks
+    /// (a transaction pooler's `BEGIN`/`COMMIT`), the errors (a pool timeout is
+    /// `ConnectionAcquire`), the row's decoding; and the statement is counted, measured and
+    /// traced as SeaORM's callback does.
     pub async fn query_one(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
         Ok(self.fetch(stmt, Rows::One).await?.pop())
     }

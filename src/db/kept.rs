@@ -67,8 +67,13 @@ pub(crate) struct Held<'a> {
 }
 
 impl Kept {
-    /// Half of a pool of `max_connections`: the other half stays free for writes.
-    pub fn new(max_connections: u32) -> Self {
+    /// Half of a pool of `max_connections`: the other half stays free for writes. `None` for a
+    /// pool of one, which has no half to keep.
+    pub fn for_pool(max_connections: u32) -> Option<Self> {
+        (max_connections >= 2).then(|| Self::new(max_connections))
+    }
+
+    fn new(max_connections: u32) -> Self {
         Self::with_limits(max_connections, IDLE_PING, LEND)
     }
 

@@ -114,18 +114,7 @@ fn refused(flavor: Flavor, err: &Error) -> Response {
     let code = err.code();
     let status = crate::http::problem::status_of(code, Some(err));
     let mut response = request_error(flavor, status, code, &err.public_message());
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
-        );
-    }
-    if let Some(retry) = err.retry_after() {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry.as_secs().max(1)),
-        );
-    }
+    crate::http::problem::headers_of(response.headers_mut(), status, err);
     response
 }
 

@@ -1,7 +1,7 @@
 //! The one mapping from domain errors to HTTP: RFC 9457 `application/problem+json`.
 
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode, FieldError};
@@ -46,7 +46,10 @@ pub fn status_of(code: ErrorCode, err: Option<&Error>) -> StatusCode {
 
 /// A problem response for statuses that have no domain error behind them (404 route, 413, 415).
 pub fn problem(code: ErrorCode, detail: impl Into<String>) -> Response {
-    render(status_of(code, None), code, detail.into(), None)
+    let status = status_of(code, None);
+    let mut response = render(status, code, detail.into(), None);
+    error_headers(response.headers_mut(), status, None, None);
+    response
 }
 
 fn render(
@@ -68,13 +71,40 @@ fn render(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+/// The headers an error answer carries in any dialect (problem+json, REST, GraphQL): the bearer
+/// challenge on 401, `Retry-After` in whole seconds (at least 1), and the exhausted budget's
+/// `RateLimit-Policy`/`RateLimit` pair.
+pub fn error_headers(
+    headers: &mut HeaderMap,
+    status: StatusCode,
+    retry_after_secs: Option<u64>,
+    rate_limit: Option<[(HeaderName, String); 2]>,
+) {
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
+        headers.insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
         );
     }
-    response
+    if let Some(secs) = retry_after_secs {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    if let Some(pairs) = rate_limit {
+        crate::security::rate_limit::write_pairs(headers, pairs);
+    }
+}
+
+/// [`error_headers`] for a domain error answered with `status`.
+pub fn headers_of(headers: &mut HeaderMap, status: StatusCode, err: &Error) {
+    error_headers(
+        headers,
+        status,
+        err.retry_after().map(|d| d.as_secs()),
+        err.rate_limit_headers(),
+    );
 }
 
 impl IntoResponse for Error {
@@ -85,21 +115,9 @@ impl IntoResponse for Error {
             Error::Validation(fields) => Some(fields.as_slice()),
             _ => None,
         };
-        let mut response = render(
-            status_of(code, Some(&self)),
-            code,
-            self.public_message(),
-            errors,
-        );
-        if let Some(retry) = self.retry_after() {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry.as_secs().max(1)),
-            );
-        }
-        if let Some(pairs) = self.rate_limit_headers() {
-            crate::security::rate_limit::write_pairs(response.headers_mut(), pairs);
-        }
+        let status = status_of(code, Some(&self));
+        let mut response = render(status, code, self.public_message(), errors);
+        headers_of(response.headers_mut(), status, &self);
         response
     }
 }

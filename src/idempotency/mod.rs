@@ -237,7 +237,7 @@ impl Idempotency {
         }
         let now = Utc::now();
         // Again under the lock: the key may have completed since the first look.
-        let existing = record(&tx.tx, keyed).await?;
+        let existing = record(keyed).one(&tx.tx).await?;
         if let Some(record) = existing {
             if record.expires_at > now {
                 return match replay(record, keyed)? {
@@ -273,12 +273,10 @@ impl Idempotency {
     }
 }
 
-async fn record(
-    conn: &impl sea_orm::ConnectionTrait,
-    keyed: &Keyed,
-) -> Result<Option<idempotency_keys::Model>> {
+/// The record of `keyed`, if any.
+fn record(keyed: &Keyed) -> sea_orm::Select<idempotency_keys::Entity> {
     let id = (keyed.scope.clone(), keyed.key.as_str().to_owned());
-    Ok(idempotency_keys::Entity::find_by_id(id).one(conn).await?)
+    idempotency_keys::Entity::find_by_id(id).limit(1)
 }
 
 /// The stored result of a live record: `None` while it is still executing.
@@ -302,9 +300,7 @@ fn replay<T: DeserializeOwned>(
 /// One statement outside any transaction, so through [`Db::one`]: every retry of a finished
 /// request is this read alone.
 async fn completed<T: DeserializeOwned>(db: &Db, keyed: &Keyed) -> Result<Option<T>> {
-    let id = (keyed.scope.clone(), keyed.key.as_str().to_owned());
-    let query = idempotency_keys::Entity::find_by_id(id).limit(1);
-    match db.one::<idempotency_keys::Model>(&query).await? {
+    match db.one::<idempotency_keys::Model>(&record(keyed)).await? {
         Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
             replay(r, keyed)
         }

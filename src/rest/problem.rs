@@ -128,24 +128,18 @@ impl Problem {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="neoforge", error="invalid_token""#),
-            );
-        }
+        crate::http::problem::error_headers(
+            headers,
+            self.status,
+            self.retry_after,
+            self.rate_limit.clone().map(|pairs| *pairs),
+        );
         if let Some(tag) = self
             .current
             .as_deref()
             .and_then(|(_, tag)| HeaderValue::from_str(tag).ok())
         {
             headers.insert(header::ETAG, tag);
-        }
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        }
-        if let Some(pairs) = self.rate_limit.clone() {
-            crate::security::rate_limit::write_pairs(headers, *pairs);
         }
         if let Some(allow) = self
             .allow
