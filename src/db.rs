@@ -198,7 +198,15 @@ impl Db {
         &self,
         query: &impl QueryTrait,
     ) -> Result<Option<M>, DbErr> {
-        let row = self.query_one(query.build(self.backend())).await?;
+        self.one_statement(query.build(self.backend())).await
+    }
+
+    /// [`Db::one`] for a statement already built.
+    pub async fn one_statement<M: FromQueryResult>(
+        &self,
+        stmt: Statement,
+    ) -> Result<Option<M>, DbErr> {
+        let row = self.query_one(stmt).await?;
         row.map(|row| M::from_query_result(&row, "")).transpose()
     }
 
@@ -487,7 +495,6 @@ fn acquire_error(err: sea_orm::sqlx::Error) -> DbErr {
 /// A statement that ran: the pool's count, the metrics and its span.
 fn counted(counter: &AtomicU64, stmt: &crate::telemetry::Statement<'_>) {
     counter.fetch_add(1, AtomicOrdering::Relaxed);
-    metrics::counter!("db_statements_total").increment(1);
     crate::metrics::statement(stmt);
     crate::telemetry::statement_span(stmt);
 }

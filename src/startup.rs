@@ -7,8 +7,6 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use sea_orm::sqlx::Connection as _;
@@ -192,12 +190,9 @@ fn reason(err: &sea_orm::sqlx::Error) -> String {
 
 /// Answers API requests 503 until the database is connected and migrated, so nothing runs
 /// against a database that is missing or has no schema yet.
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.db().unavailable().is_none() {
-        return next.run(req).await;
-    }
+pub fn gate(state: &AppState, path: &str) -> Option<Response> {
+    state.db().unavailable()?;
     let detail = "the database is unavailable; retry shortly";
-    let path = req.uri().path().to_owned();
     if path.starts_with("/graphql") {
         let body = serde_json::json!({ "errors": [{
             "message": detail,
@@ -207,9 +202,9 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-        return response;
+        return Some(response);
     }
     let mut problem = crate::rest::problem::Problem::new(ErrorCode::ServiceUnavailable, detail);
     problem.retry_after = Some(RETRY_AFTER_SECS);
-    problem.render(&path)
+    Some(problem.render(path))
 }

@@ -7,9 +7,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use http::HeaderMap;
 use http::request::Parts;
 use uuid::Uuid;
@@ -138,13 +136,13 @@ pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<P
         .map_err(|refusal| Caller::refused(&refusal))
 }
 
-/// The layer: decides the caller and leaves it in the request's extensions.
-pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Decides the caller and leaves it in the request's extensions (the API's admission layer,
+/// [`crate::http::admit`], runs this first).
+pub async fn identify(state: &AppState, req: &mut Request) {
     let peer = peer(req.extensions());
-    let caller = Caller::decide(req.headers(), peer, &state).await;
+    let caller = Caller::decide(req.headers(), peer, state).await;
     crate::telemetry::record_caller(caller.meta.ip.as_deref(), caller.user_id());
     req.extensions_mut().insert(caller);
-    next.run(req).await
 }
 
 /// The caller [`identify`] decided (decided here only for a route outside that layer).

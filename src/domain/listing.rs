@@ -2,7 +2,7 @@
 //! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
 //! the same for all of them.
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{EntityTrait, PaginatorTrait, Select};
 use uuid::Uuid;
 
 use super::context::RequestContext;
@@ -41,10 +41,8 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
 /// hottest read there is (every `GET` of one resource), so it runs through
 /// [`Db::one`](crate::db::Db::one) rather than SeaORM's generic path.
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
-pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    let query = E::visible(cx, &E::Filter::default())?
-        .filter(E::ID.eq(id))
-        .limit(1);
-    let model: Option<E::Model> = cx.db().one(&query).await?;
+pub async fn get<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
+    let stmt = super::by_id::statement::<E>(cx, id)?;
+    let model: Option<E::Model> = cx.db().one_statement(stmt).await?;
     model.ok_or_else(|| Error::NotFound(E::NOUN.into()))
 }

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod batch;
+pub mod by_id;
 pub mod context;
 pub(crate) mod listener;
 pub mod listing;

@@ -105,7 +105,7 @@ pub fn counted(
     } else {
         "partial"
     };
-    crate::metrics::graphql_operation(label, kind, outcome, start.elapsed().as_secs_f64());
+    crate::metrics::graphql_operation(&label, kind, outcome, start.elapsed().as_secs_f64());
 }
 
 /// Records the errors of a response on `span` and counts them by code.

@@ -8,13 +8,12 @@ pub mod problem;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use http::{HeaderName, HeaderValue, Method, Request, header};
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorCode;
@@ -29,19 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(crate::graphql::subscription::websocket))
         .merge(crate::rest::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::startup::gate,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::security::enforce,
-        ))
-        // Outermost of the two: the caller is decided once, before the budgets that use it.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::caller::identify,
-        ));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admit));
     let routes = Router::new()
         // Before the REST shim's catch-all; its own budget, not the API's (see `security::csp`).
         .route(
@@ -58,13 +45,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state);
 
+    // Route-independent layers wrap the router rather than each of its routes: axum clones a
+    // route's whole stack for every request it serves, and a `from_fn` layer clones the stack
+    // below it again. `http.route` is therefore not known yet when the span opens;
+    // `metrics::track_http`, inside the router, records it.
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<_>| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str)
-                .unwrap_or("");
             let request_id = req
                 .headers()
                 .get(&REQUEST_ID)
@@ -75,15 +61,16 @@ pub fn router(state: AppState) -> Router {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            // Semantic-convention names; `client.address`, `enduser.id` and `ratelimit.tier` are
-            // recorded by the layers that decide them, the status once the response exists.
+            // Semantic-convention names; `http.route`, `client.address`, `enduser.id` and
+            // `ratelimit.tier` are recorded by the layers that decide them, the status once the
+            // response exists.
             let span = tracing::info_span!(
                 "http.request",
-                otel.name = format_args!("{} {route}", req.method()),
+                otel.name = %req.method(),
                 otel.kind = "server",
                 otel.status_code = tracing::field::Empty,
                 http.request.method = %req.method(),
-                http.route = route,
+                http.route = tracing::field::Empty,
                 url.path = req.uri().path(),
                 url.scheme = "http",
                 user_agent.original = user_agent,
@@ -109,35 +96,50 @@ pub fn router(state: AppState) -> Router {
         );
 
     let request_timeout = Duration::from_secs(settings.request_timeout);
-    let routes = with_policy_headers(routes, &settings);
-    routes.layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(trace)
-            .layer(axum::middleware::map_response(
-                |mut res: axum::response::Response| async move {
-                    crate::telemetry::return_parent(res.headers_mut());
-                    res
-                },
-            ))
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(cors(&settings.cors_origins))
-            .layer(security_headers_nosniff())
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_FRAME_OPTIONS,
-                HeaderValue::from_static("DENY"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ))
-            .layer(axum::middleware::from_fn(move |req, next| {
-                deadline(request_timeout, req, next)
-            }))
-            .layer(DefaultBodyLimit::max(
-                usize::try_from(settings.body_limit).unwrap_or(usize::MAX),
-            )),
-    )
+    let headers = std::sync::Arc::new(response_headers(&settings));
+    let app = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(trace)
+        .map_response(move |mut res: axum::response::Response| {
+            crate::telemetry::return_parent(res.headers_mut());
+            for (name, value) in headers.iter() {
+                if !res.headers().contains_key(name) {
+                    res.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            res
+        })
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(cors(&settings.cors_origins))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            deadline(request_timeout, req, next)
+        }))
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(settings.body_limit).unwrap_or(usize::MAX),
+        ))
+        .service(routes);
+    Router::new().fallback_service(app)
+}
+
+/// The API's admission: the caller decided once, then the budget that uses it, then whether the
+/// database is up. One layer rather than three because axum's `from_fn` clones the whole
+/// service stack below it for every request.
+async fn admit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::auth::caller::identify(&state, &mut req).await;
+    let allowed =
+        match crate::security::enforce(&state, req.extensions().get(), req.uri().path()).await {
+            Ok(allowed) => allowed,
+            Err(refused) => return refused,
+        };
+    let response = match crate::startup::gate(&state, req.uri().path()) {
+        Some(refused) => refused,
+        None => next.run(req).await,
+    };
+    crate::security::report(allowed, response)
 }
 
 /// A request that outlives the configured timeout is dropped (its transaction rolls back) and
@@ -192,27 +194,30 @@ pub fn body_media_type(headers: &http::HeaderMap) -> (String, bool) {
     (media, utf8)
 }
 
-/// CSP report-only headers outside production, HSTS in production (each configurable).
-fn with_policy_headers(mut routes: Router, settings: &crate::config::Settings) -> Router {
+/// Headers every response carries unless its handler set them: the browser hardening headers,
+/// CSP report-only outside production and HSTS in production (each configurable).
+fn response_headers(settings: &crate::config::Settings) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+    ];
     if settings.csp_report_only_enabled() {
-        for (name, value) in crate::security::csp::report_only_headers() {
-            routes = routes.layer(SetResponseHeaderLayer::if_not_present(name, value));
-        }
+        headers.extend(crate::security::csp::report_only_headers());
     }
     if settings.hsts_enabled() {
-        routes = routes.layer(SetResponseHeaderLayer::if_not_present(
+        headers.push((
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    routes
-}
-
-fn security_headers_nosniff() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    )
+    headers
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

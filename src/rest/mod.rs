@@ -114,10 +114,13 @@ pub static TABLE: LazyLock<Vec<Route>> =
 /// The OpenAPI document, generated once from the table.
 static OPENAPI: LazyLock<Value> = LazyLock::new(openapi::document);
 
+/// The one axum route of the shim; [`dispatch`] finds the table's route.
+pub const CATCH_ALL: &str = "/api/v1/{*path}";
+
 /// The shim's routes, to merge into the application router.
 pub fn router() -> Router<AppState> {
     LazyLock::force(&TABLE);
-    Router::new().route("/api/v1/{*path}", any(dispatch))
+    Router::new().route(CATCH_ALL, any(dispatch))
 }
 
 fn allow(methods: &[Method]) -> String {

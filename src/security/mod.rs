@@ -7,8 +7,6 @@ pub mod shared_buckets;
 pub mod sign_in;
 pub mod threats;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
@@ -21,39 +19,30 @@ pub use rate_limit::{Client, RateLimits, Tier};
 pub use threats::Threat;
 
 /// Signed-in requests draw from their user's budget, everything else from the client IP's.
-/// Runs behind [`crate::auth::caller::identify`], which decided the caller; a bad token counts
-/// as anonymous here and the handler answers it with 401.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Runs after [`crate::auth::caller::identify`], which decided the caller; a bad token counts
+/// as anonymous here and the handler answers it with 401. `Err` is the 429 to send instead of
+/// running the request; `Ok(Some(_))` is the budget to report on the response ([`report`]).
+pub async fn enforce(
+    state: &AppState,
+    caller: Option<&Caller>,
+    path: &str,
+) -> Result<Option<rate_limit::Allowed>, Response> {
     let limits = &state.services.rate_limits;
     if limits.is_off() {
-        return next.run(req).await;
+        return Ok(None);
     }
-    let caller = req.extensions().get::<Caller>();
     let user = caller.and_then(Caller::user_id);
     let ip = caller.and_then(|c| c.client_ip);
     let (tier, client) = match (user, ip) {
         (Some(id), _) => (Tier::Api, Client::User(id)),
         (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
-        (None, None) => return next.run(req).await,
+        (None, None) => return Ok(None),
     };
     tracing::Span::current().record("ratelimit.tier", tier.as_str());
     match limits.check(tier, &client).await {
-        Ok(None) => next.run(req).await,
-        Ok(Some(allowed)) => {
-            let mut response = next.run(req).await;
-            // A budget drawn inside (sign-in, account) that refused the request describes the
-            // 429; the request tier's remaining units would contradict it.
-            if !response
-                .headers()
-                .contains_key(rate_limit::RATE_LIMIT_POLICY)
-            {
-                allowed.write_headers(response.headers_mut());
-            }
-            response
-        }
+        Ok(allowed) => Ok(allowed),
         Err(limited) => {
             tracing::info!(tier = limited.tier.as_str(), "rate limit exceeded");
-            let path = req.uri().path();
             let err = Error::from(limited);
             let mut response = if path.starts_with("/api/") {
                 crate::rest::problem::Problem::from(&err).render(path)
@@ -61,9 +50,23 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
                 graphql_error(&err)
             };
             limited.write_headers(response.headers_mut());
-            response
+            Err(response)
         }
     }
+}
+
+/// The request tier's remaining budget on the response, unless a budget drawn inside (sign-in,
+/// account) refused the request: that one describes the 429, and the request tier's remaining
+/// units would contradict it.
+pub fn report(allowed: Option<rate_limit::Allowed>, mut response: Response) -> Response {
+    if let Some(allowed) = allowed
+        && !response
+            .headers()
+            .contains_key(rate_limit::RATE_LIMIT_POLICY)
+    {
+        allowed.write_headers(response.headers_mut());
+    }
+    response
 }
 
 /// A GraphQL-over-HTTP request error (no `data`), as `/graphql` answers other request errors.
