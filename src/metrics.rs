@@ -83,8 +83,11 @@ pub async fn track_http(req: Request, next: Next) -> Response {
 /// request). Every label set cached here is bounded: route templates, operation names
 /// ([`operation_label`]), fixed methods, statuses and outcomes.
 struct Series<K, T> {
-    by_name: RwLock<Option<HashMap<Box<str>, Vec<(K, T)>>>>,
+    by_name: RwLock<Option<ByName<K, T>>>,
 }
+
+/// Handles under one string label's value, then a linear scan over the few other labels.
+type ByName<K, T> = HashMap<Box<str>, Vec<(K, T)>>;
 
 impl<K: PartialEq + Copy, T: Clone> Series<K, T> {
     const fn new() -> Self {
@@ -94,7 +97,7 @@ impl<K: PartialEq + Copy, T: Clone> Series<K, T> {
     }
 
     fn get(&self, name: &str, key: K, make: impl FnOnce() -> T) -> T {
-        let found = |map: &Option<HashMap<Box<str>, Vec<(K, T)>>>| {
+        let found = |map: &Option<ByName<K, T>>| {
             map.as_ref()?
                 .get(name)?
                 .iter()

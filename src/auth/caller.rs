@@ -46,8 +46,7 @@ impl Caller {
                 &state.settings.trusted_proxies,
             )
         });
-        let mut meta = RequestMeta::from_parts(headers, peer);
-        meta.ip = client_ip.map(|ip| ip.to_string());
+        let meta = RequestMeta::from_parts(headers, client_ip);
         let principal = Principal::from_headers(headers, &state.services.jwt).map_err(|e| {
             crate::security::Threat::InvalidToken.record();
             Refusal::Token(e.public_message())

@@ -23,7 +23,9 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    pub fn from_parts(headers: &http::HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
+    /// `ip`: the client's address as the caller layer decided it (behind trusted proxies, the
+    /// forwarded one).
+    pub fn from_parts(headers: &http::HeaderMap, ip: Option<std::net::IpAddr>) -> Self {
         let text = |name: &str, max: usize| {
             headers
                 .get(name)
@@ -32,8 +34,8 @@ impl RequestMeta {
         };
         Self {
             request_id: text("x-request-id", 128),
-            ip: peer.map(|p| p.ip().to_string()),
-            user_agent: text("user-agent", 512),
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent: text(http::header::USER_AGENT.as_str(), 512),
         }
     }
 }

@@ -13,7 +13,9 @@ use axum::routing::get;
 use http::{HeaderName, HeaderValue, Method, Request, header};
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorCode;
@@ -98,7 +100,7 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(settings.request_timeout);
     let headers = std::sync::Arc::new(response_headers(&settings));
     let app = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds))
         .layer(trace)
         .map_response(move |mut res: axum::response::Response| {
             crate::telemetry::return_parent(res.headers_mut());
@@ -119,6 +121,19 @@ pub fn router(state: AppState) -> Router {
         ))
         .service(routes);
     Router::new().fallback_service(app)
+}
+
+/// A random UUID per request that came without an id, like tower-http's `MakeRequestUuid`
+/// but formatted on the stack rather than through a `String` and a header parse.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let mut buf = uuid::Uuid::encode_buffer();
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }
 
 /// The API's admission: the caller decided once, then the budget that uses it, then whether the

@@ -467,14 +467,19 @@ fn respond(
 ) -> Result<Response, Problem> {
     let mut location = None;
     let mut tag = None;
-    let body = match &spec.output {
+    // Written straight into the body, without the reshaped tree (`output::Shaped`).
+    let written = match &spec.output {
         Output::Empty => None,
         Output::Page { path, shape } => {
             let req = page.unwrap_or(input::PageReq {
                 page: 1,
                 page_size: input::DEFAULT_PAGE_SIZE,
             });
-            Some(output::page(shape, output::at(data, path), req))
+            Some(serde_json::to_vec(&output::PageBody::new(
+                shape,
+                output::at(data, path),
+                req,
+            )))
         }
         Output::Item {
             path,
@@ -500,14 +505,14 @@ fn respond(
             if let Some(base) = base {
                 location = Some(format!("{PREFIX}{base}/{id}"));
             }
-            Some(output::shape(shape, value))
+            Some(serde_json::to_vec(&output::Shaped(shape, value)))
         }
     };
-    let bytes = match &body {
-        Some(body) => serde_json::to_vec(body)
-            .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?,
-        None => Vec::new(),
-    };
+    let body = written
+        .transpose()
+        .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?;
+    let empty = body.is_none();
+    let bytes = body.unwrap_or_default();
     let read = spec.method == Method::GET;
     if read && tag.is_none() {
         tag = Some(etag::for_body(&bytes));
@@ -527,7 +532,7 @@ fn respond(
     {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
-    if body.is_none() {
+    if empty {
         return Ok((spec.success, out).into_response());
     }
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
