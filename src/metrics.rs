@@ -48,18 +48,20 @@ pub async fn track_http(req: Request, next: Next) -> Response {
     static SERIES: Series<(&str, u16), (Counter, Histogram)> = Series::new();
     let start = Instant::now();
     let method = method_label(req.method());
-    // Route templates are a fixed set; anything that matched none is one series.
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     // The request span opened before routing (`http::router`); the REST shim names its own
     // route, its catch-all would say nothing.
-    if route != crate::rest::CATCH_ALL && route != "unmatched" {
+    if let Some(route) = matched.as_ref().map(MatchedPath::as_str)
+        && route != crate::rest::CATCH_ALL
+    {
         let span = tracing::Span::current();
         span.record("http.route", route);
         if crate::telemetry::exporting() {
             crate::telemetry::rename(&span, format!("{method} {route}"));
         }
     }
+    // Route templates are a fixed set; anything that matched none is one series.
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let response = next.run(req).await;
     let status = response.status().as_u16();
     let (requests, duration) = SERIES.get(route, (method, status), || {

@@ -188,8 +188,8 @@ fn reason(err: &sea_orm::sqlx::Error) -> String {
     }
 }
 
-/// Answers API requests 503 until the database is connected and migrated, so nothing runs
-/// against a database that is missing or has no schema yet.
+/// The 503 an API request to `path` gets until the database is connected and migrated (`None`
+/// once it is), so nothing runs against a database that is missing or has no schema yet.
 pub fn gate(state: &AppState, path: &str) -> Option<Response> {
     state.db().unavailable()?;
     let detail = "the database is unavailable; retry shortly";

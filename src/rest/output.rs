@@ -1,35 +1,21 @@
 //! GraphQL result → REST body, driven by [`Shape`]s.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::input::PageReq;
 use super::spec::{Conv, Shape};
 
 /// Reshapes one GraphQL object (camelCase, SCREAMING enums, nested relations) into the REST
-/// object (snake_case, lowercase enums, related objects as `*_id`).
+/// object (snake_case, lowercase enums, related objects as `*_id`), as a tree (the `current`
+/// representation a 412 problem carries); response bodies use [`Shaped`] directly.
 pub fn shape(shape: &Shape, value: &Value) -> Value {
-    let mut out = Map::new();
-    for f in shape.fields {
-        let v = value.get(f.gql).unwrap_or(&Value::Null);
-        let converted = match (&f.conv, v) {
-            (_, Value::Null) => Value::Null,
-            (Conv::Same(_) | Conv::Strings, v) => v.clone(),
-            (Conv::Lower(_), Value::String(s)) => Value::String(s.to_ascii_lowercase()),
-            (Conv::Lower(_), v) => v.clone(),
-            (Conv::Object(inner), v) => self::shape(inner, v),
-            (Conv::List(inner), Value::Array(items)) => {
-                Value::Array(items.iter().map(|i| self::shape(inner, i)).collect())
-            }
-            (Conv::List(_), v) => v.clone(),
-        };
-        out.insert(f.name.to_owned(), converted);
-    }
-    Value::Object(out)
+    // Cannot fail: every key is a string and every value already JSON.
+    serde_json::to_value(Shaped(shape, value)).unwrap_or(Value::Null)
 }
 
-/// [`shape`] written straight into the response body: the same JSON, byte for byte (members
-/// in name order, as `serde_json`'s map keeps them), without the intermediate tree.
+/// One GraphQL object in its REST shape, serialised straight into the response body (no
+/// intermediate tree); members in name order, as a `serde_json` map keeps them.
 pub struct Shaped<'a>(pub &'a Shape, pub &'a Value);
 
 impl Serialize for Shaped<'_> {
@@ -64,7 +50,8 @@ impl Serialize for ShapedList<'_> {
     }
 }
 
-/// [`page`] written straight into the response body (members in name order, like [`page`]).
+/// A connection (`{ totalCount nodes }`) as the REST page `{ items, page, page_size, pages,
+/// total }`, serialised straight into the response body (members in name order).
 #[derive(serde::Serialize)]
 pub struct PageBody<'a> {
     items: ShapedList<'a>,
@@ -88,24 +75,6 @@ impl<'a> PageBody<'a> {
             total,
         }
     }
-}
-
-#[cfg(test)] // the reference `PageBody` is checked against
-/// A connection (`{ totalCount nodes }`) → `{ items, total, page, page_size, pages }`.
-pub fn page(shape: &Shape, connection: &Value, req: PageReq) -> Value {
-    let items: Vec<Value> = connection["nodes"]
-        .as_array()
-        .map(|nodes| nodes.iter().map(|n| self::shape(shape, n)).collect())
-        .unwrap_or_default();
-    let total = connection["totalCount"].as_u64().unwrap_or(0);
-    let size = u64::from(req.page_size);
-    serde_json::json!({
-        "items": items,
-        "total": total,
-        "page": req.page,
-        "page_size": req.page_size,
-        "pages": total.div_ceil(size),
-    })
 }
 
 /// The value at `path` below `data`.
@@ -136,40 +105,29 @@ mod tests {
         );
     }
 
-    /// The streamed body is the tree's bytes: nested objects, lists, lowercased enums, nulls
-    /// and missing members included.
+    /// Lists of objects, nested objects and lowercased enums are reshaped at every depth, and
+    /// members come out in name order.
     #[test]
-    fn streamed_bodies_equal_the_shaped_trees() {
-        use crate::rest::routes::TABLE;
-        let ticket = json!({ "id": "t1", "status": "IN_PROGRESS", "priority": "HIGH",
-            "title": "T", "body": null, "project": { "id": "p1", "name": "N" },
-            "tags": ["a", "b"], "version": 3 });
-        let project = json!({ "id": "p1", "ownerId": "u1", "name": "N", "description": null,
-            "visibility": "PRIVATE", "createdAt": "t", "version": 2,
-            "latestPosts": [{ "id": "x", "title": "y" }] });
-        let mut shapes = 0;
-        for route in TABLE {
-            let of = match &route.output {
-                crate::rest::spec::Output::Item { shape, .. }
-                | crate::rest::spec::Output::Page { shape, .. } => *shape,
-                crate::rest::spec::Output::Empty => continue,
-            };
-            shapes += 1;
-            for value in [&ticket, &project, &json!({})] {
-                let streamed = serde_json::to_vec(&Shaped(of, value)).unwrap();
-                let tree = serde_json::to_vec(&shape(of, value)).unwrap();
-                assert_eq!(streamed, tree, "{} {}", route.method, route.path);
-                let connection = json!({ "totalCount": 21, "nodes": [value, value] });
-                let req = PageReq {
-                    page: 2,
-                    page_size: 10,
-                };
-                let streamed = serde_json::to_vec(&PageBody::new(of, &connection, req)).unwrap();
-                let tree = serde_json::to_vec(&page(of, &connection, req)).unwrap();
-                assert_eq!(streamed, tree, "{} {} (page)", route.method, route.path);
-            }
-        }
-        assert!(shapes > 10, "only {shapes} shapes compared");
+    fn shapes_nested_objects_and_lists_in_name_order() {
+        use crate::rest::routes::{STATUS, TOKENS};
+        let status = json!({ "overall": "DEGRADED", "updatedAt": null, "services": [
+            { "service": "api", "status": "MAJOR_OUTAGE", "message": "m", "since": "s",
+              "updatedAt": "u" }] });
+        assert_eq!(
+            serde_json::to_string(&Shaped(&STATUS, &status)).unwrap(),
+            r#"{"overall":"degraded","services":[{"message":"m","service":"api","since":"s","#
+                .to_owned()
+                + r#""status":"major_outage","updated_at":"u"}],"updated_at":null}"#
+        );
+        let tokens = json!({ "accessToken": "a", "tokenType": "Bearer", "expiresIn": 900,
+            "sessionId": "s", "user": { "id": "u1", "displayName": "D", "role": "ADMIN",
+            "createdAt": "t" } });
+        assert_eq!(
+            shape(&TOKENS, &tokens),
+            json!({ "access_token": "a", "token_type": "Bearer", "expires_in": 900,
+                "refresh_token": null, "session_id": "s", "user": { "id": "u1", "email": null,
+                "display_name": "D", "role": "admin", "created_at": "t" } })
+        );
     }
 
     #[test]
@@ -179,8 +137,11 @@ mod tests {
             page: 1,
             page_size: 10,
         };
-        assert_eq!(page(&PROJECT, &conn(0), req)["pages"], 0);
-        assert_eq!(page(&PROJECT, &conn(20), req)["pages"], 2);
-        assert_eq!(page(&PROJECT, &conn(21), req)["pages"], 3);
+        let pages = |n| {
+            serde_json::to_value(PageBody::new(&PROJECT, &conn(n), req)).unwrap()["pages"].clone()
+        };
+        assert_eq!(pages(0), 0);
+        assert_eq!(pages(20), 2);
+        assert_eq!(pages(21), 3);
     }
 }

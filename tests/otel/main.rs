@@ -421,6 +421,7 @@ async fn rest_graphql_and_sql_spans_nest_in_the_callers_trace() {
     .await;
     let http = server_span(&spans);
     assert_eq!(http.parent, create_parent);
+    assert_eq!(http.attr("http.route"), Some("/graphql"));
     assert_eq!(http.attr("enduser.id"), Some(user_id.as_str()));
     assert!(
         spans
