@@ -7,14 +7,16 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, FromQueryResult, IntoDatabaseExecutor, QueryTrait,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, QueryTrait, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
+pub use positional::Positional;
 
 mod kept;
+pub mod positional;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -194,50 +196,45 @@ impl Db {
 
     /// The first row of a SeaORM select (limited to one row by the caller), decoded as `M`,
     /// through [`Db::query_one`].
-    pub async fn one<M: FromQueryResult>(
-        &self,
-        query: &impl QueryTrait,
-    ) -> Result<Option<M>, DbErr> {
+    pub async fn one<M: Positional>(&self, query: &impl QueryTrait) -> Result<Option<M>, DbErr> {
         self.one_statement(query.build(self.backend())).await
     }
 
     /// [`Db::one`] for a statement already built.
-    pub async fn one_statement<M: FromQueryResult>(
-        &self,
-        stmt: Statement,
-    ) -> Result<Option<M>, DbErr> {
+    pub async fn one_statement<M: Positional>(&self, stmt: Statement) -> Result<Option<M>, DbErr> {
         let row = self.query_one(stmt).await?;
-        row.map(|row| M::from_query_result(&row, "")).transpose()
+        row.as_ref().map(positional::decode_one).transpose()
     }
 
     /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
-    pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
+    pub async fn all<M: Positional>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
         let rows = self.query_all(query.build(self.backend())).await?;
-        rows.iter()
-            .map(|row| M::from_query_result(row, ""))
-            .collect()
+        positional::decode_all(&rows)
     }
 
     async fn fetch(&self, stmt: Statement, rows: Rows) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        // Boxed: the pool's and the driver's futures are large, and every future that awaits
-        // this one is moved a few times before it runs (a resolver's, boxed per field).
+        // Not boxed: small since the pool's acquire future is boxed where it is awaited (it is
+        // ~14 KiB), and the driver's own futures are boxed by sqlx.
         let (result, system) = match self.conn.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
                 let result = match &self.kept {
-                    Some(kept) => Box::pin(fetch_kept(kept, pool, &stmt, rows)).await,
-                    None => Box::pin(fetch(pool, &stmt, rows)).await,
+                    Some(kept) => fetch_kept(kept, pool, &stmt, rows).await,
+                    None => fetch(pool, &stmt, rows).await,
                 };
                 (result, "postgresql")
             }
             DbBackend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
-                (Box::pin(fetch(pool, &stmt, rows)).await, "sqlite")
+                (fetch(pool, &stmt, rows).await, "sqlite")
             }
             _ => {
                 return match rows {
-                    Rows::One => Ok(self.conn.query_one_raw(stmt).await?.into_iter().collect()),
-                    Rows::All => self.conn.query_all_raw(stmt).await,
+                    Rows::One => Ok(Box::pin(self.conn.query_one_raw(stmt))
+                        .await?
+                        .into_iter()
+                        .collect()),
+                    Rows::All => Box::pin(self.conn.query_all_raw(stmt)).await,
                 };
             }
         };
@@ -427,7 +424,8 @@ where
     DB::Row: Into<sea_orm::QueryResult>,
     for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
 {
-    let mut conn = pool.acquire().await.map_err(acquire_error)?;
+    // Boxed on its own: see `kept::Kept::take`.
+    let mut conn = Box::pin(pool.acquire()).await.map_err(acquire_error)?;
     let start = std::time::Instant::now();
     let found = run::<DB>(&mut conn, stmt, rows).await;
     Ok((found, start.elapsed()))

@@ -98,7 +98,10 @@ impl Kept {
         loop {
             let Some(mut idle) = self.pop() else {
                 return Ok(Held {
-                    conn: pool.acquire().await?,
+                    // Boxed: sqlx's acquire future is ~14 KiB, and inline it made every
+                    // statement's future that size, copied whole when boxed (docs/benchmarks.md,
+                    // "Session 10"); a kept connection is the common case.
+                    conn: Box::pin(pool.acquire()).await?,
                     taken: Instant::now(),
                     _turn: turn,
                 });
@@ -106,7 +109,7 @@ impl Kept {
             if idle.taken.elapsed() > self.lend {
                 continue; // dropped: back to the pool through sqlx's release
             }
-            if idle.used.elapsed() > self.idle_ping && idle.conn.ping().await.is_err() {
+            if idle.used.elapsed() > self.idle_ping && Box::pin(idle.conn.ping()).await.is_err() {
                 continue; // dropped: sqlx's release closes it
             }
             return Ok(Held {

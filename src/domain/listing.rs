@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::context::RequestContext;
 use super::pagination::{self, Ordering, Page, PageArgs};
+use crate::db::Positional;
 use crate::error::{Error, Result};
 
 /// A resource the caller lists, counts and reads one by one.
-pub trait Listed: EntityTrait<Model: Send + Sync> {
+pub trait Listed: EntityTrait<Model: Send + Sync + Positional> {
     type Filter: Clone + Default + Send + Sync + 'static;
     /// How errors name it (`project not found`).
     const NOUN: &'static str;
@@ -39,7 +40,7 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
 
 /// One row; `NotFound` also when it exists but is not readable (no existence leak). The
 /// hottest read there is (every `GET` of one resource), so it runs through
-/// [`Db::one`](crate::db::Db::one) rather than SeaORM's generic path.
+/// [`Db::one_statement`](crate::db::Db::one_statement) rather than SeaORM's generic path.
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
 pub async fn get<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
     let stmt = super::by_id::statement::<E>(cx, id)?;

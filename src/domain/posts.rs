@@ -335,48 +335,24 @@ pub const LATEST_POSTS: usize = 3;
 /// [`LATEST_POSTS`] index entries per project (`LATERAL … LIMIT`), however many posts a
 /// project has; SQLite, which has no `LATERAL`, ranks them with `ROW_NUMBER()` (≥ 3.25).
 fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
-    const COLUMNS: &str =
-        "id, author_id, project_id, title, body, tags, created_at, updated_at, version";
+    // The model's own columns, in its order: the rows are read by position.
+    let columns = <Model as crate::db::Positional>::COLUMNS.join(", ");
     if backend == DbBackend::Postgres {
         let keys: Vec<String> = (1..=n).map(|i| format!("(${i}::uuid)")).collect();
         return format!(
-            "SELECT {COLUMNS} FROM (VALUES {}) AS k(project) CROSS JOIN LATERAL \
-             (SELECT {COLUMNS} FROM community_posts WHERE project_id = k.project \
+            "SELECT {columns} FROM (VALUES {}) AS k(project) CROSS JOIN LATERAL \
+             (SELECT {columns} FROM community_posts WHERE project_id = k.project \
              ORDER BY created_at DESC, id DESC LIMIT {LATEST_POSTS}) latest \
              ORDER BY project_id, created_at DESC, id DESC",
             keys.join(", ")
         );
     }
     format!(
-        "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, ROW_NUMBER() OVER (PARTITION BY project_id \
+        "SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY project_id \
          ORDER BY created_at DESC, id DESC) AS rn FROM community_posts WHERE project_id IN ({})) \
          ranked WHERE rn <= {LATEST_POSTS} ORDER BY project_id, created_at DESC, id DESC",
         vec!["?"; n].join(", ")
     )
-}
-
-/// A post read by column position from [`latest_posts_sql`]'s select list: the derived
-/// conversion looks every column up by name, a third of reading a page's latest posts
-/// (docs/benchmarks.md, "Session 7").
-struct ByPosition(Model);
-
-impl sea_orm::FromQueryResult for ByPosition {
-    fn from_query_result(
-        row: &sea_orm::QueryResult,
-        _prefix: &str,
-    ) -> Result<Self, sea_orm::DbErr> {
-        Ok(Self(Model {
-            id: row.try_get_by_index(0)?,
-            author_id: row.try_get_by_index(1)?,
-            project_id: row.try_get_by_index(2)?,
-            title: row.try_get_by_index(3)?,
-            body: row.try_get_by_index(4)?,
-            tags: row.try_get_by_index(5)?,
-            created_at: row.try_get_by_index(6)?,
-            updated_at: row.try_get_by_index(7)?,
-            version: row.try_get_by_index(8)?,
-        }))
-    }
 }
 
 /// Per project: its [`LATEST_POSTS`] newest posts (created_at DESC, id DESC), for a whole batch
@@ -395,9 +371,8 @@ pub async fn latest_for_projects(
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
     let rows = cx.db().query_all(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for row in &rows {
-        let ByPosition(post) =
-            <ByPosition as sea_orm::FromQueryResult>::from_query_result(row, "")?;
+    // By position, as every entity read: `latest_posts_sql` selects the model's columns.
+    for post in crate::db::positional::decode_all::<Model>(&rows)? {
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }

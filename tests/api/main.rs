@@ -23,6 +23,7 @@ mod posts;
 mod projects;
 mod protection;
 mod rest;
+mod rows;
 mod sessions;
 mod shared_budgets;
 mod shield;
