@@ -4,27 +4,24 @@
 
 use async_graphql::{InputType, Value, value};
 
-use super::types::{CommunityPost, Project, SupportTicket};
+use super::types::{SupportTicket, Visibility};
 use crate::domain::versioned::Snapshot;
 
 pub fn current(snapshot: &Snapshot) -> Value {
     let id = |id: &uuid::Uuid| Value::String(id.to_string());
     let opt = |maybe: Option<uuid::Uuid>| maybe.as_ref().map_or(Value::Null, id);
     match snapshot {
-        Snapshot::Project(m) => {
-            let p = Project::from(m.clone());
-            value!({
-                "__typename": "Project",
-                "id": id(&m.id),
-                "ownerId": id(&m.owner_id),
-                "name": p.name,
-                "description": p.description,
-                "visibility": p.visibility.to_value(),
-                "createdAt": p.created_at.to_value(),
-                "updatedAt": p.updated_at.to_value(),
-                "version": p.version,
-            })
-        }
+        Snapshot::Project(m) => value!({
+            "__typename": "Project",
+            "id": id(&m.id),
+            "ownerId": id(&m.owner_id),
+            "name": m.name.clone(),
+            "description": m.description.clone(),
+            "visibility": Visibility::from(m.visibility).to_value(),
+            "createdAt": m.created_at.to_value(),
+            "updatedAt": m.updated_at.to_value(),
+            "version": m.version,
+        }),
         Snapshot::Ticket(m) => {
             let t = SupportTicket::from(m.clone());
             value!({
@@ -42,20 +39,17 @@ pub fn current(snapshot: &Snapshot) -> Value {
                 "version": t.version,
             })
         }
-        Snapshot::Post(m) => {
-            let c = CommunityPost::from(m.clone());
-            value!({
-                "__typename": "CommunityPost",
-                "id": id(&m.id),
-                "authorId": id(&m.author_id),
-                "projectId": opt(m.project_id),
-                "title": c.title,
-                "body": c.body,
-                "tags": c.tags,
-                "createdAt": c.created_at.to_value(),
-                "updatedAt": c.updated_at.to_value(),
-                "version": c.version,
-            })
-        }
+        Snapshot::Post(m) => value!({
+            "__typename": "CommunityPost",
+            "id": id(&m.id),
+            "authorId": id(&m.author_id),
+            "projectId": opt(m.project_id),
+            "title": m.title.clone(),
+            "body": m.body.clone(),
+            "tags": crate::domain::posts::tags_of(m),
+            "createdAt": m.created_at.to_value(),
+            "updatedAt": m.updated_at.to_value(),
+            "version": m.version,
+        }),
     }
 }

@@ -11,6 +11,10 @@
 //! - the operation's metrics. Field spans are the one thing this path cannot give, so it runs
 //!   only while nothing records them ([`traces::field_spans_recorded`]).
 //!
+//! The REST shim's persisted operations run here too ([`Direct::persisted`]): for them the
+//! hooks skip validation, which this schema cannot, so what they save is the per-field hook
+//! less the fast validation's walk (2 % of a W1 read: docs/benchmarks.md, "Session 11").
+//!
 //! Over HTTP only: the WebSocket's operations keep the hooks (their deadline lives there).
 
 use std::sync::Arc;
@@ -58,6 +62,31 @@ impl Direct {
                 response
             }
         };
+        traces::counted(&tracing::Span::none(), &response, ran, start);
+        Ok(response)
+    }
+}
+
+impl Direct {
+    /// Runs one of the REST shim's persisted operations (`request` holds its parsed document)
+    /// here, as [`super::hooks::Documents::Persisted`] would, when nothing records field spans;
+    /// otherwise gives it back for the schema with hooks.
+    pub async fn persisted(
+        &self,
+        doc: &ExecutableDocument,
+        request: Request,
+        cx: &RequestContext,
+    ) -> Result<Response, Request> {
+        if traces::field_spans_recorded() {
+            return Err(request);
+        }
+        let start = Instant::now();
+        let ran = operation(doc, request.operation_name.as_deref());
+        let loaders = Loaders::new(Arc::new(cx.clone()), self.loader_delay);
+        let request = replay::per_request(request.data(loaders));
+        let mut response = self.schema.execute(request).await;
+        replay::mark_from_header(&mut response);
+        limits::code_errors(&mut response);
         traces::counted(&tracing::Span::none(), &response, ran, start);
         Ok(response)
     }

@@ -41,7 +41,8 @@ pub enum Documents {
     /// Only the REST shim's fixed operations, which `rest`'s tests validate in full within the
     /// depth and complexity limits at their largest page: not validated again per request (a
     /// twentieth of a REST read); each request paid one unit at the door; the HTTP deadline
-    /// layer bounds them.
+    /// layer bounds them. Run here only while field spans are recorded; otherwise
+    /// [`super::direct::Direct::persisted`] runs them.
     Persisted,
 }
 

@@ -387,7 +387,7 @@ async fn handle(
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
         let request = crate::graphql::persisted(probe.clone(), &variables, &cx);
-        let data = state.persisted.execute(request).await.data.into_json();
+        let data = run(state, probe, request, &cx).await.data.into_json();
         if let (
             Ok(data),
             Output::Item {
@@ -408,7 +408,7 @@ async fn handle(
         }
     }
     let request = crate::graphql::persisted(route.document.clone(), &variables, &cx);
-    let response = state.persisted.execute(request).await;
+    let response = run(state, &route.document, request, &cx).await;
     if let Some(err) = response.errors.first() {
         let problem = problem::from_graphql(err, source(&spec.input));
         return Err(match spec.headers.if_match {
@@ -433,6 +433,19 @@ async fn handle(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// Runs a persisted operation without the schema's hooks where it can (`graphql::direct`).
+async fn run(
+    state: &AppState,
+    doc: &ExecutableDocument,
+    request: async_graphql::Request,
+    cx: &crate::domain::context::RequestContext,
+) -> async_graphql::Response {
+    match state.direct.persisted(doc, request, cx).await {
+        Ok(response) => response,
+        Err(request) => state.persisted.execute(request).await,
+    }
 }
 
 /// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.

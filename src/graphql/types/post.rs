@@ -1,4 +1,4 @@
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{OrderDirection, Project, User};
@@ -9,42 +9,51 @@ use crate::graphql::context::principal;
 use crate::graphql::loaders::{self, ProjectLoader};
 use crate::graphql::write::{self, UpdateInput};
 
-/// A post in the NeoForge community forum. Readable by anyone.
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// A post as the schema presents it: the row itself, each field read from it when it is
+/// selected (see [`super::Project`]), so a list of titles neither copies bodies nor parses tags.
 pub struct CommunityPost {
-    /// 1–200 characters, one line.
-    pub title: String,
-    /// 1–20,000 characters.
-    pub body: String,
-    /// Up to 10 lowercase slugs, in the order the author gave them.
-    pub tags: Vec<String>,
-    /// When the post was created (UTC).
-    pub created_at: DateTime<Utc>,
-    /// When the post last changed (UTC).
-    pub updated_at: DateTime<Utc>,
-    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
-    pub version: i32,
-    #[graphql(skip)]
     pub model: community_posts::Model,
 }
 
 impl From<community_posts::Model> for CommunityPost {
-    fn from(m: community_posts::Model) -> Self {
-        Self {
-            title: m.title.clone(),
-            body: m.body.clone(),
-            tags: domain::tags_of(&m),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-            model: m,
-        }
+    fn from(model: community_posts::Model) -> Self {
+        Self { model }
     }
 }
 
-#[ComplexObject]
+/// A post in the NeoForge community forum. Readable by anyone.
+#[Object]
 impl CommunityPost {
+    /// 1–200 characters, one line.
+    async fn title(&self) -> &str {
+        &self.model.title
+    }
+
+    /// 1–20,000 characters.
+    async fn body(&self) -> &str {
+        &self.model.body
+    }
+
+    /// Up to 10 lowercase slugs, in the order the author gave them.
+    async fn tags(&self) -> Vec<String> {
+        domain::tags_of(&self.model)
+    }
+
+    /// When the post was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+
+    /// When the post last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+
+    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+
     /// Opaque, stable identifier.
     pub async fn id(&self) -> ID {
         ID(self.model.id.to_string())

@@ -1,4 +1,4 @@
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{CommunityPost, OrderDirection, User};
@@ -36,42 +36,52 @@ impl From<Visibility> for DbVisibility {
     }
 }
 
-/// A NeoForge project.
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// A project as the schema presents it: the row itself, each field read from it when it is
+/// selected (a projection built up front copied every listed project's name and description,
+/// selected or not). The schema's description is the `#[Object]` impl's.
 pub struct Project {
-    /// 1–120 characters.
-    pub name: String,
-    /// Up to 5,000 characters (may be empty).
-    pub description: String,
-    /// Who can see the project.
-    pub visibility: Visibility,
-    /// When the project was created (UTC).
-    pub created_at: DateTime<Utc>,
-    /// When the project last changed (UTC).
-    pub updated_at: DateTime<Utc>,
-    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
-    pub version: i32,
-    #[graphql(skip)]
     pub model: projects::Model,
 }
 
 impl From<projects::Model> for Project {
-    fn from(m: projects::Model) -> Self {
-        Self {
-            name: m.name.clone(),
-            description: m.description.clone(),
-            visibility: m.visibility.into(),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-            model: m,
-        }
+    fn from(model: projects::Model) -> Self {
+        Self { model }
     }
 }
 
-#[ComplexObject]
+/// A NeoForge project.
+#[Object]
 impl Project {
+    /// 1–120 characters.
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+
+    /// Up to 5,000 characters (may be empty).
+    async fn description(&self) -> &str {
+        &self.model.description
+    }
+
+    /// Who can see the project.
+    async fn visibility(&self) -> Visibility {
+        self.model.visibility.into()
+    }
+
+    /// When the project was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+
+    /// When the project last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+
+    /// Starts at 1, +1 on every change. Pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+
     /// Opaque, stable identifier.
     pub async fn id(&self) -> ID {
         ID(self.model.id.to_string())
