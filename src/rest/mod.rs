@@ -32,6 +32,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::error::ErrorCode;
 use crate::state::AppState;
+use output::Tree;
 
 use self::etag::IfMatch;
 use self::problem::{Invalid, Problem};
@@ -387,18 +388,18 @@ async fn handle(
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
         let request = crate::graphql::persisted(probe.clone(), &variables, &cx);
-        let data = run(state, probe, request, &cx).await.data.into_json();
-        if let (
-            Ok(data),
-            Output::Item {
-                path,
-                etag: Some(kind),
-                ..
-            },
-        ) = (data, &spec.output)
+        let data = run(state, probe, request, &cx).await.data;
+        if let Output::Item {
+            path,
+            etag: Some(kind),
+            ..
+        } = &spec.output
         {
             let value = output::at(&data, path);
-            if let (Some(id), Some(version)) = (value["id"].as_str(), value["version"].as_i64()) {
+            if let (Some(id), Some(version)) = (
+                value.member("id").and_then(Tree::text),
+                value.member("version").and_then(Tree::integer),
+            ) {
                 let tag = etag::for_resource(kind, id, version);
                 if etag::none_match(inm, &tag) {
                     let out = representation_headers(spec, headers, Some(&tag));
@@ -417,17 +418,19 @@ async fn handle(
         });
     }
     let replayed = response.http_headers.contains_key(&REPLAYED);
+    let Some(plan) = cookie_plan else {
+        return respond(spec, headers, &response.data, mapped.page, replayed);
+    };
+    // The token moves from the body into a cookie: the one change made to the data, on JSON.
     let mut data = response
         .data
         .into_json()
         .map_err(|e| Problem::from(&crate::error::Error::internal(e)))?;
-    let set_cookie = cookie_plan.and_then(|plan| {
-        let item = match &spec.output {
-            Output::Item { path, .. } => output::at_mut(&mut data, path),
-            _ => None,
-        };
-        cookie::after(plan, item, state.settings.refresh_token_ttl)
-    });
+    let item = match &spec.output {
+        Output::Item { path, .. } => output::at_mut(&mut data, path),
+        _ => None,
+    };
+    let set_cookie = cookie::after(plan, item, state.settings.refresh_token_ttl);
     let mut response = respond(spec, headers, &data, mapped.page, replayed)?;
     if let Some(value) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -471,10 +474,10 @@ fn representation_headers(spec: &RouteSpec, headers: &HeaderMap, tag: Option<&st
 }
 
 /// The successful REST response for a route's GraphQL `data`.
-fn respond(
+fn respond<T: Tree>(
     spec: &RouteSpec,
     headers: &HeaderMap,
-    data: &Value,
+    data: &T,
     page: Option<input::PageReq>,
     replayed: bool,
 ) -> Result<Response, Problem> {
@@ -510,9 +513,12 @@ fn respond(
                     }
                 });
             }
-            let id = value["id"].as_str().unwrap_or_default();
+            let id = value.member("id").and_then(Tree::text).unwrap_or_default();
             if let Some(kind) = kind {
-                let version = value["version"].as_i64().unwrap_or_default();
+                let version = value
+                    .member("version")
+                    .and_then(Tree::integer)
+                    .unwrap_or_default();
                 tag = Some(etag::for_resource(kind, id, version));
             }
             if let Some(base) = base {

@@ -6,6 +6,77 @@ use serde_json::Value;
 use super::input::PageReq;
 use super::spec::{Conv, Shape};
 
+/// A GraphQL result as the shaping reads it: async-graphql's own value, which response bodies
+/// are written from without first converting it to JSON (a thirtieth of a REST read), or a
+/// `serde_json` tree (a 412 problem's `current`, the routes that move a token into a cookie).
+pub trait Tree: Serialize + Sized + 'static {
+    /// `null`, for members that are absent.
+    fn null() -> &'static Self;
+    fn member(&self, key: &str) -> Option<&Self>;
+    fn is_null(&self) -> bool;
+    /// A string's or an enum value's text.
+    fn text(&self) -> Option<&str>;
+    fn items(&self) -> Option<&[Self]>;
+    fn integer(&self) -> Option<i64>;
+}
+
+impl Tree for Value {
+    fn null() -> &'static Self {
+        static NULL: Value = Value::Null;
+        &NULL
+    }
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+    fn integer(&self) -> Option<i64> {
+        self.as_i64()
+    }
+}
+
+impl Tree for async_graphql::Value {
+    fn null() -> &'static Self {
+        static NULL: async_graphql::Value = async_graphql::Value::Null;
+        &NULL
+    }
+    fn member(&self, key: &str) -> Option<&Self> {
+        match self {
+            Self::Object(members) => members.get(key),
+            _ => None,
+        }
+    }
+    fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+    fn text(&self) -> Option<&str> {
+        match self {
+            Self::String(s) => Some(s),
+            Self::Enum(name) => Some(name.as_str()),
+            _ => None,
+        }
+    }
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Self::List(items) => Some(items),
+            _ => None,
+        }
+    }
+    fn integer(&self) -> Option<i64> {
+        match self {
+            Self::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+}
+
 /// Reshapes one GraphQL object (camelCase, SCREAMING enums, nested relations) into the REST
 /// object (snake_case, lowercase enums, related objects as `*_id`), as a tree (the `current`
 /// representation a 412 problem carries); response bodies use [`Shaped`] directly.
@@ -16,35 +87,38 @@ pub fn shape(shape: &Shape, value: &Value) -> Value {
 
 /// One GraphQL object in its REST shape, serialised straight into the response body (no
 /// intermediate tree); members in name order, as a `serde_json` map keeps them.
-pub struct Shaped<'a>(pub &'a Shape, pub &'a Value);
+pub struct Shaped<'a, T>(pub &'a Shape, pub &'a T);
 
-impl Serialize for Shaped<'_> {
+impl<T: Tree> Serialize for Shaped<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let Shaped(shape, value) = *self;
         let mut fields: Vec<_> = shape.fields.iter().collect();
         fields.sort_unstable_by_key(|f| f.name);
         let mut map = serializer.serialize_map(Some(fields.len()))?;
         for f in fields {
-            let v = value.get(f.gql).unwrap_or(&Value::Null);
-            match (&f.conv, v) {
-                (_, Value::Null) => map.serialize_entry(f.name, &Value::Null)?,
-                (Conv::Lower(_), Value::String(s)) => {
+            let v = value.member(f.gql).unwrap_or(T::null());
+            if v.is_null() {
+                map.serialize_entry(f.name, &())?;
+                continue;
+            }
+            match (&f.conv, v.text(), v.items()) {
+                (Conv::Lower(_), Some(s), _) => {
                     map.serialize_entry(f.name, &s.to_ascii_lowercase())?;
                 }
-                (Conv::Object(inner), v) => map.serialize_entry(f.name, &Shaped(inner, v))?,
-                (Conv::List(inner), Value::Array(items)) => {
+                (Conv::Object(inner), ..) => map.serialize_entry(f.name, &Shaped(inner, v))?,
+                (Conv::List(inner), _, Some(items)) => {
                     map.serialize_entry(f.name, &ShapedList(inner, items))?;
                 }
-                (_, v) => map.serialize_entry(f.name, v)?,
+                _ => map.serialize_entry(f.name, v)?,
             }
         }
         map.end()
     }
 }
 
-struct ShapedList<'a>(&'a Shape, &'a [Value]);
+struct ShapedList<'a, T>(&'a Shape, &'a [T]);
 
-impl Serialize for ShapedList<'_> {
+impl<T: Tree> Serialize for ShapedList<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.1.iter().map(|item| Shaped(self.0, item)))
     }
@@ -53,20 +127,23 @@ impl Serialize for ShapedList<'_> {
 /// A connection (`{ totalCount nodes }`) as the REST page `{ items, page, page_size, pages,
 /// total }`, serialised straight into the response body (members in name order).
 #[derive(serde::Serialize)]
-pub struct PageBody<'a> {
-    items: ShapedList<'a>,
+#[serde(bound = "T: Tree")]
+pub struct PageBody<'a, T> {
+    items: ShapedList<'a, T>,
     page: u64,
     page_size: u32,
     pages: u64,
     total: u64,
 }
 
-impl<'a> PageBody<'a> {
-    pub fn new(shape: &'a Shape, connection: &'a Value, req: PageReq) -> Self {
-        let items = connection["nodes"]
-            .as_array()
-            .map_or(&[][..], Vec::as_slice);
-        let total = connection["totalCount"].as_u64().unwrap_or(0);
+impl<'a, T: Tree> PageBody<'a, T> {
+    pub fn new(shape: &'a Shape, connection: &'a T, req: PageReq) -> Self {
+        let items = connection.member("nodes").and_then(T::items).unwrap_or(&[]);
+        let total = connection
+            .member("totalCount")
+            .and_then(T::integer)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
         Self {
             items: ShapedList(shape, items),
             page: req.page,
@@ -77,10 +154,10 @@ impl<'a> PageBody<'a> {
     }
 }
 
-/// The value at `path` below `data`.
-pub fn at<'a>(data: &'a Value, path: &[&str]) -> &'a Value {
+/// The value at `path` below `data`, `null` where absent.
+pub fn at<'a, T: Tree>(data: &'a T, path: &[&str]) -> &'a T {
     path.iter()
-        .fold(data, |v, k| v.get(k).unwrap_or(&Value::Null))
+        .fold(data, |v, k| v.member(k).unwrap_or(T::null()))
 }
 
 /// The value at `path` below `data`, to change it; `None` when absent.
@@ -143,5 +220,59 @@ mod tests {
         assert_eq!(pages(0), 0);
         assert_eq!(pages(20), 2);
         assert_eq!(pages(21), 3);
+    }
+
+    /// Bodies are written from async-graphql's value as they were from its JSON form: the same
+    /// bytes for enums (an `Enum`, not a string, there), nulls, absent members, nested objects,
+    /// lists and pages.
+    #[test]
+    fn graphql_values_are_written_as_their_json_form_is() {
+        use crate::rest::routes::{STATUS, TOKENS};
+        use async_graphql::{Name, Value as Gql};
+        let status = Gql::from_json(json!({ "overall": "DEGRADED", "updatedAt": null,
+            "services": [{ "service": "api", "message": "m", "since": "s", "updatedAt": "u" }] }))
+        .unwrap();
+        let Gql::Object(mut members) = status else {
+            panic!("an object")
+        };
+        let Some(Gql::List(services)) = members.get_mut("services") else {
+            panic!("a list")
+        };
+        let Gql::Object(service) = &mut services[0] else {
+            panic!("an object")
+        };
+        service.insert(Name::new("status"), Gql::Enum(Name::new("MAJOR_OUTAGE")));
+        members.insert(Name::new("overall"), Gql::Enum(Name::new("DEGRADED")));
+        let status = Gql::Object(members);
+        let as_json = status.clone().into_json().unwrap();
+        let written = serde_json::to_string(&Shaped(&STATUS, &status)).unwrap();
+        assert_eq!(
+            written,
+            serde_json::to_string(&Shaped(&STATUS, &as_json)).unwrap()
+        );
+        assert!(written.contains(r#""status":"major_outage""#), "{written}");
+
+        let tokens = json!({ "accessToken": "a", "tokenType": "Bearer", "expiresIn": 900,
+            "sessionId": "s", "user": { "id": "u1", "displayName": "D", "role": "ADMIN",
+            "createdAt": "t", "email": null } });
+        let gql = Gql::from_json(tokens.clone()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&Shaped(&TOKENS, &gql)).unwrap(),
+            serde_json::to_string(&Shaped(&TOKENS, &tokens)).unwrap()
+        );
+
+        let page = json!({ "totalCount": 21, "nodes": [{ "id": "p1", "ownerId": "u1",
+            "name": "N", "description": "", "visibility": "PUBLIC", "createdAt": "t",
+            "updatedAt": "t", "version": 2 }] });
+        let gql = Gql::from_json(page.clone()).unwrap();
+        let req = PageReq {
+            page: 3,
+            page_size: 10,
+        };
+        assert_eq!(
+            serde_json::to_string(&PageBody::new(&PROJECT, &gql, req)).unwrap(),
+            serde_json::to_string(&PageBody::new(&PROJECT, &page, req)).unwrap()
+        );
+        assert_eq!(at(&gql, &["nodes", "x"]), Gql::null());
     }
 }
