@@ -53,24 +53,15 @@ impl Direct {
         let ran = operation(doc.parsed(), request.operation_name.as_deref());
         let response = match cost::draw(cx, cost::units(complexity)).await {
             Err(errors) => Response::from_errors(errors),
-            Ok(()) => {
-                let loaders = Loaders::new(Arc::new(cx.clone()), self.loader_delay);
-                let request = replay::per_request(request.data(cx.clone()).data(loaders));
-                let mut response = self.schema.execute(request).await;
-                replay::mark_from_header(&mut response);
-                limits::code_errors(&mut response);
-                response
-            }
+            Ok(()) => self.run(request.data(cx.clone()), cx).await,
         };
         traces::counted(&tracing::Span::none(), &response, ran, start);
         Ok(response)
     }
-}
 
-impl Direct {
-    /// Runs one of the REST shim's persisted operations (`request` holds its parsed document)
-    /// here, as [`super::hooks::Documents::Persisted`] would, when nothing records field spans;
-    /// otherwise gives it back for the schema with hooks.
+    /// Runs one of the REST shim's persisted operations (`request` holds its parsed document
+    /// `doc`, and its caller's context) here, as [`super::hooks::Documents::Persisted`] would,
+    /// when nothing records field spans; otherwise gives it back for the schema with hooks.
     pub async fn persisted(
         &self,
         doc: &ExecutableDocument,
@@ -82,13 +73,20 @@ impl Direct {
         }
         let start = Instant::now();
         let ran = operation(doc, request.operation_name.as_deref());
+        let response = self.run(request, cx).await;
+        traces::counted(&tracing::Span::none(), &response, ran, start);
+        Ok(response)
+    }
+
+    /// What the hooks give every request and response: fresh loaders and the replay flag,
+    /// replays marked, errors coded.
+    async fn run(&self, request: Request, cx: &RequestContext) -> Response {
         let loaders = Loaders::new(Arc::new(cx.clone()), self.loader_delay);
         let request = replay::per_request(request.data(loaders));
         let mut response = self.schema.execute(request).await;
         replay::mark_from_header(&mut response);
         limits::code_errors(&mut response);
-        traces::counted(&tracing::Span::none(), &response, ran, start);
-        Ok(response)
+        response
     }
 }
 

@@ -396,10 +396,7 @@ async fn handle(
         } = &spec.output
         {
             let value = output::at(&data, path);
-            if let (Some(id), Some(version)) = (
-                value.member("id").and_then(Tree::text),
-                value.member("version").and_then(Tree::integer),
-            ) {
+            if let (Some(id), Some(version)) = output::identity(value) {
                 let tag = etag::for_resource(kind, id, version);
                 if etag::none_match(inm, &tag) {
                     let out = representation_headers(spec, headers, Some(&tag));
@@ -513,12 +510,10 @@ fn respond<T: Tree>(
                     }
                 });
             }
-            let id = value.member("id").and_then(Tree::text).unwrap_or_default();
+            let (id, version) = output::identity(value);
+            let id = id.unwrap_or_default();
             if let Some(kind) = kind {
-                let version = value
-                    .member("version")
-                    .and_then(Tree::integer)
-                    .unwrap_or_default();
+                let version = version.unwrap_or_default();
                 tag = Some(etag::for_resource(kind, id, version));
             }
             if let Some(base) = base {

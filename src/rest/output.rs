@@ -160,6 +160,14 @@ pub fn at<'a, T: Tree>(data: &'a T, path: &[&str]) -> &'a T {
         .fold(data, |v, k| v.member(k).unwrap_or(T::null()))
 }
 
+/// The `id` and `version` of a resource's GraphQL object: what its ETag is made of.
+pub fn identity<T: Tree>(value: &T) -> (Option<&str>, Option<i64>) {
+    (
+        value.member("id").and_then(T::text),
+        value.member("version").and_then(T::integer),
+    )
+}
+
 /// The value at `path` below `data`, to change it; `None` when absent.
 pub fn at_mut<'a>(data: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
     path.iter().try_fold(data, |v, k| v.get_mut(*k))

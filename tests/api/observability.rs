@@ -34,8 +34,25 @@ async fn graphql_operations_errors_statements_and_pool_are_measured() {
         )
         .await;
     assert!(!body["errors"].is_null(), "{body}");
+    // REST reads run their persisted operations without the schema's hooks: still counted.
+    for path in [
+        "/api/v1/projects",
+        "/api/v1/projects/00000000-0000-0000-0000-000000000000",
+    ] {
+        app.client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("REST read");
+    }
 
     let text = app.metrics().await;
+    for series in [
+        r#"graphql_operations_total{operation="ListProjects",type="query",outcome="ok"}"#,
+        r#"graphql_operations_total{operation="GetProject",type="query",outcome="ok"}"#,
+    ] {
+        assert!(sample(&text, series) >= Some(1.0), "{series} in {text}");
+    }
     assert!(
         sample(
             &text,
