@@ -39,6 +39,7 @@ ci:
 # local PostgreSQL; `just bench --quick`, `just bench --sqlite`, `just bench --help`.
 bench *args:
     cargo build --release --bin neoforge
+    cargo build --release -p neoforge-bench --bins
     cargo run --release -p neoforge-bench -- {{args}}
 
 # Smoke test of the release binary as an operator starts it, on SQLite then PostgreSQL:
@@ -55,4 +56,5 @@ coverage *args:
 # fails on errors or growth beyond noise. `just soak 300`, `just soak 120 --sqlite`.
 soak seconds="120" *args:
     cargo build --release --bin neoforge
+    cargo build --release -p neoforge-bench --bins
     cargo run --release -p neoforge-bench -- --soak {{seconds}} {{args}}

@@ -3,6 +3,7 @@
 //! set, runs workloads W1–W6 against the HTTP and SQL ceilings, and prints one table.
 
 mod ceiling;
+mod floor;
 mod http;
 mod load;
 mod peer;

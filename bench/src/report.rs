@@ -8,6 +8,8 @@ use serde::Serialize;
 
 /// The peer's name: its rows are `<our workload> PostGraphile`, its `server` this.
 pub const PEER: &str = "PostGraphile";
+/// The hand-written floor of this stack (bench/src/floor_server.rs).
+pub const FLOOR: &str = "floor";
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Row {
@@ -299,6 +301,30 @@ pub fn curve_text(curves: &[Curve]) -> String {
 fn find<'a>(rows: &'a [Row], workload: &str, c: usize) -> Option<&'a Row> {
     rows.iter()
         .find(|r| r.workload == workload && r.concurrency == c && r.mode == "closed")
+}
+
+/// Ours against the floor of this stack at each concurrency both ran: what any server on these
+/// crates reaches on this machine, and how much of it ours keeps.
+pub fn floor_notes(rows: &[Row], concurrencies: &[usize]) -> Vec<String> {
+    let floor = format!("W1 GET {FLOOR}");
+    let mut out = Vec::new();
+    for &c in concurrencies {
+        let (Some(ours), Some(bare)) = (find(rows, "W1 GET", c), find(rows, &floor, c)) else {
+            continue;
+        };
+        let of_roofline = bare.of_roofline.map_or_else(
+            || "no roofline".to_owned(),
+            |x| format!("{x:.2} × roofline"),
+        );
+        out.push(format!(
+            "floor at c={c}: {:.0} req/s ({of_roofline}), {:.0} µs CPU per request; W1 GET is {:.2} × the floor's req/s at {:.1} × its CPU",
+            bare.rps,
+            bare.cpu_us_per_request,
+            ours.rps / bare.rps.max(1.0),
+            ours.cpu_us_per_request / bare.cpu_us_per_request.max(1.0)
+        ));
+    }
+    out
 }
 
 /// The targets, each at every closed-loop concurrency both sides were measured at.

@@ -12,11 +12,12 @@ use tokio_postgres::Client;
 
 use crate::Args;
 use crate::ceiling::{self, Unit};
+use crate::floor;
 use crate::http::{Conn, Req};
 use crate::load::{self, Factory, Pace, RunResult, Script, Timing};
 use crate::peer::{self, Peer};
 use crate::pglog::{self, Capture};
-use crate::report::{self, Check, PEER, Report, Row};
+use crate::report::{self, Check, FLOOR, PEER, Report, Row};
 use crate::seed::{self, Seeded};
 use crate::server::{Launch, Server, clock_ticks_per_second};
 use crate::sql::{self, Sql};
@@ -40,6 +41,8 @@ enum Kind {
     PeerW1,
     /// W3 against PostGraphile (`allProjects`), at this page size.
     PeerW3(usize),
+    /// W1 against the hand-written floor of this stack ([`floor`]).
+    FloorW1,
 }
 
 impl Kind {
@@ -61,12 +64,14 @@ impl Kind {
             Self::PeerW1 => format!("{} {PEER}", Self::W1Graphql.name()),
             Self::PeerW3(50) => format!("{} {PEER}", Self::W3(50).name()),
             Self::PeerW3(n) => format!("{} {PEER} (first={n})", Self::W3(50).name()),
+            Self::FloorW1 => format!("{} {FLOOR}", Self::W1Get.name()),
         }
     }
 
-    /// The peer's version of this workload.
+    /// The same workload on another server: the peer's version, or the floor's.
     fn twin(self) -> Option<Self> {
         match self {
+            Self::W1Get => Some(Self::FloorW1),
             Self::W1Graphql => Some(Self::PeerW1),
             Self::W3(n) => Some(Self::PeerW3(n)),
             _ => None,
@@ -76,6 +81,7 @@ impl Kind {
     fn server(self) -> &'static str {
         match self {
             Self::PeerW1 | Self::PeerW3(_) => PEER,
+            Self::FloorW1 => FLOOR,
             _ => "NeoForge",
         }
     }
@@ -133,6 +139,7 @@ impl Ctx {
             Kind::W6Patch => w::w6_patch(self.owned.clone(), concurrency),
             Kind::PeerW1 => w::w1_graphql_peer(self.ids.clone()),
             Kind::PeerW3(n) => w::w3_overview_peer(n),
+            Kind::FloorW1 => w::w1_get(self.ids.clone()),
         })
     }
 
@@ -363,6 +370,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     // meanwhile), so both sides of a ratio see the same background load.
     let mut peer_checks = Vec::new();
     let mut peer_note = None;
+    let mut notes_before = Vec::new();
     let peer = if peer_wanted(args) {
         match start_peer(args, &prepared.url, &server, &ctx, tmp).await {
             Ok((peer, same)) => {
@@ -393,21 +401,29 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     } else {
         None
     };
-    let peer_server = peer.as_ref().map(|p| &p.server);
-    let result = match peer_server {
+    let floor_server = start_floor(args, &prepared.url, &ctx, tmp, &mut notes_before).await;
+    let others = Others {
+        peer: peer.as_ref().map(|p| &p.server),
+        floor: floor_server.as_ref(),
+    };
+    let result = match others.peer {
         Some(p) => warm_peer(args, p, &ctx, timing).await,
         None => Ok(()),
     };
     let result = match result {
-        Ok(()) => workloads(args, &server, peer_server, &ctx, timing).await,
+        Ok(()) => workloads(args, &server, others, &ctx, timing).await,
         Err(e) => Err(e),
     };
     if let Some(peer) = peer {
         peer.server.stop().await?;
     }
+    if let Some(floor) = floor_server {
+        floor.stop().await?;
+    }
     server.stop().await?;
     let (mut rows, mut notes, exact_w3) = result?;
     notes.extend(peer_note);
+    notes.extend(notes_before);
     if !args.sqlite && !args.no_sql_ceiling {
         sql_ceilings(args, &launch, &ctx, &mut rows, &mut notes, timing).await?;
     } else {
@@ -437,6 +453,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     let median = median(&ready_ms);
     let mut cs = args.concurrency.clone();
     cs.push(args.max_concurrency);
+    notes.extend(report::floor_notes(&rows, &args.concurrency));
     let mut checks = report::checks(&rows, &cs, median, &exact_w3);
     // Next to the ratio lines they qualify.
     let at = checks
@@ -459,6 +476,40 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         checks,
         notes,
     })
+}
+
+/// The floor of this stack on the seeded database, when W1 runs on PostgreSQL and the binary
+/// is built; otherwise a note says why not (a missing floor is no failure of ours).
+async fn start_floor(
+    args: &Args,
+    url: &str,
+    ctx: &Ctx,
+    tmp: &Path,
+    notes: &mut Vec<String>,
+) -> Option<Server> {
+    if args.sqlite || !selected(args, Kind::FloorW1) {
+        return None;
+    }
+    let Some(bin) = floor::binary() else {
+        notes.push("floor: neoforge-floor is not built (cargo build --release -p neoforge-bench --bins); W1 GET floor not measured".into());
+        return None;
+    };
+    let id = ctx.ids.first()?;
+    match floor::start(&bin, url, args.pool(), id, &tmp.join("floor.log")).await {
+        Ok(server) => {
+            notes.push(format!(
+                "floor: {} (bench/src/floor_server.rs), hyper + tokio-postgres with no framework, pool {}, on the database this run seeded; W1 GET floor measured right after W1 GET",
+                bin.display(),
+                args.pool()
+            ));
+            Some(server)
+        }
+        Err(e) => {
+            eprintln!("floor failed to start: {e:#}");
+            notes.push(format!("floor: did not start: {e:#}"));
+            None
+        }
+    }
 }
 
 fn peer_wanted(args: &Args) -> bool {
@@ -525,21 +576,36 @@ async fn warm_peer(args: &Args, peer: &Server, ctx: &Ctx, timing: Timing) -> Res
     Ok(())
 }
 
-/// Our `kind` at `c` closed-loop, then the peer's twin of it (if any, and a peer runs).
+/// The servers measured next to ours, when they run.
+#[derive(Clone, Copy)]
+struct Others<'a> {
+    peer: Option<&'a Server>,
+    floor: Option<&'a Server>,
+}
+
+/// Our `kind` at `c` closed-loop, then its twin on the peer or the floor (if any, and that
+/// server runs).
 async fn measure_pair(
     args: &Args,
-    (server, peer): (&Server, Option<&Server>),
+    (server, others): (&Server, Others<'_>),
     ctx: &Ctx,
     kind: Kind,
     c: usize,
     timing: Timing,
 ) -> Result<Vec<Row>> {
     let mut rows = vec![measure(server, ctx, kind, c, Pace::Closed, timing).await?];
-    if let (Some(peer), Some(twin)) = (peer, kind.twin())
-        && selected(args, twin)
-    {
-        let mut row = measure(peer, ctx, twin, c, Pace::Closed, timing).await?;
-        row.sql_note = "peer: no ceilings".into();
+    let Some(twin) = kind.twin().filter(|t| selected(args, *t)) else {
+        return Ok(rows);
+    };
+    let other = match twin {
+        Kind::FloorW1 => others.floor,
+        _ => others.peer,
+    };
+    if let Some(other) = other {
+        let mut row = measure(other, ctx, twin, c, Pace::Closed, timing).await?;
+        if twin != Kind::FloorW1 {
+            row.sql_note = "peer: no ceilings".into();
+        }
         rows.push(row);
     }
     Ok(rows)
@@ -624,7 +690,7 @@ fn selected(args: &Args, kind: Kind) -> bool {
 async fn workloads(
     args: &Args,
     server: &Server,
-    peer: Option<&Server>,
+    others: Others<'_>,
     ctx: &Ctx,
     timing: Timing,
 ) -> Result<(Vec<Row>, Vec<String>, Vec<(usize, f64)>)> {
@@ -639,7 +705,7 @@ async fn workloads(
     }
     for &c in &args.concurrency {
         for kind in MAIN.into_iter().filter(|k| selected(args, *k)) {
-            rows.extend(measure_pair(args, (server, peer), ctx, kind, c, timing).await?);
+            rows.extend(measure_pair(args, (server, others), ctx, kind, c, timing).await?);
         }
     }
     if selected(args, Kind::W1Get) {
@@ -684,7 +750,7 @@ async fn workloads(
         }
         let c = args.concurrency.first().copied().unwrap_or(16);
         for n in [10, 100] {
-            rows.extend(measure_pair(args, (server, peer), ctx, Kind::W3(n), c, timing).await?);
+            rows.extend(measure_pair(args, (server, others), ctx, Kind::W3(n), c, timing).await?);
         }
     }
     for r in rows.iter_mut().filter(|r| r.server != PEER) {
@@ -831,10 +897,16 @@ async fn sql_ceilings(
                     .map(|e| format!(": {}", e.chars().take(200).collect::<String>()))
                     .unwrap_or_default()
             );
-            for r in rows
-                .iter_mut()
-                .filter(|r| r.workload == kind.name() && r.concurrency == c && r.mode == "closed")
-            {
+            // The floor's W1 rows run the same statement: the same ceiling.
+            let names = [
+                Some(kind.name()),
+                kind.twin().filter(|t| *t == Kind::FloorW1).map(Kind::name),
+            ];
+            for r in rows.iter_mut().filter(|r| {
+                names.iter().flatten().any(|n| *n == r.workload)
+                    && r.concurrency == c
+                    && r.mode == "closed"
+            }) {
                 let http = r.http_ceiling;
                 r.set_ceilings(http, Some(ceiling));
                 r.sql_note = if kind.writes() {
