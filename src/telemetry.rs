@@ -324,10 +324,10 @@ pub fn return_parent(headers: &mut http::HeaderMap) {
 
 /// The caller as the request span shows it: its address and, when signed in, its user id
 /// (never the e-mail address).
-pub fn record_caller(ip: Option<&str>, user: Option<uuid::Uuid>) {
+pub fn record_caller(ip: Option<std::net::IpAddr>, user: Option<uuid::Uuid>) {
     let span = tracing::Span::current();
     if let Some(ip) = ip {
-        span.record("client.address", ip);
+        span.record("client.address", tracing::field::display(ip));
     }
     if let Some(user) = user {
         span.record("enduser.id", tracing::field::display(user));
@@ -336,9 +336,9 @@ pub fn record_caller(ip: Option<&str>, user: Option<uuid::Uuid>) {
 
 /// Renames a span once more is known (the REST route, the GraphQL operation). OpenTelemetry
 /// spans start when first entered, after which `otel.name` is no longer read.
-pub fn rename(span: &tracing::Span, name: String) {
+pub fn rename(span: &tracing::Span, name: impl Into<std::borrow::Cow<'static, str>>) {
     if exporting() {
-        span.context().span().update_name(name);
+        span.context().span().update_name(name.into());
     }
 }
 

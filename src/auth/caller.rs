@@ -23,7 +23,7 @@ pub struct Caller {
     /// A present but invalid or expired token is kept as its public reason: the handler answers
     /// 401 in its own dialect (problem+json or a GraphQL error).
     principal: Result<Principal, Refusal>,
-    /// The client's address ([`crate::security::client_address`]); `meta.ip` is its text.
+    /// The client's address ([`crate::security::client_address`]); `meta.ip` holds the same.
     pub client_ip: Option<IpAddr>,
     pub meta: RequestMeta,
 }
@@ -140,7 +140,7 @@ pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<P
 pub async fn identify(state: &AppState, req: &mut Request) {
     let peer = peer(req.extensions());
     let caller = Caller::decide(req.headers(), peer, state).await;
-    crate::telemetry::record_caller(caller.meta.ip.as_deref(), caller.user_id());
+    crate::telemetry::record_caller(caller.meta.ip, caller.user_id());
     req.extensions_mut().insert(caller);
 }
 

@@ -22,7 +22,7 @@ pub async fn record(
         actor_id: Set(actor_id),
         action: Set(action.to_owned()),
         target: Set(target),
-        ip: Set(meta.ip.clone()),
+        ip: Set(meta.ip.map(|ip| ip.to_string())),
         request_id: Set(meta.request_id.clone()),
         details: Set(details.map(|d| d.to_string())),
     }

@@ -18,7 +18,8 @@ use crate::security::RateLimits;
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
     pub request_id: Option<String>,
-    pub ip: Option<String>,
+    /// Typed, so budgets key on it without parsing it back; text only where it is stored.
+    pub ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
 }
 
@@ -30,11 +31,11 @@ impl RequestMeta {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(max).collect::<String>())
+                .map(|s| crate::domain::text::first_chars(s, max).to_owned())
         };
         Self {
             request_id: text("x-request-id", 128),
-            ip: ip.map(|ip| ip.to_string()),
+            ip,
             user_agent: text(http::header::USER_AGENT.as_str(), 512),
         }
     }
@@ -129,7 +130,7 @@ impl RequestContext {
     /// Sign-in and registration attempts draw from the client address's `auth` budget (DESIGN
     /// §9) on top of the per-request tier, whichever transport they arrive by.
     pub async fn draw_auth_attempt(&self) -> Result<()> {
-        match self.meta.ip.as_deref().and_then(|ip| ip.parse().ok()) {
+        match self.meta.ip {
             Some(ip) => self
                 .services
                 .rate_limits
@@ -150,12 +151,9 @@ impl RequestContext {
     /// the client address's `anonymous` tier): GraphQL operations pay by their complexity.
     pub async fn draw_budget(&self, units: u32) -> Result<()> {
         use crate::security::{Client, Tier};
-        let (tier, client) = match (self.principal.user_id(), self.meta.ip.as_deref()) {
+        let (tier, client) = match (self.principal.user_id(), self.meta.ip) {
             (Some(id), _) => (Tier::Api, Client::User(id)),
-            (None, Some(ip)) => match ip.parse() {
-                Ok(ip) => (Tier::Anonymous, Client::ip(ip)),
-                Err(_) => return Ok(()),
-            },
+            (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
             (None, None) => return Ok(()),
         };
         self.services

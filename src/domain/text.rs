@@ -60,6 +60,18 @@ pub fn slug(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     }
 }
 
+/// The first `max` characters of `s` (all of it when shorter), cut at a character boundary:
+/// what is kept of a client-supplied header that is recorded, not refused.
+pub fn first_chars(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    match s.char_indices().nth(max) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
+}
+
 /// Gathers field errors: `Ok` only when every check passed.
 #[derive(Default)]
 pub struct Checks(Vec<FieldError>);
@@ -93,5 +105,15 @@ mod tests {
         for bad in ["Rust", "-a", "a-", "a--b", "", "a b", "ü"] {
             assert!(slug("tag", bad, 32).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn first_chars_counts_characters_not_bytes() {
+        assert_eq!(first_chars("abc", 5), "abc");
+        assert_eq!(first_chars("abcdef", 3), "abc");
+        assert_eq!(first_chars("ééé", 2), "éé");
+        assert_eq!(first_chars("ééé", 3), "ééé");
+        assert_eq!(first_chars("aé", 1), "a");
+        assert_eq!(first_chars("", 0), "");
     }
 }

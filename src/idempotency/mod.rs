@@ -123,7 +123,10 @@ impl Idempotency {
         let key = IdempotencyKey::parse(raw)?;
         let who = match principal.user_id() {
             Some(id) => format!("user:{id}"),
-            None => format!("anon:{}", meta.ip.as_deref().unwrap_or("unknown")),
+            None => match meta.ip {
+                Some(ip) => format!("anon:{ip}"),
+                None => "anon:unknown".to_owned(),
+            },
         };
         let canonical = serde_json::to_vec(&(operation, input)).map_err(Error::internal)?;
         let fingerprint = hex::encode(Sha256::digest(&canonical));

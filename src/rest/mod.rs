@@ -51,6 +51,12 @@ pub struct Route {
     /// matching `If-None-Match` with 304 without executing and serialising the whole operation.
     probe: Option<ExecutableDocument>,
     segments: Vec<&'static str>,
+    /// `/api/v1/projects/{id}`: the span's `http.route`.
+    template: String,
+    /// `GET /api/v1/projects/{id}`: the span's name and `rest.route`.
+    label: String,
+    /// The persisted operation's name: `rest.operation`.
+    operation: String,
 }
 
 impl Route {
@@ -64,11 +70,21 @@ impl Route {
         let segments = spec.path.trim_matches('/').split('/').collect();
         let probe =
             probe_operation(spec).and_then(|op| async_graphql::parser::parse_query(op).ok());
+        let template = format!("{PREFIX}{}", spec.path);
+        let operation = document
+            .operations
+            .iter()
+            .next()
+            .and_then(|(name, _)| name.map(|n| n.to_string()))
+            .unwrap_or_default();
         Self {
             spec,
             document,
             probe,
             segments,
+            label: format!("{} {template}", spec.method),
+            template,
+            operation,
         }
     }
 
@@ -309,25 +325,16 @@ fn source(input: &Input) -> &'static str {
 
 /// The route-table entry and the persisted operation it runs, as a span; the request span
 /// learns the route template (axum only saw the shim's catch-all).
-fn route_span(route: &Route) -> tracing::Span {
-    let spec = route.spec;
-    let template = format!("/api/v1{}", spec.path);
+fn route_span(route: &'static Route) -> tracing::Span {
     let request = tracing::Span::current();
-    request.record("http.route", template.as_str());
-    crate::telemetry::rename(&request, format!("{} {template}", spec.method));
-    let operation = route
-        .document
-        .operations
-        .iter()
-        .next()
-        .and_then(|(name, _)| name.map(|n| n.to_string()))
-        .unwrap_or_default();
+    request.record("http.route", route.template.as_str());
+    crate::telemetry::rename(&request, route.label.as_str());
     tracing::info_span!(
         "rest.route",
-        otel.name = format_args!("REST {} {template}", spec.method),
+        otel.name = format_args!("REST {}", route.label),
         otel.status_code = tracing::field::Empty,
-        rest.route = format_args!("{} {template}", spec.method),
-        rest.operation = operation,
+        rest.route = route.label.as_str(),
+        rest.operation = route.operation.as_str(),
     )
 }
 
@@ -400,7 +407,7 @@ async fn handle(
                 let tag = etag::for_resource(kind, id, version);
                 if etag::none_match(inm, &tag) {
                     let out = representation_headers(spec, headers, Some(&tag));
-                    return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+                    return Ok(with_headers(StatusCode::NOT_MODIFIED, out, Body::empty()));
                 }
             }
         }
@@ -448,9 +455,22 @@ async fn run(
     }
 }
 
+/// About how many headers a REST response leaves with once every layer has added its own
+/// (request id, CORS, rate limit, security headers): its map is sized for them once instead of
+/// regrown, every entry moved, as each layer inserts.
+const RESPONSE_HEADERS: usize = 24;
+
+/// A response whose headers are `headers` itself, not copied into a fresh map.
+fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
 /// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.
 fn representation_headers(spec: &RouteSpec, headers: &HeaderMap, tag: Option<&str>) -> HeaderMap {
-    let mut out = HeaderMap::new();
+    let mut out = HeaderMap::with_capacity(RESPONSE_HEADERS);
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(t).ok()) {
         out.insert(header::ETAG, v);
     }
@@ -544,13 +564,13 @@ fn respond<T: Tree>(
         && let (Some(tag), Some(inm)) = (&tag, header_str(headers, header::IF_NONE_MATCH))
         && etag::none_match(inm, tag)
     {
-        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+        return Ok(with_headers(StatusCode::NOT_MODIFIED, out, Body::empty()));
     }
     if empty {
-        return Ok((spec.success, out).into_response());
+        return Ok(with_headers(spec.success, out, Body::empty()));
     }
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-    Ok((spec.success, out, bytes).into_response())
+    Ok(with_headers(spec.success, out, Body::from(bytes)))
 }
 
 #[cfg(test)]

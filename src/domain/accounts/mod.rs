@@ -320,14 +320,14 @@ async fn open_session(
 ) -> Result<Login> {
     let now = Utc::now();
     let device = device
-        .map(|d| d.trim().chars().take(100).collect::<String>())
+        .map(|d| crate::domain::text::first_chars(d.trim(), 100).to_owned())
         .filter(|d| !d.is_empty());
     let session = sessions::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
         device_label: Set(device),
         user_agent: Set(cx.meta.user_agent.clone()),
-        ip: Set(cx.meta.ip.clone()),
+        ip: Set(cx.meta.ip.map(|ip| ip.to_string())),
         created_at: Set(now),
         last_seen_at: Set(now),
         revoked_at: Set(None),
