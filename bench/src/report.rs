@@ -14,7 +14,7 @@ pub const FLOOR: &str = "floor";
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Row {
     pub workload: String,
-    /// `NeoForge`, or `PostGraphile` for the peer's rows.
+    /// `NeoForge`, `PostGraphile` for the peer's rows, or `floor` for the floor's.
     pub server: String,
     /// The page size of a W3 row.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -475,4 +475,38 @@ pub fn checks(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(workload: &str, concurrency: usize, rps: f64, cpu: f64, roofline: f64) -> Row {
+        let mut row = Row {
+            workload: workload.into(),
+            concurrency,
+            mode: "closed".into(),
+            rps,
+            cpu_us_per_request: cpu,
+            ..Row::default()
+        };
+        row.set_ceilings(Some(roofline * 2.0), Some(roofline * 2.0));
+        row
+    }
+
+    #[test]
+    fn floor_notes_compare_ours_with_the_floor_at_each_concurrency_both_ran() {
+        let rows = vec![
+            row("W1 GET", 16, 7_000.0, 150.0, 15_000.0),
+            row("W1 GET floor", 16, 14_000.0, 50.0, 15_000.0),
+            row("W1 GET", 64, 6_000.0, 160.0, 15_000.0),
+        ];
+        let notes = floor_notes(&rows, &[16, 64]);
+        assert_eq!(
+            notes,
+            [
+                "floor at c=16: 14000 req/s (0.93 × roofline), 50 µs CPU per request; W1 GET is 0.50 × the floor's req/s at 3.0 × its CPU"
+            ]
+        );
+    }
 }
