@@ -116,13 +116,12 @@ pub fn build(settings: &Settings) -> Schemas {
 /// its variables, run as `cx`'s caller.
 pub fn persisted(
     document: async_graphql::parser::types::ExecutableDocument,
-    variables: &serde_json::Map<String, serde_json::Value>,
+    variables: async_graphql::Variables,
     cx: &crate::domain::context::RequestContext,
 ) -> async_graphql::Request {
     let mut request = async_graphql::Request::new("");
     request.set_parsed_query(document);
-    let variables = serde_json::Value::Object(variables.clone());
-    request.variables = async_graphql::Variables::from_json(variables);
+    request.variables = variables;
     request.data(cx.clone())
 }
 

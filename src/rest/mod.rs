@@ -392,9 +392,10 @@ async fn handle(
         })?;
         variables.insert("key".into(), Value::from(key));
     }
+    let variables = async_graphql::Variables::from_json(Value::Object(variables));
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
-        let request = crate::graphql::persisted(probe.clone(), &variables, &cx);
+        let request = crate::graphql::persisted(probe.clone(), variables.clone(), &cx);
         let data = run(state, probe, request, &cx).await.data;
         if let Output::Item {
             path,
@@ -412,7 +413,7 @@ async fn handle(
             }
         }
     }
-    let request = crate::graphql::persisted(route.document.clone(), &variables, &cx);
+    let request = crate::graphql::persisted(route.document.clone(), variables, &cx);
     let response = run(state, &route.document, request, &cx).await;
     if let Some(err) = response.errors.first() {
         let problem = problem::from_graphql(err, source(&spec.input));
