@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use tokio::process::Command;
 
-use crate::http::{Conn, Req};
+use crate::http::Req;
 use crate::server::{Server, free_port};
 
 /// Next to the bench's own binary (`cargo build --release -p neoforge-bench --bins`).
@@ -34,27 +34,9 @@ pub async fn start(bin: &Path, url: &str, pool: u32, id: &str, log: &Path) -> Re
         .spawn()
         .with_context(|| format!("spawn {}", bin.display()))?;
     let mut server = Server::other(child, addr)?;
-    let started = Instant::now();
-    let mut conn = Conn::new(addr);
     let probe = Req::get(format!("/api/v1/projects/{id}"));
-    loop {
-        if let Ok(resp) = conn.send(&probe).await
-            && resp.status == 200
-        {
-            return Ok(server);
-        }
-        if let Some(status) = server.exited()? {
-            bail!(
-                "neoforge-floor exited ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            bail!(
-                "neoforge-floor not answering after 20 s (log: {})",
-                log.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .answering(&probe, Duration::from_secs(20), "neoforge-floor", log)
+        .await?;
+    Ok(server)
 }

@@ -111,29 +111,14 @@ pub async fn start(
         .context("spawn node (PostGraphile)")?;
     let mut server = Server::other(child, addr)?;
     let started = Instant::now();
-    let mut conn = Conn::new(addr);
     let probe = Req::json(
         http::Method::POST,
         "/graphql",
         &json!({ "query": "{ __typename }" }),
     );
-    loop {
-        if let Ok(resp) = conn.send(&probe).await
-            && resp.status == 200
-        {
-            break;
-        }
-        if let Some(status) = server.exited()? {
-            bail!(
-                "PostGraphile exited before it was ready ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("PostGraphile not ready after 60 s (log: {})", log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .answering(&probe, Duration::from_secs(60), "PostGraphile", log)
+        .await?;
     eprintln!(
         "PostGraphile {version} (Node {node}) ready on {addr} in {} ms",
         started.elapsed().as_millis()

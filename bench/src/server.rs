@@ -137,6 +137,40 @@ impl Server {
         })
     }
 
+    /// Waits until `probe` answers 200 (a process the bench spawned: the peer, the floor),
+    /// failing with its `log` if it exits first, or after `within`.
+    pub async fn answering(
+        &mut self,
+        probe: &Req,
+        within: Duration,
+        what: &str,
+        log: &Path,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let mut conn = Conn::new(self.addr);
+        loop {
+            if let Ok(resp) = conn.send(probe).await
+                && resp.status == 200
+            {
+                return Ok(());
+            }
+            if let Some(status) = self.exited()? {
+                bail!(
+                    "{what} exited before it was ready ({status}): {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            if started.elapsed() > within {
+                bail!(
+                    "{what} not ready after {} s (log: {})",
+                    within.as_secs(),
+                    log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Whether [`Server::statements`] works.
     pub fn counts_statements(&self) -> bool {
         self.metrics

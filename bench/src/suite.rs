@@ -370,7 +370,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     // meanwhile), so both sides of a ratio see the same background load.
     let mut peer_checks = Vec::new();
     let mut peer_note = None;
-    let mut notes_before = Vec::new();
+    let mut setup_notes = Vec::new();
     let peer = if peer_wanted(args) {
         match start_peer(args, &prepared.url, &server, &ctx, tmp).await {
             Ok((peer, same)) => {
@@ -401,7 +401,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     } else {
         None
     };
-    let floor_server = start_floor(args, &prepared.url, &ctx, tmp, &mut notes_before).await;
+    let floor_server = start_floor(args, &prepared.url, &ctx, tmp, &mut setup_notes).await;
     let others = Others {
         peer: peer.as_ref().map(|p| &p.server),
         floor: floor_server.as_ref(),
@@ -423,7 +423,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     server.stop().await?;
     let (mut rows, mut notes, exact_w3) = result?;
     notes.extend(peer_note);
-    notes.extend(notes_before);
+    notes.extend(setup_notes);
     if !args.sqlite && !args.no_sql_ceiling {
         sql_ceilings(args, &launch, &ctx, &mut rows, &mut notes, timing).await?;
     } else {
@@ -898,12 +898,9 @@ async fn sql_ceilings(
                     .unwrap_or_default()
             );
             // The floor's W1 rows run the same statement: the same ceiling.
-            let names = [
-                Some(kind.name()),
-                kind.twin().filter(|t| *t == Kind::FloorW1).map(Kind::name),
-            ];
+            let floor = (kind == Kind::W1Get).then(|| Kind::FloorW1.name());
             for r in rows.iter_mut().filter(|r| {
-                names.iter().flatten().any(|n| *n == r.workload)
+                (r.workload == kind.name() || floor.as_ref() == Some(&r.workload))
                     && r.concurrency == c
                     && r.mode == "closed"
             }) {

@@ -4,7 +4,7 @@
 //! the domain's [`RequestContext`].
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
@@ -23,8 +23,8 @@ pub struct Caller {
     /// A present but invalid or expired token is kept as its public reason: the handler answers
     /// 401 in its own dialect (problem+json or a GraphQL error).
     principal: Result<Principal, Refusal>,
-    /// The client's address ([`crate::security::client_address`]); `meta.ip` holds the same.
-    pub client_ip: Option<IpAddr>,
+    /// The request's facts; `meta.ip` is the client's address as
+    /// [`crate::security::client_address`] decided it.
     pub meta: RequestMeta,
 }
 
@@ -51,11 +51,7 @@ impl Caller {
             crate::security::Threat::InvalidToken.record();
             Refusal::Token(e.public_message())
         });
-        Self {
-            principal,
-            client_ip,
-            meta,
-        }
+        Self { principal, meta }
     }
 
     /// Decides the caller, including whether the token's session is still open (revoked

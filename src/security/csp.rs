@@ -157,7 +157,7 @@ pub async fn report(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(ip) = caller.client_ip
+    if let Some(ip) = caller.meta.ip
         && let Err(limited) = state
             .services
             .rate_limits

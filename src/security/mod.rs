@@ -32,7 +32,7 @@ pub async fn enforce(
         return Ok(None);
     }
     let user = caller.and_then(Caller::user_id);
-    let ip = caller.and_then(|c| c.client_ip);
+    let ip = caller.and_then(|c| c.meta.ip);
     let (tier, client) = match (user, ip) {
         (Some(id), _) => (Tier::Api, Client::User(id)),
         (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),

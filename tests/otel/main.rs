@@ -353,6 +353,12 @@ async fn rest_graphql_and_sql_spans_nest_in_the_callers_trace() {
         chain.last().map(String::as_str),
         Some("GET /api/v1/projects/{id}")
     );
+    let route = spans
+        .iter()
+        .find(|s| s.name == "REST GET /api/v1/projects/{id}")
+        .expect("REST route span");
+    assert_eq!(route.attr("rest.route"), Some("GET /api/v1/projects/{id}"));
+    assert_eq!(route.attr("rest.operation"), Some("GetProject"));
     let op = spans
         .iter()
         .find(|s| s.name == "query GetProject")
