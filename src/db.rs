@@ -17,6 +17,7 @@ pub use positional::Positional;
 
 mod kept;
 pub mod positional;
+pub mod templates;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).

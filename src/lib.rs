@@ -41,7 +41,7 @@ use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
+    router: crate::http::App,
     state: AppState,
     /// Cancelled on shutdown: background jobs watch it and stop.
     shutdown: CancellationToken,

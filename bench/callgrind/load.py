@@ -6,6 +6,7 @@ requests of WORKLOAD and fails on any wrong answer:
   w1      GET /api/v1/projects/{id}
   w1gql   POST /graphql, bench's W1 document (`project(id)` with `owner { id }`)
   w3      POST /graphql, bench's W3 overview (`projects(first: 50)` with owner, counts, posts)
+  replay  POST /api/v1/projects signed in, one Idempotency-Key: replays after the first
 """
 import http.client
 import json
@@ -25,10 +26,12 @@ W3 = (
 )
 
 
-def request(method, path, body=None, token=None):
+def request(method, path, body=None, token=None, key=None):
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = "Bearer " + token
+    if key:
+        headers["idempotency-key"] = key
     conn.request(method, path, json.dumps(body) if body is not None else None, headers)
     res = conn.getresponse()
     return res.status, res.read()
@@ -56,15 +59,19 @@ def setup():
             post = {"title": f"p{p}", "body": "b", "project_id": pid}
             created(*request("POST", "/api/v1/community/posts", post, token), "post")
         ids.append(pid)
-    open(state, "w").write("\n".join(ids))
+    open(state, "w").write("\n".join([token] + ids))
 
 
 def run(workload, count):
-    ids = open(state).read().split()
+    token, *ids = open(state).read().split()
     bad = 0
     for i in range(count):
         pid = ids[i % len(ids)]
-        if workload == "w1":
+        if workload == "replay":
+            project = {"name": "cg replayed", "description": "d", "visibility": "public"}
+            status, body = request("POST", "/api/v1/projects", project, token, "cg-replay")
+            ok = status == 201
+        elif workload == "w1":
             status, body = request("GET", "/api/v1/projects/" + pid)
             ok = status == 200
         else:

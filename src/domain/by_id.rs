@@ -9,7 +9,7 @@
 //! reuse with a freshly built statement.
 
 use std::any::TypeId;
-use std::sync::{LazyLock, PoisonError, RwLock};
+use std::sync::LazyLock;
 
 use sea_orm::{ColumnTrait, DbBackend, QueryFilter, QuerySelect, QueryTrait, Statement, Value};
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::context::RequestContext;
 use super::listing::Listed;
 use crate::auth::Principal;
+use crate::db::templates::Templates;
 use crate::entity::users::Role;
 use crate::error::Result;
 
@@ -30,8 +31,8 @@ type Shape = Option<Role>;
 
 type Key = (TypeId, Shape, DbBackend);
 
-/// At most (resources × roles + 1) × backends entries, so a list scan beats hashing.
-static TEMPLATES: RwLock<Vec<(Key, Statement)>> = RwLock::new(Vec::new());
+/// At most (resources × roles + 1) × backends entries.
+static TEMPLATES: Templates<Key> = Templates::new();
 
 /// `SELECT … WHERE <visible to cx> AND id = $id LIMIT 1` for `E`.
 pub fn statement<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<Statement> {
@@ -41,32 +42,18 @@ pub fn statement<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<S
         Principal::User { id, role, .. } => (Some(*role), Some(*id)),
     };
     let key = (TypeId::of::<E>(), shape, backend);
-    let cached = TEMPLATES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, stmt)| stmt.clone());
-    let template = match cached {
-        Some(stmt) => stmt,
-        None => {
-            let stand_in = match shape {
-                None => Principal::Anonymous,
-                Some(role) => Principal::User {
-                    id: *CALLER,
-                    role,
-                    session_id: Uuid::nil(),
-                },
-            };
-            // A refusal (say, a resource only signed-in callers read) is the caller's too.
-            let stmt = build::<E>(&cx.with_principal(stand_in), *ROW, backend)?;
-            let mut templates = TEMPLATES.write().unwrap_or_else(PoisonError::into_inner);
-            if !templates.iter().any(|(k, _)| *k == key) {
-                templates.push((key, stmt.clone()));
-            }
-            stmt
-        }
-    };
+    let template = TEMPLATES.get_or_build(key, || {
+        let stand_in = match shape {
+            None => Principal::Anonymous,
+            Some(role) => Principal::User {
+                id: *CALLER,
+                role,
+                session_id: Uuid::nil(),
+            },
+        };
+        // A refusal (say, a resource only signed-in callers read) is the caller's too.
+        build::<E>(&cx.with_principal(stand_in), *ROW, backend)
+    })?;
     let stmt = fill(template, id, caller);
     debug_assert_eq!(
         Some(&stmt),

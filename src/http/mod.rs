@@ -23,7 +23,16 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application: the route-independent layers around the router, as one
+/// cloneable service. Served as it is rather than through an outer `Router`'s fallback, which
+/// would route every request twice (docs/benchmarks.md, "Session 13").
+pub type App = tower::util::BoxCloneSyncService<
+    Request<axum::body::Body>,
+    axum::response::Response,
+    std::convert::Infallible,
+>;
+
+pub fn router(state: AppState) -> App {
     let settings = state.settings.clone();
     // Rate limits guard the API only: probes, metrics and static assets stay reachable.
     let api = Router::new()
@@ -100,6 +109,8 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(settings.request_timeout);
     let headers = std::sync::Arc::new(response_headers(&settings));
     let app = ServiceBuilder::new()
+        // The trace layer wraps the body (to see its end); hyper gets axum's body type.
+        .map_response(|res: http::Response<_>| res.map(axum::body::Body::new))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds))
         .layer(trace)
         .map_response(move |mut res: axum::response::Response| {
@@ -120,7 +131,7 @@ pub fn router(state: AppState) -> Router {
             usize::try_from(settings.body_limit).unwrap_or(usize::MAX),
         ))
         .service(routes);
-    Router::new().fallback_service(app)
+    App::new(app)
 }
 
 /// A random UUID per request that came without an id, like tower-http's `MakeRequestUuid`

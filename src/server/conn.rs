@@ -332,7 +332,7 @@ impl AsyncWrite for Connection {
 /// body rate floor, and keeps the connection's in-flight count.
 #[derive(Clone)]
 pub(super) struct ConnService {
-    router: axum::Router,
+    router: crate::http::App,
     peer: SocketAddr,
     shared: Arc<Shared>,
     body: BodyPolicy,
@@ -340,7 +340,7 @@ pub(super) struct ConnService {
 
 impl ConnService {
     pub(super) fn new(
-        router: axum::Router,
+        router: crate::http::App,
         peer: SocketAddr,
         shared: Arc<Shared>,
         transport: &Transport,

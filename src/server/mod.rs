@@ -80,7 +80,7 @@ const CAP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// the caller's shutdown token closes the subscriptions.
 pub async fn serve(
     listener: TcpListener,
-    router: axum::Router,
+    router: crate::http::App,
     transport: Transport,
     stop: CancellationToken,
 ) {
