@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::sync::{PoisonError, RwLock};
 
-use sea_orm::Statement;
+use sea_orm::{Statement, Value};
 
 /// A handful of keys at most, so a list scan beats hashing.
 pub struct Templates<K>(RwLock<Vec<(K, Statement)>>);
@@ -51,4 +51,15 @@ impl<K: PartialEq + Copy> Templates<K> {
         let Ok(stmt) = self.get_or_build(key, || Ok::<_, Infallible>(build()));
         stmt
     }
+}
+
+/// `template` with each stand-in value (first of a pair) replaced by the request's (second).
+/// Stand-ins are values no real request carries, chosen by each template's owner.
+pub fn fill<const N: usize>(mut template: Statement, values: [(Value, Value); N]) -> Statement {
+    for value in template.values.iter_mut().flat_map(|v| v.0.iter_mut()) {
+        if let Some((_, real)) = values.iter().find(|(stand_in, _)| stand_in == value) {
+            *value = real.clone();
+        }
+    }
+    template
 }

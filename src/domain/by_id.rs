@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::context::RequestContext;
 use super::listing::Listed;
 use crate::auth::Principal;
-use crate::db::templates::Templates;
+use crate::db::templates::{self, Templates};
 use crate::entity::users::Role;
 use crate::error::Result;
 
@@ -72,18 +72,14 @@ fn build<E: Listed>(cx: &RequestContext, id: Uuid, backend: DbBackend) -> Result
         .build(backend))
 }
 
-fn fill(mut stmt: Statement, id: Uuid, caller: Option<Uuid>) -> Statement {
-    let (row, stand_in) = (Value::from(*ROW), Value::from(*CALLER));
-    if let Some(values) = stmt.values.as_mut() {
-        for value in values.0.iter_mut() {
-            if *value == row {
-                *value = Value::from(id);
-            } else if *value == stand_in
-                && let Some(caller) = caller
-            {
-                *value = Value::from(caller);
-            }
-        }
-    }
-    stmt
+fn fill(template: Statement, id: Uuid, caller: Option<Uuid>) -> Statement {
+    // An anonymous caller's template has no caller stand-in: it stays as it is.
+    let caller = caller.unwrap_or(*CALLER);
+    templates::fill(
+        template,
+        [
+            (Value::from(*ROW), Value::from(id)),
+            (Value::from(*CALLER), Value::from(caller)),
+        ],
+    )
 }

@@ -26,7 +26,7 @@ pub use key::IdempotencyKey;
 
 use crate::auth::Principal;
 use crate::db::Db;
-use crate::db::templates::Templates;
+use crate::db::templates::{self, Templates};
 use crate::domain::context::RequestMeta;
 use crate::entity::idempotency_keys::{self, IdempotencyState};
 use crate::error::{Error, Result};
@@ -241,12 +241,10 @@ impl Idempotency {
         }
         let now = Utc::now();
         // Again under the lock: the key may have completed since the first look.
-        let existing = tx
-            .tx
-            .query_one_raw(record_statement(keyed, tx.tx.get_database_backend()))
-            .await?
-            .map(|row| crate::db::positional::decode_one::<idempotency_keys::Model>(&row))
-            .transpose()?;
+        let existing = idempotency_keys::Entity::find()
+            .from_raw_sql(record_statement(keyed, tx.tx.get_database_backend()))
+            .one(&tx.tx)
+            .await?;
         if let Some(record) = existing {
             if record.expires_at > now {
                 return match replay(record, keyed)? {
@@ -299,15 +297,14 @@ const KEY: &str = "\0key";
 /// (the tests) compare every use with a freshly built statement.
 fn record_statement(keyed: &Keyed, backend: DbBackend) -> Statement {
     static TEMPLATES: Templates<DbBackend> = Templates::new();
-    let mut stmt = TEMPLATES.get(backend, || record(SCOPE, KEY).build(backend));
-    let (scope, key) = (sea_orm::Value::from(SCOPE), sea_orm::Value::from(KEY));
-    for value in stmt.values.iter_mut().flat_map(|v| v.0.iter_mut()) {
-        if *value == scope {
-            *value = sea_orm::Value::from(keyed.scope.as_str());
-        } else if *value == key {
-            *value = sea_orm::Value::from(keyed.key.as_str());
-        }
-    }
+    let template = TEMPLATES.get(backend, || record(SCOPE, KEY).build(backend));
+    let stmt = templates::fill(
+        template,
+        [
+            (SCOPE.into(), keyed.scope.as_str().into()),
+            (KEY.into(), keyed.key.as_str().into()),
+        ],
+    );
     debug_assert_eq!(
         stmt,
         record(&keyed.scope, keyed.key.as_str()).build(backend)
