@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use http::HeaderName;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 
@@ -116,7 +117,7 @@ pub enum Error {
     /// A conditional write lost; `current` is what won, when the caller may read it.
     #[error("the resource has changed since the version you expected")]
     PreconditionFailed {
-        current: Option<Box<crate::domain::versioned::Snapshot>>,
+        current: Option<Box<crate::entity::Snapshot>>,
     },
     #[error("this request must be conditional (send If-Match)")]
     PreconditionRequired,
@@ -128,7 +129,7 @@ pub enum Error {
     RateLimited {
         retry_after: Duration,
         /// The budget exceeded, for the `RateLimit` / `RateLimit-Policy` headers.
-        budget: Option<crate::security::rate_limit::Budget>,
+        budget: Option<Budget>,
     },
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
@@ -138,6 +139,37 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// A budget's name and size, as the `RateLimit*` headers of its 429 describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl Budget {
+    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers): `r` units
+    /// remain, the bucket is full again in `t` seconds.
+    pub fn headers(&self, r: u32, t: u64) -> [(HeaderName, String); 2] {
+        let (name, limit, window) = (self.name, self.limit, self.window.as_secs());
+        [
+            (
+                RATE_LIMIT_POLICY,
+                format!("\"{name}\";q={limit};w={window}"),
+            ),
+            (RATE_LIMIT, format!("\"{name}\";r={r};t={t}")),
+        ]
+    }
+
+    /// The headers of a request refused for `retry_after`: nothing remains until then.
+    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
+        self.headers(0, retry_after.as_secs_f64().ceil().max(1.0) as u64)
+    }
+}
 
 fn summary(errors: &[FieldError]) -> String {
     errors

@@ -41,7 +41,7 @@ use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
-    router: crate::http::App,
+    router: server::App,
     state: AppState,
     /// Cancelled on shutdown: background jobs watch it and stop.
     shutdown: CancellationToken,
@@ -104,7 +104,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: http::router(state.clone()),
+            router: server::app(state.clone()),
             state,
             shutdown,
             tasks: TaskTracker::new(),
@@ -151,7 +151,7 @@ impl Application {
         }
         if let Some(listener) = metrics_listener {
             let stop = shutdown.clone();
-            let router = metrics::listener_router(state.clone());
+            let router = http::metrics::listener_router(state.clone());
             tasks.spawn(async move {
                 let served = axum::serve(listener, router)
                     .with_graceful_shutdown(stop.cancelled_owned())

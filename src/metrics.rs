@@ -3,11 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -34,36 +30,9 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// `GET /metrics` in the Prometheus text format.
-pub async fn render() -> Response {
-    (
-        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle().render(),
-    )
-        .into_response()
-}
-
-/// Request rate and latency by method, route template and status.
-pub async fn track_http(req: Request, next: Next) -> Response {
+/// One HTTP request answered: its rate and latency by method, route template and status.
+pub fn http_request(method: &'static str, route: &str, status: u16, seconds: f64) {
     static SERIES: Series<(&str, u16), (Counter, Histogram)> = Series::new();
-    let start = Instant::now();
-    let method = method_label(req.method());
-    let matched = req.extensions().get::<MatchedPath>().cloned();
-    // The request span opened before routing (`http::router`); the REST shim names its own
-    // route, its catch-all would say nothing.
-    if let Some(route) = matched.as_ref().map(MatchedPath::as_str)
-        && route != crate::rest::CATCH_ALL
-    {
-        let span = tracing::Span::current();
-        span.record("http.route", route);
-        if crate::telemetry::exporting() {
-            crate::telemetry::rename(&span, format!("{method} {route}"));
-        }
-    }
-    // Route templates are a fixed set; anything that matched none is one series.
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let response = next.run(req).await;
-    let status = response.status().as_u16();
     let (requests, duration) = SERIES.get(route, (method, status), || {
         let labels = [
             ("method", method.to_owned()),
@@ -76,8 +45,7 @@ pub async fn track_http(req: Request, next: Next) -> Response {
         )
     });
     requests.increment(1);
-    duration.record(start.elapsed().as_secs_f64());
-    response
+    duration.record(seconds);
 }
 
 /// Metric handles by label set, looked up by one string label and a small key, so that a hot
@@ -143,8 +111,7 @@ pub fn method_label(method: &http::Method) -> &'static str {
 }
 
 /// DB pool saturation: open, idle, in use and maximum connections.
-pub fn pool_gauges(db: &crate::db::Db) {
-    let (size, idle, max) = db.pool_stats();
+pub fn pool_gauges(size: u32, idle: u32, max: u32) {
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("db_pool_connections", "state" => "in_use")
         .set(f64::from(size.saturating_sub(idle)));
@@ -263,57 +230,6 @@ impl Drop for GaugeGuard {
     fn drop(&mut self) {
         self.0.decrement(1.0);
     }
-}
-
-/// `/metrics` on the API listener, unless it has a listener of its own.
-pub fn public_routes(settings: &crate::config::Settings) -> axum::Router<crate::state::AppState> {
-    let router = axum::Router::new();
-    if settings.metrics_bind.is_some() {
-        return router;
-    }
-    router.route("/metrics", axum::routing::get(scrape))
-}
-
-/// The router of the separate metrics listener (`NEOFORGE_METRICS_BIND`).
-pub fn listener_router(state: crate::state::AppState) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(scrape))
-        .with_state(state)
-}
-
-/// `GET /metrics`: behind the bearer token when one is configured; scrape-time gauges refreshed.
-async fn scrape(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
-    headers: http::HeaderMap,
-) -> Response {
-    if let Some(token) = &state.settings.metrics_token
-        && !bearer_matches(&headers, token)
-    {
-        return (
-            http::StatusCode::UNAUTHORIZED,
-            [(http::header::WWW_AUTHENTICATE, "Bearer")],
-        )
-            .into_response();
-    }
-    pool_gauges(state.db());
-    render().await
-}
-
-/// Compares digests, so the time taken says nothing about how much of the token matched.
-fn bearer_matches(headers: &http::HeaderMap, token: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    let Some(given) = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let (a, b) = (Sha256::digest(given.trim()), Sha256::digest(token));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
 }
 
 /// The series alert rules and dashboards read, at zero from the start: `rate()` and

@@ -7,21 +7,15 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
 use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::error::ErrorCode;
-use crate::state::AppState;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
-/// What a client is told to wait while the database is not there yet.
-const RETRY_AFTER_SECS: u64 = 5;
 
 /// Brings a database that was unreachable at start up: runs as a background job of `serve`.
 pub struct BringUp {
@@ -186,25 +180,4 @@ fn reason(err: &sea_orm::sqlx::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// The 503 an API request to `path` gets until the database is connected and migrated (`None`
-/// once it is), so nothing runs against a database that is missing or has no schema yet.
-pub fn gate(state: &AppState, path: &str) -> Option<Response> {
-    state.db().unavailable()?;
-    let detail = "the database is unavailable; retry shortly";
-    if path.starts_with("/graphql") {
-        let body = serde_json::json!({ "errors": [{
-            "message": detail,
-            "extensions": { "code": ErrorCode::ServiceUnavailable.as_str(), "retryAfter": RETRY_AFTER_SECS },
-        }]});
-        let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-        return Some(response);
-    }
-    let mut problem = crate::rest::problem::Problem::new(ErrorCode::ServiceUnavailable, detail);
-    problem.retry_after = Some(RETRY_AFTER_SECS);
-    Some(problem.render(path))
 }

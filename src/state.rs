@@ -8,8 +8,6 @@ use crate::db::Db;
 use crate::domain::context::Services;
 use crate::graphql::AppSchema;
 
-pub use crate::domain::context::RequestMeta;
-
 /// One `Arc`: axum clones the state into every middleware and extractor of every request, and
 /// a clone (and its drop) of six separate `Arc`s was six contended atomic operations each time,
 /// a few per cent of a W1 request's CPU under load (docs/benchmarks.md, "Session 8").

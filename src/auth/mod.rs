@@ -1,10 +1,8 @@
 //! Authentication: password hashing, access tokens and the request's [`Principal`].
 
-pub mod caller;
 pub mod jwt;
 pub mod password;
 pub mod principal;
 
-pub use caller::Caller;
 pub use jwt::JwtKeys;
 pub use principal::Principal;

@@ -1,6 +1,6 @@
-//! The request context (DESIGN §2): who is calling, the facts of their request, and the services
-//! a request may use. The HTTP layer decides the caller once per request ([`crate::auth::layer`]);
-//! the GraphQL handler, the REST shim (through the schema) and each WebSocket operation wrap it
+//! The request context: who is calling, the facts of their request, and the services a request
+//! may use. The HTTP edge decides the caller once per request (`http::caller`); the GraphQL
+//! handler, the REST shim (through the schema) and each WebSocket operation wrap it
 //! with the process's [`Services`] into one [`RequestContext`], and every domain function takes
 //! `&RequestContext` plus its own input.
 
@@ -10,7 +10,7 @@ use crate::auth::{JwtKeys, Principal};
 use crate::db::Db;
 use crate::domain::accounts::session_state::SessionStates;
 use crate::domain::status_feed::StatusFeed;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::idempotency::Idempotency;
 use crate::security::RateLimits;
 
@@ -21,24 +21,6 @@ pub struct RequestMeta {
     /// Typed, so budgets key on it without parsing it back; text only where it is stored.
     pub ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
-}
-
-impl RequestMeta {
-    /// `ip`: the client's address as the caller layer decided it (behind trusted proxies, the
-    /// forwarded one).
-    pub fn from_parts(headers: &http::HeaderMap, ip: Option<std::net::IpAddr>) -> Self {
-        let text = |name: &str, max: usize| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| crate::domain::text::first_chars(s, max).to_owned())
-        };
-        Self {
-            request_id: text("x-request-id", 128),
-            ip,
-            user_agent: text(http::header::USER_AGENT.as_str(), 512),
-        }
-    }
 }
 
 /// What the process offers every request: built once at start, shared by reference count.
@@ -56,6 +38,33 @@ pub struct Services {
     pub secrets: crate::domain::accounts::secrets::SecretBox,
     /// The mail outbox (`NEOFORGE_SMTP_*`).
     pub mailer: crate::mail::Mailer,
+}
+
+impl Services {
+    /// The principal as of now: refused when its session has ended (revoked sessions, disabled
+    /// or deleted users), with the user's current role, which is what authorizes (a token
+    /// minted before a role change carries the old role).
+    pub async fn principal_now(&self, principal: &Principal) -> Result<Principal> {
+        let Principal::User { id, session_id, .. } = principal else {
+            return Ok(principal.clone());
+        };
+        match self.sessions.check(&self.db, *session_id).await {
+            Ok(Some(active)) if active.user_id == *id => Ok(Principal::User {
+                id: *id,
+                role: active.role,
+                session_id: *session_id,
+            }),
+            Ok(_) => Err(Error::Unauthenticated(
+                "the session has ended; sign in again".into(),
+            )),
+            Err(err) => {
+                err.log();
+                Err(Error::Unavailable(sea_orm::DbErr::Custom(
+                    "the session state cannot be read".into(),
+                )))
+            }
+        }
+    }
 }
 
 /// The caller and the services one request may use.
@@ -150,11 +159,10 @@ impl RequestContext {
     /// Draws `units` from the caller's request budget (the signed-in user's `api` tier, else
     /// the client address's `anonymous` tier): GraphQL operations pay by their complexity.
     pub async fn draw_budget(&self, units: u32) -> Result<()> {
-        use crate::security::{Client, Tier};
-        let (tier, client) = match (self.principal.user_id(), self.meta.ip) {
-            (Some(id), _) => (Tier::Api, Client::User(id)),
-            (None, Some(ip)) => (Tier::Anonymous, Client::ip(ip)),
-            (None, None) => return Ok(()),
+        let Some((tier, client)) =
+            crate::security::rate_limit::request_budget(self.principal.user_id(), self.meta.ip)
+        else {
+            return Ok(());
         };
         self.services
             .rate_limits

@@ -17,6 +17,7 @@ use super::context::{RequestContext, WriteOptions};
 use super::pagination::Chronological;
 use super::write::{self, Tx};
 use crate::auth::Principal;
+pub use crate::entity::Snapshot;
 use crate::error::{Error, Result};
 use futures::future::BoxFuture;
 
@@ -55,8 +56,8 @@ macro_rules! versioned {
                 fn version(row: &m::Model) -> i32 {
                     row.version
                 }
-                fn snapshot(row: m::Model) -> $crate::domain::versioned::Snapshot {
-                    $crate::domain::versioned::Snapshot::$variant(row)
+                fn snapshot(row: m::Model) -> $crate::entity::Snapshot {
+                    $crate::entity::Snapshot::$variant(row)
                 }
                 fn touch(row: &mut m::Model, version: i32, at: chrono::DateTime<chrono::Utc>) {
                     row.version = version;
@@ -87,25 +88,6 @@ versioned!(
     "post",
     "post"
 );
-
-/// What won: the current row of a conditional write that lost, for a caller who may read it,
-/// so an offline client can show or merge the conflict without another round trip.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Snapshot {
-    Project(crate::entity::projects::Model),
-    Ticket(crate::entity::support_tickets::Model),
-    Post(crate::entity::community_posts::Model),
-}
-
-impl Snapshot {
-    pub fn version(&self) -> i32 {
-        match self {
-            Self::Project(row) => row.version,
-            Self::Ticket(row) => row.version,
-            Self::Post(row) => row.version,
-        }
-    }
-}
 
 /// Who may see and change the rows of a [`Versioned`] table (DESIGN §8).
 pub trait Guarded: Versioned {

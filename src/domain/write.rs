@@ -43,7 +43,7 @@ pub async fn keyed<T: Stored>(
 ) -> Result<(T, Outcome)> {
     let engine = cx.idempotency();
     let key = options.idempotency_key.as_deref();
-    let keyed = engine.prepare(&cx.principal, &cx.meta, operation, key, input)?;
+    let keyed = engine.prepare(&cx.principal, cx.meta.ip, operation, key, input)?;
     engine
         .run(cx.db(), keyed, cx, |conn, cx| work(Tx { conn, cx }))
         .await

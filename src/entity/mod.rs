@@ -93,6 +93,25 @@ pub use status_events::ServiceStatus;
 pub use support_tickets::{TicketPriority, TicketStatus};
 pub use users::Role;
 
+/// What won: the current row of a conditional write that lost, for a caller who may read it,
+/// so an offline client can show or merge the conflict without another round trip.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Snapshot {
+    Project(projects::Model),
+    Ticket(support_tickets::Model),
+    Post(community_posts::Model),
+}
+
+impl Snapshot {
+    pub fn version(&self) -> i32 {
+        match self {
+            Self::Project(row) => row.version,
+            Self::Ticket(row) => row.version,
+            Self::Post(row) => row.version,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{EntityTrait, IdenStatic, Iterable};

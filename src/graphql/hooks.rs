@@ -1,6 +1,6 @@
 //! The schema's own request hooks, in one async-graphql extension: what each does lives with
 //! its concern ([`super::limits`], [`super::loaders`], [`super::replay`], [`super::traces`],
-//! [`super::cost`], [`super::ws_rules`]); this runs them at their points of a request. One
+//! [`super::cost`], [`super::deadline`]); this runs them at their points of a request. One
 //! extension, because async-graphql runs every extension's `resolve` hook (a boxed future) for
 //! every field, whether it has one or not.
 
@@ -19,7 +19,7 @@ use futures::stream::BoxStream;
 
 use super::documents::Document;
 use super::traces::Trace;
-use super::{cost, limits, loaders, replay, ws_rules};
+use super::{cost, deadline, limits, loaders, replay};
 
 /// The hooks' settings; each request gets them with a fresh [`Trace`].
 #[derive(Clone, Copy)]
@@ -36,7 +36,7 @@ pub struct Hooks {
 #[derive(Clone, Copy)]
 pub enum Documents {
     /// Any client's (`POST /graphql`, the WebSocket): validated, charged to the rate-limit
-    /// budget by complexity ([`super::cost`]), ended at `deadline` ([`super::ws_rules::within`]).
+    /// budget by complexity ([`super::cost`]), ended at `deadline` ([`super::deadline::within`]).
     FromClients { deadline: Duration },
     /// Only the REST shim's fixed operations, which `rest`'s tests validate in full within the
     /// depth and complexity limits at their largest page: not validated again per request (a
@@ -135,7 +135,7 @@ impl Extension for RequestHooks {
         self.trace.executing(operation_name);
         let operation = next.run(ctx, operation_name);
         let mut response = match self.settings.documents {
-            Documents::FromClients { deadline } => ws_rules::within(deadline, operation).await,
+            Documents::FromClients { deadline } => deadline::within(deadline, operation).await,
             Documents::Persisted => operation.await,
         };
         replay::mark(ctx, &mut response);

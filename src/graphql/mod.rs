@@ -7,6 +7,7 @@ mod connection;
 mod context;
 pub mod cost;
 mod credentials;
+mod deadline;
 pub mod direct;
 pub mod documents;
 mod error;
@@ -24,7 +25,6 @@ mod traces;
 mod two_factor;
 pub mod types;
 mod write;
-pub mod ws_rules;
 
 use async_graphql::{MergedObject, Schema};
 

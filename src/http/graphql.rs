@@ -27,7 +27,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use super::caller::Caller;
+use super::problem::{GraphqlMedia, graphql_error, graphql_errors, graphql_request_error, problem};
 use crate::error::{Error, ErrorCode};
 use crate::graphql::AppSchema;
 use crate::state::AppState;
@@ -35,27 +36,12 @@ use crate::state::AppState;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    GraphqlResponse,
-    Json,
-}
-
-impl Flavor {
-    fn content_type(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
-            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
-            Self::Json => "application/json; charset=utf-8",
-        })
-    }
-}
-
 /// Picks the response media type from `Accept`, honouring q-values.
-fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
+fn negotiate(headers: &HeaderMap) -> Option<GraphqlMedia> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(Flavor::Json);
+        return Some(GraphqlMedia::Json);
     };
-    let mut best: Option<(f32, Flavor)> = None;
+    let mut best: Option<(f32, GraphqlMedia)> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
@@ -64,15 +50,15 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
             .find_map(|q| q.parse::<f32>().ok())
             .unwrap_or(1.0);
         let flavor = match media.as_str() {
-            GRAPHQL_RESPONSE_JSON => Flavor::GraphqlResponse,
-            JSON | "application/*" | "*/*" => Flavor::Json,
+            GRAPHQL_RESPONSE_JSON => GraphqlMedia::GraphqlResponse,
+            JSON | "application/*" | "*/*" => GraphqlMedia::Json,
             _ => continue,
         };
         // Equal q: the specific graphql-response type beats the generic ones.
         let better = match best {
             None => q > 0.0,
             Some((bq, bf)) => {
-                q > bq || (q == bq && flavor == Flavor::GraphqlResponse && bf != flavor)
+                q > bq || (q == bq && flavor == GraphqlMedia::GraphqlResponse && bf != flavor)
             }
         };
         if better && q > 0.0 {
@@ -82,40 +68,14 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
     best.map(|(_, f)| f)
 }
 
-/// A GraphQL-shaped error body for failures that happen before execution.
-fn request_error(flavor: Flavor, status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let error = serde_json::json!({ "message": message, "extensions": { "code": code.as_str() } });
-    request_errors(flavor, status, vec![error])
-}
-
-/// A request error: `{"errors": [...]}` and no `data` entry.
-fn request_errors(flavor: Flavor, status: StatusCode, errors: Vec<serde_json::Value>) -> Response {
-    let body = serde_json::json!({ "errors": errors });
-    let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, flavor.content_type());
-    response
-}
-
 /// A request that is not a well-formed GraphQL-over-HTTP request: 400 whatever the media type.
-fn malformed(flavor: Flavor, message: &str) -> Response {
-    request_error(
+fn malformed(flavor: GraphqlMedia, message: &str) -> Response {
+    graphql_request_error(
         flavor,
         StatusCode::BAD_REQUEST,
         ErrorCode::BadUserInput,
         message,
     )
-}
-
-/// The caller could not be decided: 401 for a bad or ended token, 503 with `Retry-After` when
-/// the session's state cannot be read (a client must not drop a valid session in an outage).
-fn refused(flavor: Flavor, err: &Error) -> Response {
-    let code = err.code();
-    let status = crate::http::problem::status_of(code, Some(err));
-    let mut response = request_error(flavor, status, code, &err.public_message());
-    crate::http::problem::headers_of(response.headers_mut(), status, err);
-    response
 }
 
 #[derive(Deserialize)]
@@ -245,7 +205,7 @@ async fn get_inner(
         return super::playground::page();
     }
     let Some(flavor) = negotiate(headers) else {
-        return crate::http::problem::problem(
+        return problem(
             ErrorCode::NotAcceptable,
             "accept application/graphql-response+json or application/json",
         );
@@ -282,7 +242,7 @@ async fn get_inner(
     if let Ok(doc) = request.parsed_query()
         && is_mutation(doc, operation_name.as_deref())
     {
-        let mut response = request_error(
+        let mut response = graphql_request_error(
             flavor,
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::MethodNotAllowed,
@@ -304,7 +264,7 @@ pub async fn post(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(flavor) = negotiate(&headers) else {
-        return crate::http::problem::problem(
+        return problem(
             ErrorCode::NotAcceptable,
             "accept application/graphql-response+json or application/json",
         );
@@ -312,7 +272,7 @@ pub async fn post(
     // UTF-8 is assumed when no charset is given; any other charset is unsupported.
     let (media, charset_ok) = super::body_media_type(&headers);
     if media != JSON || !charset_ok {
-        return request_error(
+        return graphql_request_error(
             flavor,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
@@ -328,7 +288,7 @@ pub async fn post(
             } else {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput)
             };
-            return request_error(flavor, status, code, &rejection.body_text());
+            return graphql_request_error(flavor, status, code, &rejection.body_text());
         }
     };
     let mut request = match parse_body(&body) {
@@ -344,14 +304,14 @@ pub async fn post(
 
 async fn execute(
     state: &AppState,
-    flavor: Flavor,
+    flavor: GraphqlMedia,
     caller: &Caller,
     mut request: async_graphql::Request,
     doc: Option<std::sync::Arc<crate::graphql::documents::Document>>,
 ) -> Response {
     let cx = match caller.context(&state.services) {
         Ok(cx) => cx,
-        Err(err) => return refused(flavor, &err),
+        Err(err) => return graphql_error(flavor, &err),
     };
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;
@@ -382,7 +342,7 @@ async fn execute(
     let status = if rate_limited {
         // Over its complexity budget: a 429 like any other, whatever the media type.
         StatusCode::TOO_MANY_REQUESTS
-    } else if flavor == Flavor::GraphqlResponse && request_failed {
+    } else if flavor == GraphqlMedia::GraphqlResponse && request_failed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -437,7 +397,7 @@ async fn execute(
 /// (GraphQL `CoerceVariableValues()`, which async-graphql defers to field execution.)
 fn coerce_variables(
     state: &AppState,
-    flavor: Flavor,
+    flavor: GraphqlMedia,
     request: &mut async_graphql::Request,
 ) -> Option<Response> {
     let types = input_types(&state.schema)?;
@@ -452,11 +412,11 @@ fn coerce_variables(
         return None;
     }
     let status = match flavor {
-        Flavor::GraphqlResponse => StatusCode::BAD_REQUEST,
-        Flavor::Json => StatusCode::OK,
+        GraphqlMedia::GraphqlResponse => StatusCode::BAD_REQUEST,
+        GraphqlMedia::Json => StatusCode::OK,
     };
     let code = ErrorCode::BadUserInput.as_str();
-    Some(request_errors(
+    Some(graphql_errors(
         flavor,
         status,
         errors.iter().map(|e| e.to_json(code)).collect(),
@@ -475,23 +435,23 @@ mod tests {
 
     #[test]
     fn negotiates_media_types() {
-        assert_eq!(negotiate(&HeaderMap::new()), Some(Flavor::Json));
-        assert_eq!(negotiate(&accept("*/*")), Some(Flavor::Json));
+        assert_eq!(negotiate(&HeaderMap::new()), Some(GraphqlMedia::Json));
+        assert_eq!(negotiate(&accept("*/*")), Some(GraphqlMedia::Json));
         assert_eq!(
             negotiate(&accept(GRAPHQL_RESPONSE_JSON)),
-            Some(Flavor::GraphqlResponse)
+            Some(GraphqlMedia::GraphqlResponse)
         );
         assert_eq!(
             negotiate(&accept(
                 "application/json, application/graphql-response+json"
             )),
-            Some(Flavor::GraphqlResponse)
+            Some(GraphqlMedia::GraphqlResponse)
         );
         assert_eq!(
             negotiate(&accept(
                 "application/graphql-response+json;q=0.5, application/json"
             )),
-            Some(Flavor::Json)
+            Some(GraphqlMedia::Json)
         );
         assert_eq!(negotiate(&accept("text/plain")), None);
         assert_eq!(negotiate(&accept("application/json;q=0")), None);

@@ -27,7 +27,6 @@ pub use key::IdempotencyKey;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::db::templates::{self, Templates};
-use crate::domain::context::RequestMeta;
 use crate::entity::idempotency_keys::{self, IdempotencyState};
 use crate::error::{Error, Result};
 use futures::future::BoxFuture;
@@ -103,12 +102,13 @@ impl Idempotency {
         }
     }
 
-    /// Parses the key (if any) and derives the scope and fingerprint of this request.
+    /// Parses the key (if any) and derives the scope and fingerprint of this request: a
+    /// signed-in caller's keys are theirs, an anonymous caller's belong to its client address.
     /// `input` is the operation's canonical input (`serde_json` maps sort their keys).
     pub fn prepare(
         &self,
         principal: &Principal,
-        meta: &RequestMeta,
+        client_ip: Option<std::net::IpAddr>,
         operation: &str,
         key: Option<&str>,
         input: &impl Serialize,
@@ -124,7 +124,7 @@ impl Idempotency {
         let key = IdempotencyKey::parse(raw)?;
         let who = match principal.user_id() {
             Some(id) => format!("user:{id}"),
-            None => match meta.ip {
+            None => match client_ip {
                 Some(ip) => format!("anon:{ip}"),
                 None => "anon:unknown".to_owned(),
             },

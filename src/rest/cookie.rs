@@ -16,9 +16,9 @@
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-use super::problem::Problem;
 use super::spec::CookieUse;
 use crate::error::ErrorCode;
+use crate::http::problem::Problem;
 
 pub const NAME: &str = "neoforge_refresh";
 /// The refresh route: the only path the browser sends the cookie to.

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::problem::{Invalid, Problem};
 use super::spec::{BodyField, Input, Kind, Param};
 use crate::bounds::MAX_PAGE_SIZE;
+use crate::http::problem::{Invalid, Problem};
 
 pub const DEFAULT_PAGE_SIZE: u32 = crate::bounds::DEFAULT_PAGE_SIZE.unsigned_abs();
 

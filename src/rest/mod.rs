@@ -8,11 +8,11 @@
 //! Nothing here decides who may do what or what is valid beyond the wire format.
 
 pub mod cookie;
+pub mod errors;
 pub mod etag;
 pub mod input;
 pub mod openapi;
 pub mod output;
-pub mod problem;
 pub mod routes;
 pub mod spec;
 
@@ -29,14 +29,14 @@ use axum::routing::any;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use serde_json::Value;
 
-use crate::auth::Caller;
 use crate::error::ErrorCode;
+use crate::http::caller::Caller;
 use crate::state::AppState;
 use output::Tree;
 
 use self::etag::IfMatch;
-use self::problem::{Invalid, Problem};
 use self::spec::{Cache, Input, NullMeans, Output, RouteSpec};
+use crate::http::problem::{Invalid, Problem};
 
 pub const PREFIX: &str = "/api/v1";
 const JSON: &str = "application/json";
@@ -416,7 +416,7 @@ async fn handle(
     let request = crate::graphql::persisted(route.document.clone(), variables, &cx);
     let response = run(state, &route.document, request, &cx).await;
     if let Some(err) = response.errors.first() {
-        let problem = problem::from_graphql(err, source(&spec.input));
+        let problem = errors::from_graphql(err, source(&spec.input));
         return Err(match spec.headers.if_match {
             Some(kind) => problem.with_current(err, kind),
             None => problem,

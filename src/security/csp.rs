@@ -1,5 +1,5 @@
-//! Content Security Policy reporting (DESIGN §9): the report endpoint and the report-only
-//! headers that point browsers at it.
+//! Content Security Policy reporting: the report-only headers that point browsers at the report
+//! endpoint (`http::csp`), and the reading of what they send there.
 //!
 //! The endpoint takes both formats browsers send: the legacy `application/csp-report`
 //! (`{"csp-report": {...}}`, from `report-uri`) and the Reporting API's
@@ -7,18 +7,8 @@
 //! A report is untrusted text from anyone: it is bounded, validated, counted under a label from
 //! a fixed set and logged as a short sanitised summary.
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue};
 use serde_json::Value;
-
-use super::{Client, Threat, Tier};
-use crate::auth::Caller;
-use crate::error::{Error, ErrorCode};
-use crate::rest::problem::Problem;
-use crate::state::AppState;
 
 pub const PATH: &str = "/api/v1/security/csp-report";
 /// Largest report accepted; real reports are a few hundred bytes.
@@ -79,10 +69,10 @@ pub fn report_only_headers() -> [(HeaderName, HeaderValue); 3] {
 
 /// One violation, reduced to what is safe to count and log.
 #[derive(Debug, PartialEq, Eq)]
-struct Violation {
-    directive: &'static str,
-    blocked: String,
-    document: String,
+pub struct Violation {
+    pub directive: &'static str,
+    pub blocked: String,
+    pub document: String,
 }
 
 /// Text from a report: control characters dropped, at most `max` characters.
@@ -121,7 +111,7 @@ fn violation(body: &Value, legacy: bool) -> Option<Violation> {
 }
 
 /// The violations of a request body, or why it is not a report.
-fn parse(media: &str, body: &[u8]) -> Result<Vec<Violation>, &'static str> {
+pub fn parse(media: &str, body: &[u8]) -> Result<Vec<Violation>, &'static str> {
     let value: Value = serde_json::from_slice(body).map_err(|_| "the report is not JSON")?;
     let reports = match media {
         "application/csp-report" => {
@@ -142,63 +132,6 @@ fn parse(media: &str, body: &[u8]) -> Result<Vec<Violation>, &'static str> {
         }
     };
     Ok(reports)
-}
-
-fn problem(code: ErrorCode, detail: &str) -> Response {
-    Problem::new(code, detail).render(PATH)
-}
-
-/// `POST /api/v1/security/csp-report`: 204 for a valid report, 4xx otherwise. Draws from its
-/// own per-address budget (`NEOFORGE_RATE_LIMIT_CSP`), so a flood of reports spends neither
-/// the API's budgets nor the log's patience.
-pub async fn report(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Some(ip) = caller.meta.ip
-        && let Err(limited) = state
-            .services
-            .rate_limits
-            .check(Tier::Csp, &Client::ip(ip))
-            .await
-    {
-        return crate::rest::problem::Problem::from(&Error::from(limited)).render(PATH);
-    }
-    let (media, _) = crate::http::body_media_type(&headers);
-    if media != "application/csp-report" && media != "application/reports+json" {
-        return problem(
-            ErrorCode::UnsupportedMediaType,
-            "send application/csp-report or application/reports+json",
-        );
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Threat::OversizeBody.record();
-            return problem(ErrorCode::PayloadTooLarge, "a report is at most 64 KiB");
-        }
-        Err(rejection) => return problem(ErrorCode::BadUserInput, &rejection.body_text()),
-    };
-    let violations = match parse(&media, &body) {
-        Ok(v) => v,
-        Err(why) => {
-            Threat::MalformedJson.record();
-            return problem(ErrorCode::BadUserInput, why);
-        }
-    };
-    for v in &violations {
-        Threat::CspViolation.record();
-        metrics::counter!("csp_reports_total", "directive" => v.directive).increment(1);
-        tracing::warn!(
-            directive = v.directive,
-            blocked = %v.blocked,
-            document = %v.document,
-            "CSP violation reported"
-        );
-    }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 #[cfg(test)]

@@ -55,6 +55,16 @@ pub enum Client {
     User(Uuid),
 }
 
+/// Whose budget a request draws from: the signed-in user's `api` tier, else the client
+/// address's `anonymous` tier; `None` when neither is known.
+pub fn request_budget(user: Option<Uuid>, ip: Option<IpAddr>) -> Option<(Tier, Client)> {
+    match (user, ip) {
+        (Some(id), _) => Some((Tier::Api, Client::User(id))),
+        (None, Some(ip)) => Some((Tier::Anonymous, Client::ip(ip))),
+        (None, None) => None,
+    }
+}
+
 impl Client {
     /// The budget of a client address (an IPv6 client's whole /64).
     pub fn ip(ip: IpAddr) -> Self {
@@ -124,36 +134,7 @@ pub struct Limited {
     pub retry_after: Duration,
 }
 
-const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-pub(crate) const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
-
-/// A budget's name and size, as the `RateLimit*` headers of its 429 describe it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Budget {
-    pub name: &'static str,
-    pub limit: u32,
-    pub window: Duration,
-}
-
-impl Budget {
-    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers): `r` units
-    /// remain, the bucket is full again in `t` seconds.
-    pub fn headers(&self, r: u32, t: u64) -> [(HeaderName, String); 2] {
-        let (name, limit, window) = (self.name, self.limit, self.window.as_secs());
-        [
-            (
-                RATE_LIMIT_POLICY,
-                format!("\"{name}\";q={limit};w={window}"),
-            ),
-            (RATE_LIMIT, format!("\"{name}\";r={r};t={t}")),
-        ]
-    }
-
-    /// The headers of a request refused for `retry_after`: nothing remains until then.
-    pub fn exhausted(&self, retry_after: Duration) -> [(HeaderName, String); 2] {
-        self.headers(0, retry_after.as_secs_f64().ceil().max(1.0) as u64)
-    }
-}
+pub use crate::error::Budget;
 
 /// Writes header pairs, skipping any that would not be a valid header value.
 pub fn write_pairs(headers: &mut HeaderMap, pairs: [(HeaderName, String); 2]) {
@@ -182,15 +163,6 @@ impl Allowed {
 impl Limited {
     pub fn retry_after_secs(&self) -> u64 {
         self.retry_after.as_secs_f64().ceil().max(1.0) as u64
-    }
-
-    pub fn write_headers(&self, headers: &mut HeaderMap) {
-        let budget = Budget {
-            name: self.tier.as_str(),
-            limit: self.limit,
-            window: self.window,
-        };
-        write_pairs(headers, budget.exhausted(self.retry_after));
     }
 }
 

@@ -152,7 +152,7 @@ impl Body for RatedBody {
 /// request timeout struck); on HTTP/1 the connection closes after it, since the rest of the
 /// body may still be on its way.
 pub fn timeout_response(version: Version, path: &str) -> Response {
-    let mut response = crate::rest::problem::Problem::new(
+    let mut response = crate::http::problem::Problem::new(
         ErrorCode::RequestTimeout,
         "the request body arrived too slowly",
     )

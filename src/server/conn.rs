@@ -332,7 +332,7 @@ impl AsyncWrite for Connection {
 /// body rate floor, and keeps the connection's in-flight count.
 #[derive(Clone)]
 pub(super) struct ConnService {
-    router: crate::http::App,
+    router: super::App,
     peer: SocketAddr,
     shared: Arc<Shared>,
     body: BodyPolicy,
@@ -340,7 +340,7 @@ pub(super) struct ConnService {
 
 impl ConnService {
     pub(super) fn new(
-        router: crate::http::App,
+        router: super::App,
         peer: SocketAddr,
         shared: Arc<Shared>,
         transport: &Transport,

@@ -15,6 +15,7 @@
 //! cannot both hold); it closes without a 408; and the auto builder's protocol sniff runs
 //! before it starts, so a connection that sends nothing is never timed out.
 
+mod app;
 pub mod body;
 mod conn;
 pub mod limits;
@@ -28,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use app::{App, app};
 pub use body::BodyWatch;
 pub use limits::default_max_connections;
 
@@ -80,7 +82,7 @@ const CAP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// the caller's shutdown token closes the subscriptions.
 pub async fn serve(
     listener: TcpListener,
-    router: crate::http::App,
+    router: App,
     transport: Transport,
     stop: CancellationToken,
 ) {

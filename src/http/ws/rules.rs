@@ -1,7 +1,8 @@
-//! The HTTP rules, held on the GraphQL WebSocket (DESIGN §9): a `connection_init` deadline, the
-//! token's expiry, a cap on operations running at once, and pings to find dead peers. The
-//! budgets and the depth/complexity/alias limits apply per operation through the schema itself
-//! ([`super::cost`], [`super::limits`]); the message-size cap is set at the upgrade.
+//! The HTTP rules, held on the GraphQL WebSocket: a `connection_init` deadline, the token's
+//! expiry, a cap on operations running at once, and pings to find dead peers. The budgets, the
+//! depth/complexity/alias limits and the per-operation deadline apply through the schema itself
+//! (`graphql::cost`, `graphql::limits`, `graphql::deadline`); the message-size cap is set at the
+//! upgrade.
 //!
 //! Close codes are `graphql-transport-ws`'s: 4408 (initialisation timeout) and 4403
 //! (forbidden: the token expired; the client reconnects with a fresh one), plus 1009 (message
@@ -217,25 +218,4 @@ impl Session {
 
 fn parsed_id(text: Option<&str>) -> Option<String> {
     text.and_then(kind_and_id).and_then(|(_, id)| id)
-}
-
-/// Every operation ends within the request timeout, over the WebSocket too (over HTTP the
-/// `deadline` layer answers first; this is the same limit). Run by [`super::hooks::Hooks`] on
-/// the metered schema.
-pub async fn within(
-    deadline: Duration,
-    operation: impl Future<Output = async_graphql::Response>,
-) -> async_graphql::Response {
-    match tokio::time::timeout(deadline, operation).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout_s = deadline.as_secs(), "operation timed out");
-            let mut err =
-                async_graphql::ServerError::new("the operation took too long; retry shortly", None);
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", crate::error::ErrorCode::ServiceUnavailable.as_str());
-            err.extensions = Some(ext);
-            async_graphql::Response::from_errors(vec![err])
-        }
-    }
 }

@@ -12,7 +12,7 @@ use http::HeaderMap;
 use http::request::Parts;
 use uuid::Uuid;
 
-use super::Principal;
+use crate::auth::Principal;
 use crate::domain::context::{RequestContext, RequestMeta, Services};
 use crate::error::Error;
 use crate::state::AppState;
@@ -46,7 +46,7 @@ impl Caller {
                 &state.settings.trusted_proxies,
             )
         });
-        let meta = RequestMeta::from_parts(headers, client_ip);
+        let meta = request_meta(headers, client_ip);
         let principal = Principal::from_headers(headers, &state.services.jwt).map_err(|e| {
             crate::security::Threat::InvalidToken.record();
             Refusal::Token(e.public_message())
@@ -60,7 +60,15 @@ impl Caller {
     pub async fn decide(headers: &HeaderMap, peer: Option<SocketAddr>, state: &AppState) -> Self {
         let mut caller = Self::from_parts(headers, peer, state);
         if let Ok(principal) = &caller.principal {
-            caller.principal = current(principal, &state.services).await;
+            caller.principal =
+                state
+                    .services
+                    .principal_now(principal)
+                    .await
+                    .map_err(|err| match err {
+                        Error::Unauthenticated(reason) => Refusal::Token(reason),
+                        _ => Refusal::Unavailable,
+                    });
         }
         caller
     }
@@ -101,38 +109,24 @@ fn peer(parts_extensions: &http::Extensions) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// The principal as of now: refused when its session has ended, with the user's current role.
-async fn current(principal: &Principal, services: &Services) -> Result<Principal, Refusal> {
-    let Principal::User { id, session_id, .. } = principal else {
-        return Ok(principal.clone());
+/// Facts about the request that the domain records and budgets by; `ip` is the client's
+/// address as [`crate::security::client_address`] decided it.
+fn request_meta(headers: &HeaderMap, ip: Option<std::net::IpAddr>) -> RequestMeta {
+    let text = |name: &str, max: usize| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| crate::domain::text::first_chars(s, max).to_owned())
     };
-    match services.sessions.check(&services.db, *session_id).await {
-        Ok(Some(active)) if active.user_id == *id => Ok(Principal::User {
-            id: *id,
-            role: active.role,
-            session_id: *session_id,
-        }),
-        Ok(_) => Err(Refusal::Token(
-            "the session has ended; sign in again".into(),
-        )),
-        Err(err) => {
-            err.log();
-            Err(Refusal::Unavailable)
-        }
+    RequestMeta {
+        request_id: text("x-request-id", 128),
+        ip,
+        user_agent: text(http::header::USER_AGENT.as_str(), 512),
     }
 }
 
-/// The principal a token names, as of now (the WebSocket's `connection_init` and its later
-/// re-checks).
-pub async fn principal_now(headers: &HeaderMap, services: &Services) -> Result<Principal, Error> {
-    let principal = Principal::from_headers(headers, &services.jwt)?;
-    current(&principal, services)
-        .await
-        .map_err(|refusal| Caller::refused(&refusal))
-}
-
 /// Decides the caller and leaves it in the request's extensions (the API's admission layer,
-/// [`crate::http::admit`], runs this first).
+/// [`super::admission`], runs this first).
 pub async fn identify(state: &AppState, req: &mut Request) {
     let peer = peer(req.extensions());
     let caller = Caller::decide(req.headers(), peer, state).await;

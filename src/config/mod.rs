@@ -11,6 +11,10 @@ use std::str::FromStr;
 
 use clap::{Args, ValueEnum};
 
+pub mod trusted_proxy;
+
+pub use trusted_proxy::TrustedProxy;
+
 /// The development JWT secret. Production refuses to start with it.
 pub const DEV_JWT_SECRET: &str = "neoforge-development-secret-do-not-use-in-production";
 /// The development key that encrypts TOTP secrets at rest. Production refuses to start with it.
@@ -276,7 +280,7 @@ pub struct Settings {
         value_delimiter = ',',
         global = true
     )]
-    pub trusted_proxies: Vec<crate::security::client_address::TrustedProxy>,
+    pub trusted_proxies: Vec<TrustedProxy>,
 
     /// Failed sign-ins per account (normalised email), from any address (same format as the
     /// other quotas). Refills continuously: a throttle, not a lock-out.
