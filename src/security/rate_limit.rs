@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::shared_buckets::{Decision, Draw, SharedBuckets};
 use crate::config::RateQuota;
-use crate::error::Error;
+use crate::error::{Budget, Error};
 
 /// Which budget a request draws from; the label of `rate_limit_exceeded_total{tier}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,8 +133,6 @@ pub struct Limited {
     window: Duration,
     pub retry_after: Duration,
 }
-
-pub use crate::error::Budget;
 
 /// Writes header pairs, skipping any that would not be a valid header value.
 pub fn write_pairs(headers: &mut HeaderMap, pairs: [(HeaderName, String); 2]) {

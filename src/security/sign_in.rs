@@ -28,10 +28,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::rate_limit::Budget;
 use super::shared_buckets::{Draw, SharedBuckets};
 use crate::config::RateQuota;
-use crate::error::Error;
+use crate::error::{Budget, Error};
 
 type Key = [u8; 32];
 
