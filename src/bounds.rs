@@ -1,6 +1,6 @@
-//! The input bounds of the API contract (DESIGN §3, §5), in one place: the domain enforces them,
-//! the GraphQL schema's complexity rule and the REST shim's input mapping and OpenAPI document
-//! describe them. Nothing here decides anything; it only names the numbers.
+//! The input bounds of the API contract, in one place: the domain enforces them, the GraphQL
+//! schema's complexity rule and the REST shim's input mapping and OpenAPI document describe them.
+//! Nothing here decides anything; it only names the numbers.
 
 /// An inclusive length range, in characters.
 #[derive(Clone, Copy, Debug)]

@@ -49,7 +49,7 @@ pub struct Application {
     /// Delivers status events to subscribers; on PostgreSQL its listener runs as a background job.
     status_feed: StatusFeed,
     /// When the database was unreachable at start: the job that brings it up.
-    bring_up: Option<startup::BringUp>,
+    database_wait: Option<startup::DatabaseWait>,
     /// `/metrics` apart from the API (`NEOFORGE_METRICS_BIND`).
     metrics_listener: Option<TcpListener>,
 }
@@ -62,7 +62,7 @@ impl Application {
         settings.validate()?;
         metrics::handle();
         security::threats::register();
-        let (db, bring_up) = startup::open(&settings).await?;
+        let (db, database_wait) = startup::open(&settings).await?;
         let jwt = JwtKeys::new(settings.jwt_secret.as_bytes(), settings.access_token_ttl());
         let shared_buckets =
             security::shared_buckets::SharedBuckets::from_settings(&settings)?.map(Arc::new);
@@ -109,7 +109,7 @@ impl Application {
             shutdown,
             tasks: TaskTracker::new(),
             status_feed,
-            bring_up,
+            database_wait,
             metrics_listener,
         })
     }
@@ -142,12 +142,12 @@ impl Application {
             shutdown,
             tasks,
             status_feed,
-            bring_up,
+            database_wait,
             metrics_listener,
         } = self;
-        let gave_up = bring_up.as_ref().map(startup::BringUp::gave_up);
-        if let Some(bring_up) = bring_up {
-            tasks.spawn(bring_up.run(state.db().clone(), shutdown.clone()));
+        let gave_up = database_wait.as_ref().map(startup::DatabaseWait::gave_up);
+        if let Some(database_wait) = database_wait {
+            tasks.spawn(database_wait.run(state.db().clone(), shutdown.clone()));
         }
         if let Some(listener) = metrics_listener {
             let stop = shutdown.clone();

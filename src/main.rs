@@ -1,7 +1,7 @@
 use clap::Parser;
 
 // A request allocates many small, short-lived objects across worker threads; mimalloc serves
-// them faster than glibc's malloc (see docs/benchmarks.md, "allocator").
+// them faster than glibc's malloc.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

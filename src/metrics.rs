@@ -49,8 +49,8 @@ pub fn http_request(method: &'static str, route: &str, status: u16, seconds: f64
 }
 
 /// Metric handles by label set, looked up by one string label and a small key, so that a hot
-/// path does not build, hash and register its labels on every call (profiled: ~3 % of a W1
-/// request). Every label set cached here is bounded: route templates, operation names
+/// path does not build, hash and register its labels on every call: the `metrics` registry
+/// does all three for every `counter!`/`histogram!` with labels. Every label set cached here is bounded: route templates, operation names
 /// ([`operation_label`]), fixed methods, statuses and outcomes.
 struct Series<K, T> {
     by_name: RwLock<Option<ByName<K, T>>>,

@@ -17,8 +17,9 @@ use crate::db::Db;
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
 
-/// Brings a database that was unreachable at start up: runs as a background job of `serve`.
-pub struct BringUp {
+/// Waits for a database that was unreachable at start, then connects and migrates it and marks
+/// the server ready: a background job of `serve`.
+pub struct DatabaseWait {
     settings: Settings,
     deadline: Option<Instant>,
     reason: String,
@@ -29,7 +30,7 @@ pub struct BringUp {
 /// Connects and migrates. When PostgreSQL cannot be reached and `NEOFORGE_DB_WAIT` allows
 /// waiting, returns instead a pool that connects lazily, marked not ready, and the job that
 /// makes it ready. SQLite opens a local file: nothing to wait for, so it fails at once.
-pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Option<BringUp>)> {
+pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Option<DatabaseWait>)> {
     if !settings.is_sqlite()
         && let Err(reason) = probe(settings).await
     {
@@ -45,7 +46,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Option<BringUp>)> 
         );
         let db = Db::connect_lazily(settings).await?;
         db.set_unavailable(Some(reason.clone()));
-        let bring_up = BringUp {
+        let database_wait = DatabaseWait {
             settings: settings.clone(),
             deadline: settings
                 .db_wait
@@ -53,7 +54,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Option<BringUp>)> 
             reason,
             gave_up: Arc::default(),
         };
-        return Ok((db, Some(bring_up)));
+        return Ok((db, Some(database_wait)));
     }
     let db = Db::connect(settings).await?;
     if settings.auto_migrate {
@@ -62,7 +63,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Option<BringUp>)> 
     Ok((db, None))
 }
 
-impl BringUp {
+impl DatabaseWait {
     /// Where `serve` finds out that the wait ran out.
     pub fn gave_up(&self) -> Arc<OnceLock<String>> {
         self.gave_up.clone()

@@ -2,13 +2,13 @@
 //! the request span (which carries the request id) and, when traces are exported, stamped with
 //! the trace and span ids so an operator can jump from a log line to its trace.
 //!
-//! Traces (DESIGN §10): `tracing` spans become OpenTelemetry spans through
-//! `tracing-opentelemetry` and leave over OTLP (HTTP/protobuf or gRPC) only when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set. The SDK reads
-//! the other standard variables itself (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
-//! `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`, headers). Spans are
-//! exported by the SDK's batch processor on its own thread: a request only pushes onto a bounded
-//! queue, so a collector that is down or hangs costs dropped spans, never a slow request.
+//! Traces: `tracing` spans become OpenTelemetry spans through `tracing-opentelemetry` and leave
+//! over OTLP (HTTP/protobuf or gRPC) only when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set. The SDK reads the other standard variables itself
+//! (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_BSP_*`,
+//! `OTEL_EXPORTER_OTLP_TIMEOUT`, headers). Spans are exported by the SDK's batch processor on its
+//! own thread: a request only pushes onto a bounded queue, so a collector that is down or hangs
+//! costs dropped spans, never a slow request.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -145,7 +145,7 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
             .with_location(false)
             .with_threads(false)
             .with_target(false)
-            .with_filter(Fresh(otel_filter()))
+            .with_filter(UncachedFilter(otel_filter()))
     });
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
@@ -158,11 +158,11 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
                     .with_current_span(true)
                     .with_span_list(false),
             ))
-            .with_filter(Fresh(filter))
+            .with_filter(UncachedFilter(filter))
             .boxed()
     } else {
         fmt.event_format(Correlated(format::format()))
-            .with_filter(Fresh(filter))
+            .with_filter(UncachedFilter(filter))
             .boxed()
     };
     let result = tracing_subscriber::registry()
@@ -173,18 +173,21 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
     Telemetry { provider }
 }
 
-/// A per-layer filter whose callsites are never cached as "always enabled".
+/// Wraps a per-layer filter so that no callsite is cached as "always enabled": every span asks
+/// the filter's `enabled` first.
 ///
 /// Per-layer filters hand their verdict from `enabled` to `on_new_span` through a thread-local
 /// map. A callsite cached as `always` skips `enabled`, so its span reads whatever the previous
 /// `enabled` call on that thread left there; `log_enabled!` checks that reach `tracing` through
 /// the log bridge (sqlx runs one after every query) leave "disabled" behind, and the next
-/// request span silently vanished from both logs and traces, so the request started a fresh
-/// trace instead of joining the caller's (tokio-rs/tracing#2519). Capping the interest at
-/// `sometimes` makes every span ask `enabled` first: one cheap, static lookup per span.
-struct Fresh<F>(F);
+/// request span would silently vanish from both logs and traces, so the request would start a
+/// fresh trace instead of joining the caller's (upstream bug: tokio-rs/tracing#2519). Capping the
+/// interest at `sometimes` costs one cheap, static lookup per span.
+struct UncachedFilter<F>(F);
 
-impl<S, F: tracing_subscriber::layer::Filter<S>> tracing_subscriber::layer::Filter<S> for Fresh<F> {
+impl<S, F: tracing_subscriber::layer::Filter<S>> tracing_subscriber::layer::Filter<S>
+    for UncachedFilter<F>
+{
     fn enabled(
         &self,
         meta: &tracing::Metadata<'_>,
@@ -543,9 +546,9 @@ mod tests {
         let subscriber = tracing_subscriber::registry()
             .with(
                 logs.clone()
-                    .with_filter(Fresh(EnvFilter::new(DEFAULT_FILTER))),
+                    .with_filter(UncachedFilter(EnvFilter::new(DEFAULT_FILTER))),
             )
-            .with(traces.clone().with_filter(Fresh(otel_filter())));
+            .with(traces.clone().with_filter(UncachedFilter(otel_filter())));
         tracing::subscriber::with_default(subscriber, || {
             for _ in 0..2 {
                 // What the log bridge does for `log_enabled!(target: "sqlx::query", Info)`:

@@ -1,4 +1,4 @@
-//! Issue 13: what revocable sessions need on top of the original account tables.
+//! What revocable sessions need, added to the account tables.
 //! `users.disabled_at`: an admin-disabled account (its sessions end, sign-in is refused).
 //! `sessions.revoked_reason`: why a session ended (logout, refresh-token reuse, admin, ...).
 

@@ -1,4 +1,4 @@
-//! Issue 13, second half: what TOTP, the password and email flows need.
+//! What TOTP, the password and email flows need.
 //! `users.totp_last_step`: the last TOTP time step accepted, so a code works once across
 //! replicas (a conditional update decides). `account_tokens`: hashed single-use tokens (password
 //! reset, email verification, the sign-in challenge between password and second factor).

@@ -163,8 +163,9 @@ pub struct Settings {
     #[arg(long, env = "NEOFORGE_GRAPHQL_MAX_ALIASES", value_name = "NEOFORGE_GRAPHQL_MAX_ALIASES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=10_000), global = true)]
     pub graphql_max_aliases: u64,
 
-    /// Microseconds a DataLoader batch waits for sibling resolvers before querying (see
-    /// docs/benchmarks.md; the async-graphql default is 1000).
+    /// Microseconds a DataLoader batch waits for sibling resolvers before querying: long enough for
+    /// nested lists to gather their keys, short enough not to show in latency (the async-graphql
+    /// default is 1000).
     #[arg(long, env = "NEOFORGE_LOADER_DELAY_US", value_name = "NEOFORGE_LOADER_DELAY_US", default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=100_000), global = true)]
     pub loader_delay_us: u64,
 

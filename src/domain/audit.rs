@@ -50,7 +50,7 @@ impl crate::domain::listing::Listed for audit_events::Entity {
     const NOUN: &'static str = "audit event";
     const ID: audit_events::Column = audit_events::Column::Id;
 
-    /// The audit log is for admins (DESIGN §8).
+    /// The audit log is for admins.
     fn visible(
         cx: &crate::domain::context::RequestContext,
         filter: &AuditFilter,

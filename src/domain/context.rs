@@ -136,8 +136,8 @@ impl RequestContext {
         self.services.refresh_token_ttl
     }
 
-    /// Sign-in and registration attempts draw from the client address's `auth` budget (DESIGN
-    /// §9) on top of the per-request tier, whichever transport they arrive by.
+    /// Sign-in and registration attempts draw from the client address's `auth` budget on top of the
+    /// per-request tier, whichever transport they arrive by.
     pub async fn draw_auth_attempt(&self) -> Result<()> {
         match self.meta.ip {
             Some(ip) => self
@@ -172,8 +172,8 @@ impl RequestContext {
             .map_err(Into::into)
     }
 
-    /// Refuses a sign-in to an account whose failure budget is spent (DESIGN §9), before the
-    /// password is checked; see [`crate::security::sign_in`].
+    /// Refuses a sign-in to an account whose failure budget is spent, before the password is
+    /// checked; see [`crate::security::sign_in`].
     pub async fn check_account_budget(&self, email: &str) -> Result<()> {
         self.services.rate_limits.account().check(email).await
     }

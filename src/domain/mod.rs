@@ -3,7 +3,7 @@
 //!
 //! Every function takes the request's [`context::RequestContext`] (the caller and the services
 //! it may use) plus its own input; writes also take [`context::WriteOptions`] (expected
-//! version, idempotency key) and go through [`write`], and batch loads for the GraphQL
+//! version, idempotency key) and go through [`mod@write`], and batch loads for the GraphQL
 //! DataLoaders live beside the rules they obey (`projects::by_ids`, …, see [`batch`]).
 
 pub mod accounts;

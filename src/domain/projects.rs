@@ -1,5 +1,5 @@
-//! Projects: public or private, owned by a user. DESIGN §8: public projects are readable by
-//! anyone, private ones by their owner and admins; only the owner or an admin changes them.
+//! Projects: public or private, owned by a user. Public projects are readable by anyone, private
+//! ones by their owner and admins; only the owner or an admin changes them.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -239,7 +239,7 @@ pub async fn check_reference(tx: Tx<'_>, project_id: Option<Uuid>) -> Result<()>
     }
 }
 
-/// Projects by id, for relations and `node`: only those the caller may read (DESIGN §8).
+/// Projects by id, for relations and `node`: only those the caller may read.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
     let select = Entity::find().filter(readable(&cx.principal));

@@ -1,6 +1,6 @@
-//! Service status (DESIGN §3 `status_events`, §5 `GET /status`, §8): an append-only history of
-//! status events per service, and each service's current state derived from it. Anyone reads;
-//! staff and admins record.
+//! Service status (`status_events`, `GET /status`): an append-only history of status events per
+//! service, and each service's current state derived from it. Anyone reads; staff and admins
+//! record.
 //!
 //! A service's status is its latest event (latest `created_at`, ties broken by the larger id,
 //! i.e. the later UUIDv7). `since` is when the current run of that status began: the first event

@@ -1,5 +1,5 @@
 //! The status feed: every recorded status event, delivered to the `statusChanged` subscribers of
-//! every server process (DESIGN §4).
+//! every server process.
 //!
 //! - In process, a [`tokio::sync::broadcast`] channel fans events out to subscribers. The process
 //!   that records an event delivers it as soon as its transaction commits.

@@ -1,6 +1,6 @@
-//! Support tickets: a user asks for help, staff handle it. DESIGN §8: the requester, staff and
-//! admins read a ticket; any signed-in user opens one; staff and admins change every field, the
-//! requester only the subject and body while the ticket is open, and may close it.
+//! Support tickets: a user asks for help, staff handle it. The requester, staff and admins read a
+//! ticket; any signed-in user opens one; staff and admins change every field, the requester only
+//! the subject and body while the ticket is open, and may close it.
 
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Select};
@@ -229,7 +229,7 @@ pub async fn update(
             authorize_update(principal, &current, &next)?;
             check_change(tx, &current, &next).await?;
             if current.status != next.status && principal.is_staff() {
-                // Staff moving a ticket along is what support audits look for (issue 13).
+                // Staff moving a ticket along is what support audits look for.
                 let details = serde_json::json!({ "from": current.status, "to": next.status });
                 let target = Some(format!("ticket:{id}"));
                 let actor = principal.user_id();
@@ -276,7 +276,7 @@ async fn check_change(tx: Tx<'_>, current: &Model, next: &Model) -> Result<()> {
     checks.finish()
 }
 
-/// Tickets by id, for `node`: only those the caller may read (DESIGN §8).
+/// Tickets by id, for `node`: only those the caller may read.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
     let select = Entity::find().filter(readable(&cx.principal));

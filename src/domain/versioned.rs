@@ -37,7 +37,7 @@ pub trait Versioned: Chronological + EntityTrait<Model = Self::Row> {
     const TARGET: &'static str;
     const VERSION: Self::Column;
     fn version(row: &Self::Row) -> i32;
-    /// The row as a lost conditional write reports it (DESIGN §7).
+    /// The row as a lost conditional write reports it (the `current` of a 412, docs/api.md).
     fn snapshot(row: Self::Row) -> Snapshot;
     fn touch(row: &mut Self::Row, version: i32, at: DateTime<Utc>);
 }
@@ -89,7 +89,8 @@ versioned!(
     "post"
 );
 
-/// Who may see and change the rows of a [`Versioned`] table (DESIGN §8).
+/// Who may see and change the rows of a [`Versioned`] table (the table in docs/api.md, "Who may
+/// read and change what").
 pub trait Guarded: Versioned {
     /// Rows the caller may not read do not exist for them (no existence leak).
     fn readable(principal: &Principal, row: &Self::Row) -> bool;

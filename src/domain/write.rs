@@ -1,6 +1,6 @@
-//! The one way the domain writes (DESIGN §2, §6): a write transaction handed to the work together
-//! with the request it serves, so the business rows, the idempotency record and the audit event
-//! commit together, and no resource module repeats the plumbing.
+//! The one way the domain writes: a write transaction handed to the work together with the request
+//! it serves, so the business rows, the idempotency record and the audit event commit together (one
+//! transaction per write, docs/architecture.md), and no resource module repeats the plumbing.
 
 use futures::future::BoxFuture;
 use sea_orm::DatabaseTransaction;

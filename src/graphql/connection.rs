@@ -96,11 +96,12 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
     usize::try_from(n).unwrap_or(100) * child.max(1) + 1
 }
 
-/// A query object with one Relay connection field among its own fields (`{ ... }` before it,
-/// the rest after). The page arguments every connection takes (`first`, `after`, `last`,
-/// `before`, `offset`), their descriptions and the field's complexity are spelled here once,
-/// because async-graphql cannot share an argument list between fields (async-graphql#1514).
-/// The field's own arguments follow them; `$list` answers it from the [`PageArgs`] and them.
+/// A query object with one Relay connection field among its own fields (`{ ... }` before it, the
+/// rest after). The page arguments every connection takes (`first`, `after`, `last`, `before`,
+/// `offset`), their descriptions and the field's complexity are spelled here once, because
+/// async-graphql cannot share an argument list between fields (upstream:
+/// async-graphql/async-graphql#1514). The field's own arguments follow them; `$list` answers it
+/// from the [`PageArgs`] and them.
 macro_rules! paged_query {
     (
         $object:ident { $($before:tt)* }

@@ -1,10 +1,10 @@
-//! GraphQL operations draw from the rate-limit budget by their computed complexity (DESIGN §9),
-//! not one unit per request: a 5,000-point query costs fifty times `{ viewer { id } }`.
+//! GraphQL operations draw from the rate-limit budget by their computed complexity, not one unit
+//! per request: a 5,000-point query costs fifty times `{ viewer { id } }`.
 //!
 //! The unit: one budget unit per started [`POINTS_PER_UNIT`] complexity points (async-graphql's
 //! complexity: 1 per field, connections weighted by page size × selection), at least one; a
 //! document refused by validation (depth, complexity, syntax) costs one.
-//! Over HTTP the request has already paid one unit at the door (`security::enforce`); over the
+//! Over HTTP the request has already paid one unit at the door (`http::admission::admit`); over the
 //! WebSocket, where there is no door per operation, this is the whole charge.
 
 use async_graphql::extensions::ExtensionContext;

@@ -26,7 +26,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
     let Ok(id) = Uuid::parse_str(id.as_str()) else {
         return Ok(None);
     };
-    // Each batch function returns only what the caller may read (DESIGN §8).
+    // Each batch function returns only what the caller may read: the domain decides.
     let (user, project, ticket, post, event) = futures::try_join!(
         loaders::load_one::<UserLoader>(ctx, id),
         loaders::load_one::<ProjectLoader>(ctx, id),

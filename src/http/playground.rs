@@ -1,5 +1,5 @@
-//! GraphiQL, served from assets inside the binary: the playground works with no internet
-//! (DESIGN §4, §13).
+//! GraphiQL, served from assets inside the binary: the playground works with no internet access (no
+//! CDN).
 //!
 //! `build.rs` takes GraphiQL 4 and React 18's browser bundles from their npm packages at build
 //! time; this module embeds them and serves

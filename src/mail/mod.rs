@@ -1,4 +1,4 @@
-//! Mail (issue 13): a transactional outbox and the background sender that drains it.
+//! Mail: a transactional outbox and the background sender that drains it.
 //!
 //! An action that sends mail (password reset, email verification) writes its message into
 //! `outbox_emails` in its own transaction: the mail exists exactly when the action committed.

@@ -1,4 +1,4 @@
-//! The browser's refresh-token cookie (issue 13).
+//! The browser's refresh-token cookie.
 //!
 //! A browser (a request with an `Origin` header, which browsers send on every `POST`) gets the
 //! refresh token only as `neoforge_refresh=...; HttpOnly; Secure; SameSite=Strict;

@@ -32,7 +32,7 @@ use serde_json::Value;
 use crate::error::ErrorCode;
 use crate::http::caller::Caller;
 use crate::state::AppState;
-use output::Tree;
+use output::ResultTree;
 
 use self::etag::IfMatch;
 use self::spec::{Cache, Input, NullMeans, Output, RouteSpec};
@@ -492,7 +492,7 @@ fn representation_headers(spec: &RouteSpec, headers: &HeaderMap, tag: Option<&st
 }
 
 /// The successful REST response for a route's GraphQL `data`.
-fn respond<T: Tree>(
+fn respond<T: ResultTree>(
     spec: &RouteSpec,
     headers: &HeaderMap,
     data: &T,
@@ -501,7 +501,7 @@ fn respond<T: Tree>(
 ) -> Result<Response, Problem> {
     let mut location = None;
     let mut tag = None;
-    // Written straight into the body, without the reshaped tree (`output::Shaped`).
+    // Written straight into the body, without the reshaped tree (`output::RestObject`).
     let written = match &spec.output {
         Output::Empty => None,
         Output::Page { path, shape } => {
@@ -540,7 +540,7 @@ fn respond<T: Tree>(
             if let Some(base) = base {
                 location = Some(format!("{PREFIX}{base}/{id}"));
             }
-            Some(serde_json::to_vec(&output::Shaped(shape, value)))
+            Some(serde_json::to_vec(&output::RestObject(shape, value)))
         }
     };
     let body = written

@@ -6,10 +6,12 @@ use serde_json::Value;
 use super::input::PageReq;
 use super::spec::{Conv, Shape};
 
-/// A GraphQL result as the shaping reads it: async-graphql's own value, which response bodies
-/// are written from without first converting it to JSON (a thirtieth of a REST read), or a
-/// `serde_json` tree (a 412 problem's `current`, the routes that move a token into a cookie).
-pub trait Tree: Serialize + Sized + 'static {
+/// A GraphQL result tree, read member by member while a REST body is written from it. Two value
+/// types implement it: async-graphql's own value, which response bodies are written from
+/// directly (converting it to `serde_json` first would copy every string of the result once
+/// more), and a `serde_json` tree (a 412 problem's `current`, the routes that move a token into a
+/// cookie).
+pub trait ResultTree: Serialize + Sized + 'static {
     /// `null`, for members that are absent.
     fn null() -> &'static Self;
     fn member(&self, key: &str) -> Option<&Self>;
@@ -20,7 +22,7 @@ pub trait Tree: Serialize + Sized + 'static {
     fn integer(&self) -> Option<i64>;
 }
 
-impl Tree for Value {
+impl ResultTree for Value {
     fn null() -> &'static Self {
         static NULL: Value = Value::Null;
         &NULL
@@ -42,7 +44,7 @@ impl Tree for Value {
     }
 }
 
-impl Tree for async_graphql::Value {
+impl ResultTree for async_graphql::Value {
     fn null() -> &'static Self {
         static NULL: async_graphql::Value = async_graphql::Value::Null;
         &NULL
@@ -79,19 +81,20 @@ impl Tree for async_graphql::Value {
 
 /// Reshapes one GraphQL object (camelCase, SCREAMING enums, nested relations) into the REST
 /// object (snake_case, lowercase enums, related objects as `*_id`), as a tree (the `current`
-/// representation a 412 problem carries); response bodies use [`Shaped`] directly.
+/// representation a 412 problem carries); response bodies use [`RestObject`] directly.
 pub fn shape(shape: &Shape, value: &Value) -> Value {
     // Cannot fail: every key is a string and every value already JSON.
-    serde_json::to_value(Shaped(shape, value)).unwrap_or(Value::Null)
+    serde_json::to_value(RestObject(shape, value)).unwrap_or(Value::Null)
 }
 
-/// One GraphQL object in its REST shape, serialised straight into the response body (no
-/// intermediate tree); members in name order, as a `serde_json` map keeps them.
-pub struct Shaped<'a, T>(pub &'a Shape, pub &'a T);
+/// One GraphQL object written as its REST object (snake_case members, lowercase enums, related
+/// objects as `*_id`), serialised straight into the response body with no intermediate tree;
+/// members in name order, as a `serde_json` map keeps them.
+pub struct RestObject<'a, T>(pub &'a Shape, pub &'a T);
 
-impl<T: Tree> Serialize for Shaped<'_, T> {
+impl<T: ResultTree> Serialize for RestObject<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Shaped(shape, value) = *self;
+        let RestObject(shape, value) = *self;
         let mut fields: Vec<_> = shape.fields.iter().collect();
         fields.sort_unstable_by_key(|f| f.name);
         let mut map = serializer.serialize_map(Some(fields.len()))?;
@@ -105,9 +108,9 @@ impl<T: Tree> Serialize for Shaped<'_, T> {
                 (Conv::Lower(_), Some(s), _) => {
                     map.serialize_entry(f.name, &s.to_ascii_lowercase())?;
                 }
-                (Conv::Object(inner), ..) => map.serialize_entry(f.name, &Shaped(inner, v))?,
+                (Conv::Object(inner), ..) => map.serialize_entry(f.name, &RestObject(inner, v))?,
                 (Conv::List(inner), _, Some(items)) => {
-                    map.serialize_entry(f.name, &ShapedList(inner, items))?;
+                    map.serialize_entry(f.name, &RestObjectList(inner, items))?;
                 }
                 _ => map.serialize_entry(f.name, v)?,
             }
@@ -116,27 +119,28 @@ impl<T: Tree> Serialize for Shaped<'_, T> {
     }
 }
 
-struct ShapedList<'a, T>(&'a Shape, &'a [T]);
+/// A list of GraphQL objects, each written as a [`RestObject`].
+struct RestObjectList<'a, T>(&'a Shape, &'a [T]);
 
-impl<T: Tree> Serialize for ShapedList<'_, T> {
+impl<T: ResultTree> Serialize for RestObjectList<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.1.iter().map(|item| Shaped(self.0, item)))
+        serializer.collect_seq(self.1.iter().map(|item| RestObject(self.0, item)))
     }
 }
 
 /// A connection (`{ totalCount nodes }`) as the REST page `{ items, page, page_size, pages,
 /// total }`, serialised straight into the response body (members in name order).
 #[derive(serde::Serialize)]
-#[serde(bound = "T: Tree")]
+#[serde(bound = "T: ResultTree")]
 pub struct PageBody<'a, T> {
-    items: ShapedList<'a, T>,
+    items: RestObjectList<'a, T>,
     page: u64,
     page_size: u32,
     pages: u64,
     total: u64,
 }
 
-impl<'a, T: Tree> PageBody<'a, T> {
+impl<'a, T: ResultTree> PageBody<'a, T> {
     pub fn new(shape: &'a Shape, connection: &'a T, req: PageReq) -> Self {
         let items = connection.member("nodes").and_then(T::items).unwrap_or(&[]);
         let total = connection
@@ -145,7 +149,7 @@ impl<'a, T: Tree> PageBody<'a, T> {
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0);
         Self {
-            items: ShapedList(shape, items),
+            items: RestObjectList(shape, items),
             page: req.page,
             page_size: req.page_size,
             pages: total.div_ceil(u64::from(req.page_size)),
@@ -155,13 +159,13 @@ impl<'a, T: Tree> PageBody<'a, T> {
 }
 
 /// The value at `path` below `data`, `null` where absent.
-pub fn at<'a, T: Tree>(data: &'a T, path: &[&str]) -> &'a T {
+pub fn at<'a, T: ResultTree>(data: &'a T, path: &[&str]) -> &'a T {
     path.iter()
         .fold(data, |v, k| v.member(k).unwrap_or(T::null()))
 }
 
 /// The `id` and `version` of a resource's GraphQL object: what its ETag is made of.
-pub fn identity<T: Tree>(value: &T) -> (Option<&str>, Option<i64>) {
+pub fn identity<T: ResultTree>(value: &T) -> (Option<&str>, Option<i64>) {
     (
         value.member("id").and_then(T::text),
         value.member("version").and_then(T::integer),
@@ -199,7 +203,7 @@ mod tests {
             { "service": "api", "status": "MAJOR_OUTAGE", "message": "m", "since": "s",
               "updatedAt": "u" }] });
         assert_eq!(
-            serde_json::to_string(&Shaped(&STATUS, &status)).unwrap(),
+            serde_json::to_string(&RestObject(&STATUS, &status)).unwrap(),
             r#"{"overall":"degraded","services":[{"message":"m","service":"api","since":"s","#
                 .to_owned()
                 + r#""status":"major_outage","updated_at":"u"}],"updated_at":null}"#
@@ -253,10 +257,10 @@ mod tests {
         members.insert(Name::new("overall"), Gql::Enum(Name::new("DEGRADED")));
         let status = Gql::Object(members);
         let as_json = status.clone().into_json().unwrap();
-        let written = serde_json::to_string(&Shaped(&STATUS, &status)).unwrap();
+        let written = serde_json::to_string(&RestObject(&STATUS, &status)).unwrap();
         assert_eq!(
             written,
-            serde_json::to_string(&Shaped(&STATUS, &as_json)).unwrap()
+            serde_json::to_string(&RestObject(&STATUS, &as_json)).unwrap()
         );
         assert!(written.contains(r#""status":"major_outage""#), "{written}");
 
@@ -265,8 +269,8 @@ mod tests {
             "createdAt": "t", "email": null } });
         let gql = Gql::from_json(tokens.clone()).unwrap();
         assert_eq!(
-            serde_json::to_string(&Shaped(&TOKENS, &gql)).unwrap(),
-            serde_json::to_string(&Shaped(&TOKENS, &tokens)).unwrap()
+            serde_json::to_string(&RestObject(&TOKENS, &gql)).unwrap(),
+            serde_json::to_string(&RestObject(&TOKENS, &tokens)).unwrap()
         );
 
         let page = json!({ "totalCount": 21, "nodes": [{ "id": "p1", "ownerId": "u1",

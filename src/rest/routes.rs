@@ -1,4 +1,4 @@
-//! The route table of `/api/v1` (DESIGN §5): one declarative entry per route. Nothing here
+//! The route table of `/api/v1` (docs/api.md): one declarative entry per route. Nothing here
 //! decides anything: each route is a persisted GraphQL operation and a mapping.
 
 use http::StatusCode;
@@ -228,7 +228,7 @@ pub static AUDIT_EVENT: Shape = Shape {
     ],
 };
 
-/// Every route, in the order of DESIGN §5.
+/// Every route, grouped by resource.
 pub static TABLE: &[RouteSpec] = &[
     // ---- projects ----------------------------------------------------------------------
     RouteSpec::list(

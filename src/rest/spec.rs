@@ -2,8 +2,8 @@
 
 use http::{Method, StatusCode};
 
-/// One REST route of `/api/v1` (DESIGN §5): a persisted GraphQL operation plus the mapping of
-/// the HTTP request onto its variables and of its result back onto the REST response.
+/// One REST route of `/api/v1` (docs/api.md): a persisted GraphQL operation plus the mapping of the
+/// HTTP request onto its variables and of its result back onto the REST response.
 pub struct RouteSpec {
     pub method: Method,
     /// Path under `/api/v1`, axum 0.8 syntax (`/projects/{id}`).

@@ -1,5 +1,5 @@
-//! Token-bucket rate limits in tiers (DESIGN §9): anonymous requests per client IP, signed-in
-//! requests per user, and sign-in/registration attempts per client IP.
+//! Token-bucket rate limits in tiers (docs/api.md, "Rate limits"): anonymous requests per client
+//! IP, signed-in requests per user, and sign-in/registration attempts per client IP.
 //!
 //! Every tier is drawn through [`RateLimits::check_n`], whichever transport the request came by.
 //! With `REDIS_URL` set the buckets live in Redis and every replica shares them

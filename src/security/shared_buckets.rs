@@ -1,4 +1,4 @@
-//! Rate-limit buckets in Redis, shared by every replica (DESIGN §9), when `REDIS_URL` is set.
+//! Rate-limit buckets in Redis, shared by every replica, when `REDIS_URL` is set.
 //!
 //! One round trip per check: a Lua script (`gcra.lua`, the algorithm `governor` runs in
 //! process) reads the bucket, decides and writes it back atomically, on the Redis server's clock

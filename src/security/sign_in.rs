@@ -1,5 +1,5 @@
-//! The per-account sign-in budget (DESIGN §9): failed sign-ins per account, beside the
-//! per-address `auth` tier, so that a botnet of addresses cannot guess one account's password.
+//! The per-account sign-in budget: failed sign-ins per account, beside the per-address `auth` tier,
+//! so that a botnet of addresses cannot guess one account's password.
 //!
 //! What it counts and why (OWASP Authentication and Credential Stuffing cheat sheets):
 //! - Only failures draw from it. A user who signs in correctly never spends it, and a success

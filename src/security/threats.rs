@@ -1,5 +1,5 @@
-//! `threats_detected_total{kind}` (DESIGN §9): every rejected suspicious request, by a kind from
-//! a fixed set, so that no request can mint a new series.
+//! `threats_detected_total{kind}`: every rejected suspicious request, by a kind from a fixed set,
+//! so that no request can mint a new series.
 
 /// What was rejected. The label values are the only ones the counter ever has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
-//! Issue 13: admins change roles, disable and re-enable accounts and end their sessions; each
-//! takes effect on open sessions within seconds, on this process and on a second one sharing
-//! the database; the audit log records it and only admins read it.
+//! Admins change roles, disable and re-enable accounts and end their sessions; each takes effect on
+//! open sessions within seconds, on this process and on a second one sharing the database; the
+//! audit log records it and only admins read it.
 
 use std::time::{Duration, Instant};
 

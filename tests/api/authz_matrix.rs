@@ -1,5 +1,5 @@
-//! The authorization matrix (DESIGN §8, issue 13), table-driven: every REST operation, old and
-//! new, as anonymous / another user / the owner / staff / admin, against the status each must
+//! The authorization matrix (docs/api.md, "Who may read and change what"), table-driven: every REST
+//! operation, as anonymous / another user / the owner / staff / admin, against the status each must
 //! get. Destructive operations act on a resource created for that call alone.
 
 use neoforge::entity::users::Role;

@@ -1,6 +1,6 @@
-//! Lost conditional writes say what won (DESIGN §7): REST 412 carries `current` and its
-//! `ETag`, GraphQL `PRECONDITION_FAILED` carries `currentVersion` and `current` — only for a
-//! caller who may read the resource; to anyone else it does not exist.
+//! Lost conditional writes say what won: REST 412 carries `current` and its `ETag`, GraphQL
+//! `PRECONDITION_FAILED` carries `currentVersion` and `current` — only for a caller who may read
+//! the resource; to anyone else it does not exist.
 
 use reqwest::Method;
 use serde_json::{Value, json};

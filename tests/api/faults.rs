@@ -1,6 +1,6 @@
-//! Database faults (issue 16): the database goes away and comes back; no request is answered
-//! 500, nothing acknowledged is lost or doubled, and nobody restarts the server. PostgreSQL
-//! faults go through a [`FaultProxy`]; the shared PostgreSQL itself is never stopped.
+//! Database faults: the database goes away and comes back; no request is answered 500, nothing
+//! acknowledged is lost or doubled, and nobody restarts the server. PostgreSQL faults go through a
+//! [`FaultProxy`]; the shared PostgreSQL itself is never stopped.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,4 +1,4 @@
-//! Exactly-once writes under retries, concurrency and crashes (DESIGN §6).
+//! Exactly-once writes under retries, concurrency and crashes (docs/api.md, "Idempotency").
 
 use std::sync::Arc;
 use std::time::Duration;

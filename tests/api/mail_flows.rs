@@ -1,5 +1,5 @@
-//! Issue 13: password change, reset and email verification, with the mail received by a real
-//! SMTP server on loopback (`common::smtp`): the link's token works once.
+//! Password change, reset and email verification, with the mail received by a real SMTP server on
+//! loopback (`common::smtp`): the link's token works once.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! What an operator scrapes from `/metrics` (DESIGN §10), and where it is served.
+//! What an operator scrapes from `/metrics` (docs/observability.md), and where it is served.
 
 use serde_json::json;
 

@@ -1,5 +1,5 @@
-//! Issue 13: refresh-token rotation, reuse detection, logout, the browser cookie and fast
-//! revocation across server processes.
+//! Refresh-token rotation, reuse detection, logout, the browser cookie and fast revocation across
+//! server processes.
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
-//! Budgets shared by replicas through Redis (issue 11): two server processes on one database
-//! and one Redis draw from one budget; when Redis stops answering, a server keeps serving on
-//! its own buckets (the sign-in tier resuming from what it had seen) and shares again once
-//! Redis is back.
+//! Budgets shared by replicas through Redis: two server processes on one database and one Redis
+//! draw from one budget; when Redis stops answering, a server keeps serving on its own buckets (the
+//! sign-in tier resuming from what it had seen) and shares again once Redis is back.
 //!
 //! These tests need a Redis (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`). Each writes
 //! under a prefix of its own and deletes its keys at the end (a failed run's keys expire within

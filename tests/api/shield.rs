@@ -1,5 +1,5 @@
-//! Protection as deployed (issue 11): client addresses behind proxies, metric label sets,
-//! cursor and secret hardening, threat counters, CSP reports and security headers.
+//! Protection as deployed: client addresses behind proxies, metric label sets, cursor and secret
+//! hardening, threat counters, CSP reports and security headers.
 
 use std::time::Duration;
 

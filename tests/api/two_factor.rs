@@ -1,6 +1,6 @@
-//! Issue 13: the whole TOTP life cycle over REST and GraphQL, with codes computed by the test
-//! itself: enrol, enable, sign in through the challenge, replay refused, recovery codes once
-//! each, disable; and the audit trail it leaves.
+//! The whole TOTP life cycle over REST and GraphQL, with codes computed by the test itself: enrol,
+//! enable, sign in through the challenge, replay refused, recovery codes once each, disable; and
+//! the audit trail it leaves.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

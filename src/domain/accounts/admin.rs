@@ -1,7 +1,7 @@
-//! Administration of accounts (issue 13, admins only): change a role, disable and re-enable an
-//! account, end all of its sessions. Each change is audited in its transaction and reaches
-//! every process's session-state cache (this one at once, the others on PostgreSQL's
-//! notification, and at worst within `NEOFORGE_SESSION_CACHE_TTL`).
+//! Administration of accounts (admins only): change a role, disable and re-enable an account, end
+//! all of its sessions. Each change is audited in its transaction and reaches every process's
+//! session-state cache (this one at once, the others on PostgreSQL's notification, and at worst
+//! within `NEOFORGE_SESSION_CACHE_TTL`).
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

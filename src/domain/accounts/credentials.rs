@@ -1,5 +1,5 @@
-//! Password and email flows (issue 13): change the password (other sessions end), reset it by a
-//! mailed single-use link, verify the email address.
+//! Password and email flows: change the password (other sessions end), reset it by a mailed
+//! single-use link, verify the email address.
 //!
 //! Reset requests answer the same whether or not the address has an account; links carry a
 //! 256-bit token stored only as a hash, expire, and work once (see [`super::one_time`]). Mail

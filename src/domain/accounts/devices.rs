@@ -11,7 +11,7 @@ use crate::domain::context::RequestContext;
 use crate::entity::sessions;
 use crate::error::{Error, Result};
 
-/// The caller's user and session; sessions are "self" only (DESIGN §8).
+/// The caller's user and session: a caller sees and ends only their own sessions.
 fn own(cx: &RequestContext) -> Result<(Uuid, Uuid)> {
     match &cx.principal {
         crate::auth::Principal::User { id, session_id, .. } => Ok((*id, *session_id)),

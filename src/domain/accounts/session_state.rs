@@ -1,4 +1,4 @@
-//! Revocation without a database read per request (issue 13, DESIGN §8).
+//! Revocation without a database read per request.
 //!
 //! Access tokens are stateless JWTs, so a revoked session, a disabled or deleted user, or a
 //! changed role would otherwise hold until the token expires. [`SessionStates`] is a small

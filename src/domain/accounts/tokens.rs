@@ -1,5 +1,5 @@
-//! Sessions and their refresh tokens (DESIGN §8): sign-in opens a session (a token family);
-//! each refresh rotates its opaque token; presenting a rotated token again ends the family.
+//! Sessions and their refresh tokens: sign-in opens a session (a token family); each refresh
+//! rotates its opaque token; presenting a rotated token again ends the family.
 //!
 //! Refresh tokens are 256 random bits, base64url; only their SHA-256 is stored (a database leak
 //! does not hand out sessions, and a 256-bit secret needs no slow hash). Rotation is one

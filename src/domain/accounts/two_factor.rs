@@ -1,5 +1,5 @@
-//! TOTP two-factor authentication (RFC 6238, issue 13): enrol, enable with a code, disable with
-//! the password and a code, regenerate recovery codes, and the second-factor check of sign-in.
+//! TOTP two-factor authentication (RFC 6238): enrol, enable with a code, disable with the password
+//! and a code, regenerate recovery codes, and the second-factor check of sign-in.
 //!
 //! - The secret is encrypted at rest ([`super::secrets::SecretBox`]).
 //! - A code is accepted once: the accepted time step is written with a conditional update

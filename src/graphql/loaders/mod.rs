@@ -107,9 +107,9 @@ sources! {
 /// A request's loader: batches keys and caches what it loaded for the rest of the request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
-/// One source's loader, made on first use, and what a list [`prefetch`]ed for its page's
-/// items: each item takes its value from there, a map lookup instead of a trip through the
-/// loader's queue and cache (docs/benchmarks.md, "Session 7").
+/// One source's loader, made on first use, and what a list [`prefetch`]ed for its page's items:
+/// each item takes its value from there, a map lookup instead of a trip through the loader's queue,
+/// its delay and its cache.
 pub struct Slot<S: Source> {
     loader: OnceLock<Cached<Batch<S>>>,
     /// Every prefetched key, with `None` for those the source has no value for.
@@ -206,12 +206,11 @@ where
     Ok(())
 }
 
-/// Gives `request` fresh loaders (so nothing cached outlives the request), bound to the
-/// request's context: from the request's data (HTTP, REST) or the WebSocket session's. The
-/// delay is how long a batch waits for sibling resolvers to join: long enough for the keys of
-/// nested lists to gather (list roots [`prefetch`] and do not depend on it), short enough to
-/// be invisible in latency (`NEOFORGE_LOADER_DELAY_US`, measured in docs/benchmarks.md).
-/// Run for every request by [`super::hooks::Hooks`].
+/// Gives `request` fresh loaders (so nothing cached outlives the request), bound to the request's
+/// context: from the request's data (HTTP, REST) or the WebSocket session's. The delay is how long
+/// a batch waits for sibling resolvers to join: long enough for the keys of nested lists to gather
+/// (list roots [`prefetch`] and do not depend on it), short enough to be invisible in latency
+/// (`NEOFORGE_LOADER_DELAY_US`). Run for every request by [`super::hooks::Hooks`].
 pub fn per_request(ctx: &ExtensionContext<'_>, request: Request, delay: Duration) -> Request {
     let cx = request
         .data
