@@ -17,7 +17,6 @@ use async_graphql::{
 };
 use futures::stream::BoxStream;
 
-use super::documents::Document;
 use super::traces::Trace;
 use super::{cost, limits, loaders, replay, ws_rules};
 
@@ -39,10 +38,8 @@ pub enum Documents {
     /// budget by complexity ([`super::cost`]), ended at `deadline` ([`super::ws_rules::within`]).
     FromClients { deadline: Duration },
     /// Only the REST shim's fixed operations, which `rest`'s tests validate in full within the
-    /// depth and complexity limits at their largest page: not validated again per request (a
-    /// twentieth of a REST read); each request paid one unit at the door; the HTTP deadline
-    /// layer bounds them. Run here only while field spans are recorded; otherwise
-    /// [`super::direct::Direct::persisted`] runs them.
+    /// depth and complexity limits at their largest page: not validated again per request;
+    /// each request paid one unit at the door; the HTTP deadline layer bounds them.
     Persisted,
 }
 
@@ -114,15 +111,9 @@ impl Extension for RequestHooks {
                 complexity: 0,
                 depth: 0,
             }),
-            Documents::FromClients { .. } => {
-                let result = cost::charge(ctx, next.run(ctx).await)
-                    .await
-                    .map_err(limits::validation_errors);
-                if let (Ok(valid), Some(doc)) = (&result, ctx.data_opt::<Arc<Document>>()) {
-                    doc.passed(valid.complexity);
-                }
-                result
-            }
+            Documents::FromClients { .. } => cost::charge(ctx, next.run(ctx).await)
+                .await
+                .map_err(limits::validation_errors),
         }
     }
 
