@@ -218,14 +218,19 @@ impl Trace {
             .set((crate::metrics::operation_label(operation_name), ty));
     }
 
-    /// A span for a field that can do I/O, while traces are exported.
+    /// Whether fields run through [`Trace::resolve`].
+    pub fn spans_fields(&self) -> bool {
+        self.fields
+    }
+
+    /// A span for a field that can do I/O.
     pub async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        if !self.fields || !does_io(ctx, &info) {
+        if !does_io(ctx, &info) {
             return next.run(ctx, info).await;
         }
         let span = tracing::info_span!(

@@ -277,7 +277,7 @@ async fn get_inner(
     }
     // Parsed once here (or found parsed); execution reuses the document. A document that does
     // not parse is executed anyway, so that the schema reports the syntax error.
-    state.documents.attach(&mut request);
+    let doc = state.documents.attach(&mut request);
     let operation_name = request.operation_name.clone();
     if let Ok(doc) = request.parsed_query()
         && is_mutation(doc, operation_name.as_deref())
@@ -293,7 +293,7 @@ async fn get_inner(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, flavor, caller, request).await
+    execute(state, flavor, caller, request, doc).await
 }
 
 #[tracing::instrument(skip_all, fields(graphql.method = "POST"))]
@@ -338,8 +338,8 @@ pub async fn post(
             return malformed(flavor, &msg);
         }
     };
-    state.documents.attach(&mut request);
-    execute(&state, flavor, &caller, request).await
+    let doc = state.documents.attach(&mut request);
+    execute(&state, flavor, &caller, request, doc).await
 }
 
 async fn execute(
@@ -347,6 +347,7 @@ async fn execute(
     flavor: Flavor,
     caller: &Caller,
     mut request: async_graphql::Request,
+    doc: Option<std::sync::Arc<crate::graphql::documents::Document>>,
 ) -> Response {
     let cx = match caller.context(&state.services) {
         Ok(cx) => cx,
@@ -355,7 +356,14 @@ async fn execute(
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;
     }
-    let response = state.schema.execute(request.data(cx)).await;
+    // The cached document travels with the request: the hooks' validation reads and keeps
+    // what full validation established about it.
+    let request = request.data(cx);
+    let request = match doc {
+        Some(doc) => request.data(doc),
+        None => request,
+    };
+    let response = state.schema.execute(request).await;
 
     // A request error: nothing executed, so no data and no error has a path.
     let request_failed = response.data == async_graphql::Value::Null

@@ -1,6 +1,7 @@
-//! A document sent again is answered exactly as the first time: parsed once and kept, then
-//! limited, validated and charged like a fresh one. Each test sends the same text at least
-//! twice and checks what a client would see on the repeat.
+//! A document sent again is answered exactly as the first time: parsed once and kept, and,
+//! once it passed full validation with variables that cannot change the verdict, not validated
+//! again. Each test sends the same text at least twice and checks what a client would see on
+//! the repeat.
 
 use std::time::Duration;
 
@@ -39,6 +40,11 @@ async fn a_repeated_query_gets_the_same_answer_in_the_same_statements() {
         let list = app.gql(list, json!({}), None).await;
         answers.push((one, list, app.statements() - before));
     }
+    assert!(
+        app.documents.measured(one).is_some(),
+        "an ID-only document keeps its verdict"
+    );
+    assert!(app.documents.measured(list).is_some());
     let metrics = app.metrics().await;
     let hits = metrics
         .lines()
@@ -105,10 +111,12 @@ async fn an_owner_id_costs_no_statement() {
 async fn a_repeated_keyed_mutation_is_marked_as_a_replay() {
     let app = spawn_app().await;
     let token = app.user("keyed@example.com").await;
+    // Inline values and no variables: the repeat is not validated again.
     let create = r#"mutation { createProject(input: { name: "once" }, idempotencyKey: "doc-key-1") { project { id name } } }"#;
     let first = app.graphql(create, json!({}), Some(&token)).await;
     assert!(first.headers().get("idempotent-replayed").is_none());
     let first: Value = first.json().await.unwrap();
+    assert!(app.documents.measured(create).is_some());
     let again = app.graphql(create, json!({}), Some(&token)).await;
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.unwrap();
@@ -142,6 +150,7 @@ async fn a_document_whose_variables_the_rules_read_is_validated_every_time() {
         )
         .await;
     assert!(good["errors"].is_null(), "{good}");
+    assert_eq!(app.documents.measured(query), None);
     for _ in 0..2 {
         let bad = app
             .gql(query, json!({ "since": "not a date" }), Some(&admin))
@@ -162,8 +171,7 @@ async fn a_repeated_document_pays_its_complexity_and_is_refused_at_the_budget() 
     for _ in 0..12 {
         statuses.push(app.graphql(heavy, json!({}), None).await.status().as_u16());
     }
-    // The connection field (1) and 100 items of `nodes` (1) with four fields each.
-    let complexity: usize = 1 + 100 * (1 + 4);
+    let complexity = app.documents.measured(heavy).expect("measured");
     // 40 units: each send pays one at the door and one per started 100 points after it; a
     // repeat that skipped the charge would be served all 12 times.
     let per_send = 1 + complexity.div_ceil(100);
