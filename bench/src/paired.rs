@@ -160,13 +160,12 @@ pub async fn versus(args: &Args, baseline: &Path, bin: &Path) -> Result<()> {
     }
     println!();
     println!(
-        "old: {}\nnew: {}\nRUST_LOG {}; {} rounds of {:.1} s per side, turn about",
+        "old: {}\nnew: {}\nRUST_LOG: {}; {} rounds of {:.1} s per side, turn about",
         baseline.display(),
         bin.display(),
-        args.rust_log.as_deref().map_or_else(
-            || "unset (the shipped default)".to_owned(),
-            |l| format!("={l}")
-        ),
+        args.rust_log
+            .as_deref()
+            .unwrap_or("unset (the shipped default)"),
         args.rounds,
         args.timing().measure.as_secs_f64()
     );
