@@ -36,7 +36,9 @@ ci:
     bash .ci/run
 
 # Load benchmark against the HTTP and SQL ceilings (docs/benchmarks.md): release server on the
-# local PostgreSQL; `just bench --quick`, `just bench --sqlite`, `just bench --help`.
+# local PostgreSQL at its shipped log level, W1 also at RUST_LOG=info against RUST_LOG=error;
+# `just bench --quick`, `just bench --sqlite`, `just bench --help`. Old against new, turn about
+# on one database: `just bench --baseline-bin path/to/old/neoforge`.
 bench *args:
     cargo build --release --bin neoforge
     cargo build --release -p neoforge-bench --bins

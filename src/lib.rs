@@ -95,7 +95,6 @@ impl Application {
             schema: schemas.graphql,
             persisted: schemas.persisted,
             documents: Default::default(),
-            direct: Arc::new(schemas.direct),
         });
         let listener = TcpListener::bind(state.settings.bind).await?;
         let metrics_listener = match state.settings.metrics_bind {

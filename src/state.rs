@@ -9,8 +9,7 @@ use crate::domain::context::Services;
 use crate::graphql::AppSchema;
 
 /// One `Arc`: axum clones the state into every middleware and extractor of every request, and
-/// a clone (and its drop) of six separate `Arc`s was six contended atomic operations each time,
-/// a few per cent of a W1 request's CPU under load (docs/benchmarks.md, "Session 8").
+/// a clone (and its drop) of separate `Arc`s would be one contended atomic operation each.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -36,8 +35,6 @@ pub struct Shared {
     pub persisted: AppSchema,
     /// Parsed `/graphql` documents by their text.
     pub documents: Arc<crate::graphql::documents::DocumentCache>,
-    /// The schema without hooks, for documents validated before.
-    pub direct: Arc<crate::graphql::direct::Direct>,
 }
 
 impl Shared {

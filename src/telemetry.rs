@@ -11,6 +11,7 @@
 //! costs dropped spans, never a slow request.
 
 use std::fmt;
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
@@ -26,6 +27,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_opentelemetry::{OpenTelemetrySpanExt, OtelData};
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
 use tracing_subscriber::layer::SubscriberExt;
@@ -149,7 +151,9 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
     });
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let fmt = tracing_subscriber::fmt::layer();
+    // Colours only for a terminal: escape codes in a file or pipe are noise to read, and
+    // styling every field name of every span was a large share of what logging cost.
+    let fmt = tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal());
     let fmt = if json {
         fmt.json()
             .event_format(Correlated(
@@ -158,11 +162,11 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
                     .with_current_span(true)
                     .with_span_list(false),
             ))
-            .with_filter(UncachedFilter(filter))
+            .with_filter(log_filter(filter))
             .boxed()
     } else {
         fmt.event_format(Correlated(format::format()))
-            .with_filter(UncachedFilter(filter))
+            .with_filter(log_filter(filter))
             .boxed()
     };
     let result = tracing_subscriber::registry()
@@ -173,8 +177,26 @@ pub fn init_with(json: bool, export: Option<Export>) -> Telemetry {
     Telemetry { provider }
 }
 
-/// Wraps a per-layer filter so that no callsite is cached as "always enabled": every span asks
-/// the filter's `enabled` first.
+/// What the log records: events as `RUST_LOG` says, and of spans only a line's outermost one
+/// (a request's, a background job's), which carries what a line needs (request id, route,
+/// client address). The log formats every span it records as the span starts, whether or not
+/// a line is ever written inside it; the nested spans (REST route, GraphQL operation, domain
+/// functions) are for traces, which still get them all.
+fn log_filter<S>(filter: EnvFilter) -> UncachedFilter<impl tracing_subscriber::layer::Filter<S>>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let outermost = tracing_subscriber::filter::dynamic_filter_fn(
+        |meta: &tracing::Metadata<'_>, cx: &tracing_subscriber::layer::Context<'_, S>| {
+            !meta.is_span() || cx.lookup_current().is_none()
+        },
+    )
+    // No say on levels: `RUST_LOG`'s most verbose level stays the hint.
+    .with_max_level_hint(LevelFilter::TRACE);
+    UncachedFilter(filter.and(outermost))
+}
+
+/// A per-layer filter whose callsites are never cached as "always enabled".
 ///
 /// Per-layer filters hand their verdict from `enabled` to `on_new_span` through a thread-local
 /// map. A callsite cached as `always` skips `enabled`, so its span reads whatever the previous

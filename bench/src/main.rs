@@ -6,6 +6,7 @@ mod ceiling;
 mod floor;
 mod http;
 mod load;
+mod paired;
 mod peer;
 mod pglog;
 mod report;
@@ -85,6 +86,17 @@ pub struct Args {
     /// with the workload they mirror).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// The measured servers' `RUST_LOG` (default: unset, so they log at the binary's shipped
+    /// default, as a user starts it).
+    #[arg(long)]
+    pub rust_log: Option<String>,
+    /// Instead of the workloads: W1 GET, W1 over GraphQL, W3 and replayed creates on this
+    /// binary and on the one under test, turn about on one seeded database, as new ÷ old.
+    #[arg(long)]
+    pub baseline_bin: Option<PathBuf>,
+    /// Rounds of a paired comparison (each side measured once per round).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 impl Args {
@@ -130,6 +142,10 @@ async fn main() -> Result<()> {
     };
     if let Some(seconds) = args.soak {
         return soak::run(&args, &bin, seconds, args.soak_window).await;
+    }
+    if let Some(baseline) = &args.baseline_bin {
+        ensure!(baseline.exists(), "{} not found", baseline.display());
+        return paired::versus(&args, baseline, &bin).await;
     }
     let report = suite::run(&args, &bin).await?;
     println!();

@@ -27,6 +27,9 @@ pub struct Launch<'a> {
     /// Every rate-limit tier's quota (`off`, or e.g. `1000000/s` to run the layers without
     /// ever refusing).
     pub rate_limit: &'a str,
+    /// The server's `RUST_LOG`; `None` leaves it unset, so the server logs at its shipped
+    /// default, as a user starts it.
+    pub log: Option<&'a str>,
 }
 
 impl Launch<'_> {
@@ -40,10 +43,13 @@ impl Launch<'_> {
             // Every load connection comes from loopback, and the memory run opens 256 of them.
             .env("NEOFORGE_MAX_CONNECTIONS_PER_IP", "0")
             .env("NEOFORGE_DB_MAX_CONNECTIONS", self.pool.to_string())
-            .env("RUST_LOG", "warn")
             // Tokens from seeding must outlive the whole run, which restarts the server.
             .env("NEOFORGE_ACCESS_TOKEN_TTL", "7200")
             .kill_on_drop(true);
+        match self.log {
+            Some(filter) => cmd.env("RUST_LOG", filter),
+            None => cmd.env_remove("RUST_LOG"),
+        };
         cmd
     }
 

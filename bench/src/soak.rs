@@ -44,6 +44,7 @@ pub async fn run(args: &Args, bin: &Path, seconds: u64, window: u64) -> Result<(
         database_url: &prepared.url,
         pool: args.pool(),
         rate_limit: &args.rate_limits,
+        log: args.rust_log.as_deref(),
     };
     let (server, _) = launch.start().await?;
     let ctx = suite::context(

@@ -15,6 +15,7 @@ use crate::ceiling::{self, Unit};
 use crate::floor;
 use crate::http::{Conn, Req};
 use crate::load::{self, Factory, Pace, RunResult, Script, Timing};
+use crate::paired;
 use crate::peer::{self, Peer};
 use crate::pglog::{self, Capture};
 use crate::report::{self, Check, FLOOR, PEER, Report, Row};
@@ -24,7 +25,7 @@ use crate::sql::{self, Sql};
 use crate::workloads::{self as w, Completed, CreateKind};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     Health,
     W1Get,
     W1Signed,
@@ -46,7 +47,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> String {
+    pub(crate) fn name(self) -> String {
         match self {
             Self::Health => "HTTP ceiling /health/live".into(),
             Self::W1Get => "W1 GET".into(),
@@ -191,7 +192,7 @@ fn row(kind: Kind, concurrency: usize, mode: String, r: &RunResult, extra_statem
     }
 }
 
-async fn measure(
+pub(crate) async fn measure(
     server: &Server,
     ctx: &Ctx,
     kind: Kind,
@@ -315,6 +316,8 @@ pub(crate) async fn prepare(args: &Args, bin: &Path) -> Result<Prepared> {
         database_url: &url,
         pool: args.pool(),
         rate_limit: "off",
+        // Seeding is not measured.
+        log: Some("warn"),
     };
     eprintln!(
         "starting {} on {}",
@@ -355,6 +358,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         database_url: &prepared.url,
         pool: args.pool(),
         rate_limit: &args.rate_limits,
+        log: args.rust_log.as_deref(),
     };
     // A fresh process, so peak RSS and warm state reflect the load phase, not seeding (which
     // hashes 130 passwords with argon2).
@@ -422,6 +426,12 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
     }
     server.stop().await?;
     let (mut rows, mut notes, exact_w3) = result?;
+    // After the main server stopped: these two servers have the machine to themselves.
+    let log_levels = if selected(args, Kind::W1Get) {
+        Some(paired::log_levels(args, &launch, &ctx, timing).await?)
+    } else {
+        None
+    };
     notes.extend(peer_note);
     notes.extend(setup_notes);
     if !args.sqlite && !args.no_sql_ceiling {
@@ -445,6 +455,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
             database_url: &url,
             pool: args.pool(),
             rate_limit: "off",
+            log: args.rust_log.as_deref(),
         };
         let (server, ready) = launch.start().await?;
         server.stop().await?;
@@ -461,6 +472,7 @@ pub async fn run(args: &Args, bin: &Path) -> Result<Report> {
         .position(|c| c.target.contains(PEER))
         .unwrap_or(checks.len());
     checks.splice(at..at, peer_checks);
+    checks.extend(log_levels);
     let w3_curve = report::w3_curve(&rows, args.concurrency.first().copied().unwrap_or(16));
     Ok(Report {
         backend: if args.sqlite { "sqlite" } else { "postgresql" }.into(),

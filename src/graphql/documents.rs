@@ -1,11 +1,10 @@
 //! Parsed documents by their text, for `POST`/`GET /graphql`: clients send the same few
-//! documents over and over, and parsing one (pest) cost a third of a small query's CPU
-//! (docs/benchmarks.md, "Session 7"). A hit clones the parsed document (execution takes it by
-//! value and edits it); everything after parsing (alias and depth limits, validation against
-//! the schema, the complexity charge) still runs on every request, so a cached document is
-//! judged exactly as a fresh one, except what [`Document::measured`] allows [`super::direct`]
-//! to skip. Bounded in entries and in the size of what it keeps: `lru` (async-graphql already
-//! builds it), under one mutex held only for the lookup.
+//! documents over and over, and parsing one (pest) costs a large share of a small query's CPU.
+//! A hit clones the parsed document (execution takes it by value and edits it); everything
+//! after parsing (alias and depth limits, the complexity charge) still runs on every request,
+//! and so does validation against the schema, except where [`Document::measured`] knows its
+//! verdict already ([`super::hooks`]). Bounded in entries and in the size of what it keeps:
+//! `lru` (async-graphql already builds it), under one mutex held only for the lookup.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -69,10 +68,6 @@ impl Document {
         if self.fixed {
             let _ = self.measured.set(complexity);
         }
-    }
-
-    pub fn parsed(&self) -> &ExecutableDocument {
-        &self.parsed
     }
 }
 

@@ -15,6 +15,7 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
     Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
 };
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
 use super::documents::Document;
@@ -39,10 +40,8 @@ pub enum Documents {
     /// budget by complexity ([`super::cost`]), ended at `deadline` ([`super::deadline::within`]).
     FromClients { deadline: Duration },
     /// Only the REST shim's fixed operations, which `rest`'s tests validate in full within the
-    /// depth and complexity limits at their largest page: not validated again per request (a
-    /// twentieth of a REST read); each request paid one unit at the door; the HTTP deadline
-    /// layer bounds them. Run here only while field spans are recorded; otherwise
-    /// [`super::direct::Direct::persisted`] runs them.
+    /// depth and complexity limits at their largest page: not validated again per request;
+    /// each request paid one unit at the door; the HTTP deadline layer bounds them.
     Persisted,
 }
 
@@ -115,10 +114,22 @@ impl Extension for RequestHooks {
                 depth: 0,
             }),
             Documents::FromClients { .. } => {
+                let doc = ctx.data_opt::<Arc<Document>>();
+                // Validated in full before, with variables that cannot change the verdict.
+                if let Some(complexity) = doc.and_then(|doc| doc.measured()) {
+                    let known = ValidationResult {
+                        cache_control: Default::default(),
+                        complexity,
+                        depth: 0,
+                    };
+                    return cost::charge(ctx, Ok(known))
+                        .await
+                        .map_err(limits::validation_errors);
+                }
                 let result = cost::charge(ctx, next.run(ctx).await)
                     .await
                     .map_err(limits::validation_errors);
-                if let (Ok(valid), Some(doc)) = (&result, ctx.data_opt::<Arc<Document>>()) {
+                if let (Ok(valid), Some(doc)) = (&result, doc) {
                     doc.passed(valid.complexity);
                 }
                 result
@@ -143,12 +154,27 @@ impl Extension for RequestHooks {
         response
     }
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        self.trace.resolve(ctx, info, next).await
+    /// Written out rather than `async`: async-graphql boxes this hook's future for every field
+    /// and list item of every response, and a field without a span of its own (every field
+    /// unless traces are exported) boxes only the resolver's own call.
+    fn resolve<'life0, 'life1, 'life2, 'life3, 'life4, 'async_trait>(
+        &'life0 self,
+        ctx: &'life1 ExtensionContext<'life2>,
+        info: ResolveInfo<'life3>,
+        next: NextResolve<'life4>,
+    ) -> BoxFuture<'async_trait, ServerResult<Option<Value>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        'life3: 'async_trait,
+        'life4: 'async_trait,
+        Self: 'async_trait,
+    {
+        if self.trace.spans_fields() {
+            Box::pin(self.trace.resolve(ctx, info, next))
+        } else {
+            Box::pin(next.run(ctx, info))
+        }
     }
 }

@@ -8,7 +8,6 @@ mod context;
 pub mod cost;
 mod credentials;
 mod deadline;
-pub mod direct;
 pub mod documents;
 mod error;
 mod hooks;
@@ -61,23 +60,21 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The two executors of the one schema: `graphql` validates every document it is sent;
+/// The one schema, configured twice: `graphql` validates every document it is sent;
 /// `persisted` runs the REST shim's operations, which are fixed at build time: `rest`'s tests
 /// validate each in full, within the depth and complexity limits at the largest page size, so
-/// it does not validate them again per request (docs/benchmarks.md: validation was a fifth of
-/// a REST read's CPU in Strict mode, a twentieth in Fast).
+/// it does not validate them again per request. Both run every operation through the same
+/// hooks ([`hooks::Hooks`]), whatever the transport or the log level.
 pub struct Schemas {
     pub graphql: AppSchema,
     pub persisted: AppSchema,
-    /// `graphql` without its hooks, for documents that passed full validation before.
-    pub direct: direct::Direct,
 }
 
 /// The schema holds no services: every request brings its
 /// [`RequestContext`](crate::domain::context::RequestContext), which holds them.
 pub fn build(settings: &Settings) -> Schemas {
     let loader_delay = std::time::Duration::from_micros(settings.loader_delay_us);
-    let schema = |documents: Option<hooks::Documents>| {
+    let schema = |documents: hooks::Documents| {
         let mut builder = Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
@@ -86,16 +83,12 @@ pub fn build(settings: &Settings) -> Schemas {
         // Generous for real clients, fatal for abusive queries; see `neoforge --help`.
         .limit_depth(settings.graphql_max_depth as usize)
         .limit_complexity(settings.graphql_max_complexity as usize)
-        .limit_recursive_depth(32);
-        builder = match documents {
-            Some(documents) => builder.extension(hooks::Hooks {
-                max_aliases: settings.graphql_max_aliases as usize,
-                loader_delay,
-                documents,
-            }),
-            // Depth and complexity only: the document passed every rule before.
-            None => builder.validation_mode(async_graphql::ValidationMode::Fast),
-        };
+        .limit_recursive_depth(32)
+        .extension(hooks::Hooks {
+            max_aliases: settings.graphql_max_aliases as usize,
+            loader_delay,
+            documents,
+        });
         if !settings.introspection_enabled() {
             builder = builder.disable_introspection();
         }
@@ -103,12 +96,8 @@ pub fn build(settings: &Settings) -> Schemas {
     };
     let deadline = std::time::Duration::from_secs(settings.request_timeout);
     Schemas {
-        graphql: schema(Some(hooks::Documents::FromClients { deadline })),
-        persisted: schema(Some(hooks::Documents::Persisted)),
-        direct: direct::Direct {
-            schema: schema(None),
-            loader_delay,
-        },
+        graphql: schema(hooks::Documents::FromClients { deadline }),
+        persisted: schema(hooks::Documents::Persisted),
     }
 }
 

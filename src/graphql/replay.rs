@@ -50,13 +50,6 @@ pub fn mark(ctx: &ExtensionContext<'_>, response: &mut Response) {
     }
 }
 
-/// [`mark`] for a request run without the hooks: a replay also set [`HEADER`].
-pub fn mark_from_header(response: &mut Response) {
-    if response.http_headers.contains_key(HEADER) {
-        marked(response);
-    }
-}
-
 fn marked(response: &mut Response) {
     response
         .extensions

@@ -1,12 +1,12 @@
-//! Spans and metrics of GraphQL operations (DESIGN §10), run by [`super::hooks::Hooks`] at
-//! each point of a request. async-graphql's own `Tracing` extension records the document with the variables' values substituted (passwords and
-//! tokens included) and a span for every field; this one records the document with its string
-//! literals elided, the operation's name and type, a span only for the fields that can do I/O
-//! (root fields and fields returning objects: relations, connections, DataLoader loads), and
-//! counts operations and errors for `/metrics`.
+//! Spans and metrics of GraphQL operations, run by [`super::hooks::Hooks`] at each point of a
+//! request. async-graphql's own `Tracing` extension records the document with the variables'
+//! values substituted (passwords and tokens included) and a span for every field; this one
+//! records the document with its string literals elided, the operation's name and type, a span
+//! only for the fields that can do I/O (root fields and fields returning objects: relations,
+//! connections, DataLoader loads) and only while traces are exported, and counts operations
+//! and errors for `/metrics`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use async_graphql::extensions::{
@@ -20,24 +20,41 @@ use futures::stream::BoxStream;
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use super::documents::select_operation;
+
 /// Longest document recorded on a span; longer ones are cut (collectors cap attributes too).
 const MAX_DOCUMENT: usize = 4096;
 
 /// One request's trace: its operation span and what the request learns about its operation.
-#[derive(Default)]
+/// Each piece is learnt once, at its own point of the request.
 pub struct Trace {
-    /// The operation span of this request, once `request` or `subscribe` made it.
-    span: Mutex<Option<tracing::Span>>,
-    /// Operation name → type, from the parsed document (`execute` learns which one runs).
-    operations: Mutex<HashMap<Option<String>, &'static str>>,
+    /// Whether fields that can do I/O get spans of their own. Only an exported trace shows
+    /// them: a log line is already placed by its request and operation spans, and a span per
+    /// field is most of what tracing would cost a large response.
+    fields: bool,
+    /// The operation span, made by `request` or, for a WebSocket's operations, `subscribe`.
+    span: OnceLock<tracing::Span>,
+    /// The operation the request asked for (`operationName`).
+    asked: OnceLock<Option<String>>,
+    /// The type of the operation the parsed document selects for `asked`.
+    kind: OnceLock<&'static str>,
     /// (label, type) of the operation that ran, for the metrics.
-    ran: Mutex<Option<(String, &'static str)>>,
-    /// The operation the request asked for: a subscription never reaches `execute`, so its
-    /// span is named from the parsed document.
-    asked: Mutex<Option<String>>,
+    ran: OnceLock<(String, &'static str)>,
 }
 
-pub fn kind(ty: OperationType) -> &'static str {
+impl Default for Trace {
+    fn default() -> Self {
+        Self {
+            fields: crate::telemetry::exporting(),
+            span: OnceLock::new(),
+            asked: OnceLock::new(),
+            kind: OnceLock::new(),
+            ran: OnceLock::new(),
+        }
+    }
+}
+
+fn kind(ty: OperationType) -> &'static str {
     match ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
@@ -59,45 +76,40 @@ fn operation_span() -> tracing::Span {
 }
 
 impl Trace {
-    fn span(&self) -> Option<tracing::Span> {
-        self.span.lock().ok().and_then(|s| s.clone())
+    /// The operation span, when something records it.
+    fn recorded_span(&self) -> Option<&tracing::Span> {
+        self.span.get().filter(|span| !span.is_disabled())
     }
 
     /// Records which operation runs on the span and names the span after it.
     fn name_span(&self, ty: &'static str, operation_name: Option<&str>) {
-        let Some(span) = self.span() else { return };
+        let Some(span) = self.recorded_span() else {
+            return;
+        };
         span.record("graphql.operation.type", ty);
         if let Some(name) = operation_name {
             span.record("graphql.operation.name", name);
-            crate::telemetry::rename(&span, format!("{ty} {name}"));
-        } else {
-            crate::telemetry::rename(&span, ty.to_owned());
+        }
+        // Only the exported span's name changes; logs show the fields above.
+        if crate::telemetry::exporting() {
+            match operation_name {
+                Some(name) => crate::telemetry::rename(span, format!("{ty} {name}")),
+                None => crate::telemetry::rename(span, ty),
+            }
         }
     }
-
-    fn set_span(&self, span: &tracing::Span) {
-        if let Ok(mut slot) = self.span.lock() {
-            *slot = Some(span.clone());
-        }
-    }
-}
-
-/// Whether anything records INFO spans (an exporter, or logs at INFO): only then do fields get
-/// spans of their own, which needs async-graphql's per-field extension hook.
-pub fn field_spans_recorded() -> bool {
-    tracing::span_enabled!(tracing::Level::INFO)
 }
 
 /// The operation's metrics, and its errors on `span`: `ran` is the (label, type) of the
 /// operation that ran, `None` when none did.
-pub fn counted(
+fn counted(
     span: &tracing::Span,
     response: &Response,
-    ran: Option<(String, &'static str)>,
+    ran: Option<&(String, &'static str)>,
     start: Instant,
 ) {
     record_errors(span, &response.errors);
-    let (label, kind) = ran.unwrap_or_else(|| ("_invalid".into(), "unknown"));
+    let (label, kind) = ran.map_or(("_invalid", "unknown"), |(label, kind)| (label, *kind));
     let outcome = if response.errors.is_empty() {
         "ok"
     } else if response.data == Value::Null {
@@ -105,7 +117,7 @@ pub fn counted(
     } else {
         "partial"
     };
-    crate::metrics::graphql_operation(&label, kind, outcome, start.elapsed().as_secs_f64());
+    crate::metrics::graphql_operation(label, kind, outcome, start.elapsed().as_secs_f64());
 }
 
 /// Records the errors of a response on `span` and counts them by code.
@@ -137,12 +149,10 @@ fn error_code(err: &ServerError) -> String {
 impl Trace {
     /// The whole request inside the operation span; the operation's metrics.
     pub async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let span = operation_span();
-        self.set_span(&span);
+        let span = self.span.get_or_init(operation_span);
         let start = Instant::now();
         let response = next.run(ctx).instrument(span.clone()).await;
-        let ran = self.ran.lock().ok().and_then(|r| r.clone());
-        counted(&span, &response, ran, start);
+        counted(span, &response, self.ran.get(), start);
         response
     }
 
@@ -153,11 +163,7 @@ impl Trace {
         stream: BoxStream<'s, Response>,
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
-        let span = self.span().unwrap_or_else(|| {
-            let span = operation_span();
-            self.set_span(&span);
-            span
-        });
+        let span = self.span.get_or_init(operation_span).clone();
         span.record("graphql.operation.type", "subscription");
         let active = crate::metrics::subscription_started();
         let parent = span.clone();
@@ -183,46 +189,38 @@ impl Trace {
 
     /// Notes which operation the request asks for.
     pub fn prepared(&self, request: &Request) {
-        if let Ok(mut asked) = self.asked.lock() {
-            asked.clone_from(&request.operation_name);
-        }
+        let _ = self.asked.set(request.operation_name.clone());
     }
 
-    /// Records the parsed document (literals elided) and its operations' types; a
-    /// subscription's span is named here, as it never reaches `execute`.
+    /// Records the parsed document (literals elided) and the type of the operation it selects;
+    /// a subscription's span is named here, as it never reaches `execute`.
     pub fn parsed(&self, query: &str, doc: &ExecutableDocument) {
-        if let Some(span) = self.span() {
+        if let Some(span) = self.recorded_span() {
             span.record("graphql.document", elide_literals(query).as_str());
         }
-        if let Ok(mut ops) = self.operations.lock() {
-            for (name, op) in doc.operations.iter() {
-                ops.insert(name.map(|n| n.to_string()), kind(op.node.ty));
-            }
-        }
-        let asked = self.asked.lock().ok().and_then(|a| a.clone());
-        let subscription = doc.operations.iter().find(|(name, op)| {
-            op.node.ty == OperationType::Subscription
-                && (asked.is_none() || name.map(|n| n.as_str()) == asked.as_deref())
-        });
-        if let Some((name, _)) = subscription {
-            self.name_span("subscription", name.map(|n| n.as_str()));
+        let asked = self.asked.get().and_then(Option::as_deref);
+        let Some((name, operation)) = select_operation(doc, asked) else {
+            return;
+        };
+        let ty = kind(operation.ty);
+        let _ = self.kind.set(ty);
+        if operation.ty == OperationType::Subscription {
+            self.name_span(ty, name);
         }
     }
 
     /// Names the span after the operation about to run and notes it for the metrics.
     pub fn executing(&self, operation_name: Option<&str>) {
-        let ty = self.operations.lock().ok().and_then(|ops| {
-            // A single anonymous operation runs whatever name was asked for.
-            ops.get(&operation_name.map(str::to_owned))
-                .or_else(|| (ops.len() == 1).then(|| ops.values().next()).flatten())
-                .copied()
-        });
-        let ty = ty.unwrap_or("query");
-        let label = crate::metrics::operation_label(operation_name);
+        let ty = self.kind.get().copied().unwrap_or("query");
         self.name_span(ty, operation_name);
-        if let Ok(mut ran) = self.ran.lock() {
-            *ran = Some((label, ty));
-        }
+        let _ = self
+            .ran
+            .set((crate::metrics::operation_label(operation_name), ty));
+    }
+
+    /// Whether fields run through [`Trace::resolve`].
+    pub fn spans_fields(&self) -> bool {
+        self.fields
     }
 
     /// A span for a field that can do I/O.
@@ -232,9 +230,7 @@ impl Trace {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        // Nothing records field spans (no exporter, logs above INFO): skip deciding which
-        // fields would get one, a registry lookup per field.
-        if !field_spans_recorded() || !does_io(ctx, &info) {
+        if !does_io(ctx, &info) {
             return next.run(ctx, info).await;
         }
         let span = tracing::info_span!(

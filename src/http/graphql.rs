@@ -316,17 +316,14 @@ async fn execute(
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
         return response;
     }
-    let response = match state.direct.execute(doc.as_deref(), request, &cx).await {
-        Ok(response) => response,
-        Err(request) => {
-            let request = request.data(cx);
-            let request = match doc {
-                Some(doc) => request.data(doc),
-                None => request,
-            };
-            state.schema.execute(request).await
-        }
+    // The cached document travels with the request: the hooks' validation reads and keeps
+    // what full validation established about it.
+    let request = request.data(cx);
+    let request = match doc {
+        Some(doc) => request.data(doc),
+        None => request,
     };
+    let response = state.schema.execute(request).await;
 
     // A request error: nothing executed, so no data and no error has a path.
     let request_failed = response.data == async_graphql::Value::Null

@@ -396,7 +396,7 @@ async fn handle(
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
         let request = crate::graphql::persisted(probe.clone(), variables.clone(), &cx);
-        let data = run(state, probe, request, &cx).await.data;
+        let data = state.persisted.execute(request).await.data;
         if let Output::Item {
             path,
             etag: Some(kind),
@@ -414,7 +414,7 @@ async fn handle(
         }
     }
     let request = crate::graphql::persisted(route.document.clone(), variables, &cx);
-    let response = run(state, &route.document, request, &cx).await;
+    let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
         let problem = errors::from_graphql(err, source(&spec.input));
         return Err(match spec.headers.if_match {
@@ -441,19 +441,6 @@ async fn handle(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
-}
-
-/// Runs a persisted operation without the schema's hooks where it can (`graphql::direct`).
-async fn run(
-    state: &AppState,
-    doc: &ExecutableDocument,
-    request: async_graphql::Request,
-    cx: &crate::domain::context::RequestContext,
-) -> async_graphql::Response {
-    match state.direct.persisted(doc, request, cx).await {
-        Ok(response) => response,
-        Err(request) => state.persisted.execute(request).await,
-    }
 }
 
 /// About how many headers a REST response leaves with once every layer has added its own

@@ -1,7 +1,7 @@
 //! A document sent again is answered exactly as the first time: parsed once and kept, and,
-//! once it passed full validation with variables that cannot change the verdict, run without
-//! the per-field hooks (`graphql::direct`). Each test sends the same text at least twice and
-//! checks what a client would see on the repeat.
+//! once it passed full validation with variables that cannot change the verdict, not validated
+//! again. Each test sends the same text at least twice and checks what a client would see on
+//! the repeat.
 
 use std::time::Duration;
 
@@ -111,7 +111,7 @@ async fn an_owner_id_costs_no_statement() {
 async fn a_repeated_keyed_mutation_is_marked_as_a_replay() {
     let app = spawn_app().await;
     let token = app.user("keyed@example.com").await;
-    // Inline values and no variables: the repeat runs without the hooks.
+    // Inline values and no variables: the repeat is not validated again.
     let create = r#"mutation { createProject(input: { name: "once" }, idempotencyKey: "doc-key-1") { project { id name } } }"#;
     let first = app.graphql(create, json!({}), Some(&token)).await;
     assert!(first.headers().get("idempotent-replayed").is_none());

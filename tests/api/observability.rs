@@ -34,7 +34,7 @@ async fn graphql_operations_errors_statements_and_pool_are_measured() {
         )
         .await;
     assert!(!body["errors"].is_null(), "{body}");
-    // REST reads run their persisted operations without the schema's hooks: still counted.
+    // REST reads run persisted operations through the same schema: counted too.
     for path in [
         "/api/v1/projects",
         "/api/v1/projects/00000000-0000-0000-0000-000000000000",
