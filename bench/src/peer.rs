@@ -1,4 +1,4 @@
-//! The peer of issue #15: PostGraphile v4 (the npm package pinned in `bench/postgraphile/`),
+//! The peer: PostGraphile v4 (the npm package pinned in `bench/postgraphile/`),
 //! one Node process on the very database the run seeded, answering W1 over GraphQL
 //! (`projectById`) and W3 (`allProjects`) with the same fields and semantics as ours. The bench
 //! observes it like the server (CPU and RSS from `/proc`) and drives it with the same load

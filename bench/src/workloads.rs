@@ -1,4 +1,4 @@
-//! The workloads (W1–W6 of the issue, plus the no-database HTTP ceiling) as per-worker
+//! The workloads (W1–W6, described in docs/benchmarks.md, plus the no-database HTTP ceiling) as per-worker
 //! request scripts, each checking every response it gets.
 
 use std::collections::HashMap;
@@ -179,7 +179,7 @@ pub fn w1_get(ids: Arc<Vec<String>>) -> Factory {
 }
 
 /// W1 with a bearer token: the difference to [`w1_get`] is what verifying the token and
-/// checking its session (DESIGN §5, the per-process session-state cache) cost.
+/// checking its session (the per-process session-state cache) cost.
 pub fn w1_signed(ids: Arc<Vec<String>>, tokens: Arc<Vec<String>>) -> Factory {
     Arc::new(move |worker| {
         let ids = ids.clone();

@@ -1,6 +1,7 @@
-//! The REST compatibility shim: `/api/v1` (DESIGN §5–§7) onto the same GraphQL schema.
+//! The REST compatibility shim: `/api/v1` (the contract is docs/api.md) onto the same GraphQL
+//! schema.
 //!
-//! Each route of [`routes::table`] is a persisted GraphQL operation, parsed once at start-up.
+//! Each route of [`routes::TABLE`] is a persisted GraphQL operation, parsed once at start-up.
 //! A request is matched against the table, its path, query, body and headers become the
 //! operation's variables ([`input`]), the schema executes it with the caller's principal, and
 //! the result becomes the REST body, status, ETag and cache headers ([`output`], [`etag`]).
@@ -456,7 +457,7 @@ fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response 
     response
 }
 
-/// `ETag`, `Cache-Control` and `Vary` of a representation (DESIGN §7), for 200 and 304 alike.
+/// `ETag`, `Cache-Control` and `Vary` of a representation (docs/api.md, "ETags and conditional requests"), for 200 and 304 alike.
 fn representation_headers(spec: &RouteSpec, headers: &HeaderMap, tag: Option<&str>) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(RESPONSE_HEADERS);
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(t).ok()) {
