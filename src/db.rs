@@ -7,17 +7,13 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, QueryTrait, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
-pub use positional::Positional;
 
-mod kept;
-pub mod positional;
-pub mod templates;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -34,9 +30,6 @@ pub struct Db {
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
     sqlite_writer: Option<Arc<Mutex<()>>>,
-    /// PostgreSQL connections the one-statement reads keep between statements (not behind a
-    /// transaction pooler); see `db/kept.rs`.
-    kept: Option<Arc<kept::Kept>>,
     /// SQL statements executed through this pool (tests assert DataLoader batching with it).
     statements: Arc<AtomicU64>,
     /// Why the database cannot serve yet (unreachable at start, migrations not applied);
@@ -162,94 +155,13 @@ impl Db {
         if let Some((writes, _)) = &mut pooled {
             writes.set_metric_callback(count_statements(statements.clone(), system));
         }
-        let kept = if conn.get_database_backend() == DbBackend::Postgres && pooled.is_none() {
-            kept::Kept::for_pool(settings.db_max_connections).map(Arc::new)
-        } else {
-            None
-        };
         Self {
             conn,
             pooled,
-            kept,
             sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
             unavailable: Arc::default(),
         }
-    }
-
-    /// The one row `stmt` (a `SELECT … LIMIT 1`) returns, straight through the pool (on
-    /// PostgreSQL on a connection `db/kept.rs` keeps between reads): SeaORM's generic path moves
-    /// a ~15 KB future twice per statement, more than the statement's own work on the client
-    /// side (docs/benchmarks.md, "Session 7"). Everything else is SeaORM's: the statement, its
-    /// placeholders' values (`sea-query-sqlx`, as SeaORM binds them), the pool with its hooks
-    /// (a transaction pooler's `BEGIN`/`COMMIT`), the errors (a pool timeout is
-    /// `ConnectionAcquire`), the row's decoding; and the statement is counted, measured and
-    /// traced as SeaORM's callback does.
-    pub async fn query_one(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
-        Ok(self.fetch(stmt, Rows::One).await?.pop())
-    }
-
-    /// Every row `stmt` returns, the same way as [`Db::query_one`]: the reads behind list
-    /// pages and the per-request batches (a W3 page runs five of them).
-    pub async fn query_all(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        self.fetch(stmt, Rows::All).await
-    }
-
-    /// The first row of a SeaORM select (limited to one row by the caller), decoded as `M`,
-    /// through [`Db::query_one`].
-    pub async fn one<M: Positional>(&self, query: &impl QueryTrait) -> Result<Option<M>, DbErr> {
-        self.one_statement(query.build(self.backend())).await
-    }
-
-    /// [`Db::one`] for a statement already built.
-    pub async fn one_statement<M: Positional>(&self, stmt: Statement) -> Result<Option<M>, DbErr> {
-        let row = self.query_one(stmt).await?;
-        row.as_ref().map(positional::decode_one).transpose()
-    }
-
-    /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
-    pub async fn all<M: Positional>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
-        let rows = self.query_all(query.build(self.backend())).await?;
-        positional::decode_all(&rows)
-    }
-
-    async fn fetch(&self, stmt: Statement, rows: Rows) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        // Not boxed: small since the pool's acquire future is boxed where it is awaited (it is
-        // ~14 KiB), and the driver's own futures are boxed by sqlx.
-        let (result, system) = match self.conn.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                let result = match &self.kept {
-                    Some(kept) => fetch_kept(kept, pool, &stmt, rows).await,
-                    None => fetch(pool, &stmt, rows).await,
-                };
-                (result, "postgresql")
-            }
-            DbBackend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (fetch(pool, &stmt, rows).await, "sqlite")
-            }
-            _ => {
-                return match rows {
-                    Rows::One => Ok(Box::pin(self.conn.query_one_raw(stmt))
-                        .await?
-                        .into_iter()
-                        .collect()),
-                    Rows::All => Box::pin(self.conn.query_all_raw(stmt)).await,
-                };
-            }
-        };
-        let (result, elapsed) = result?;
-        counted(
-            &self.statements,
-            &crate::telemetry::Statement {
-                sql: &stmt.sql,
-                system,
-                elapsed,
-                failed: result.is_err(),
-            },
-        );
-        result.map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))
     }
 
     /// Why the database cannot serve yet, if it cannot.
@@ -274,10 +186,7 @@ impl Db {
     /// The pool's connections right now: (open, idle, configured maximum).
     /// Behind a transaction pooler, the two pools' sum.
     pub fn pool_stats(&self) -> (u32, u32, u32) {
-        let (open, mut idle, max) = pool_stats(&self.conn);
-        if let Some(kept) = &self.kept {
-            idle = idle.saturating_add(self::idle(kept.len()));
-        }
+        let (open, idle, max) = pool_stats(&self.conn);
         match &self.pooled {
             Some((writes, _)) => {
                 let (w_open, w_idle, w_max) = pool_stats(writes);
@@ -371,9 +280,6 @@ impl Db {
     }
 
     pub async fn close(self) {
-        if let Some(kept) = &self.kept {
-            kept.release_all();
-        }
         let _ = self.conn.close().await;
         if let Some((writes, _)) = self.pooled {
             let _ = writes.close().await;
@@ -388,114 +294,16 @@ fn count_statements(
     system: &'static str,
 ) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
     move |info| {
-        counted(
-            &counter,
-            &crate::telemetry::Statement {
-                sql: &info.statement.sql,
-                system,
-                elapsed: info.elapsed,
-                failed: info.failed,
-            },
-        );
+        let stmt = crate::telemetry::Statement {
+            sql: &info.statement.sql,
+            system,
+            elapsed: info.elapsed,
+            failed: info.failed,
+        };
+        counter.fetch_add(1, AtomicOrdering::Relaxed);
+        crate::metrics::statement(&stmt);
+        crate::telemetry::statement_span(&stmt);
     }
-}
-
-/// How many rows [`Db::fetch`] reads.
-#[derive(Clone, Copy)]
-enum Rows {
-    One,
-    All,
-}
-
-/// The rows (or the driver's error) and how long the statement took once it had a connection;
-/// a refused acquire is the outer error.
-type Fetched = Result<
-    (
-        Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
-        Duration,
-    ),
-    DbErr,
->;
-
-/// [`Db::fetch`] on one backend's pool.
-async fn fetch<DB>(pool: &sea_orm::sqlx::Pool<DB>, stmt: &Statement, rows: Rows) -> Fetched
-where
-    DB: sea_orm::sqlx::Database,
-    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
-    DB::Row: Into<sea_orm::QueryResult>,
-    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
-{
-    // Boxed on its own: see `kept::Kept::take`.
-    let mut conn = Box::pin(pool.acquire()).await.map_err(acquire_error)?;
-    let start = std::time::Instant::now();
-    let found = run::<DB>(&mut conn, stmt, rows).await;
-    Ok((found, start.elapsed()))
-}
-
-/// [`fetch`] on a connection [`kept::Kept`] keeps: it waits there again only after a statement
-/// that succeeded.
-async fn fetch_kept(
-    kept: &kept::Kept,
-    pool: &sea_orm::sqlx::PgPool,
-    stmt: &Statement,
-    rows: Rows,
-) -> Fetched {
-    let mut held = kept.take(pool).await.map_err(acquire_error)?;
-    let start = std::time::Instant::now();
-    let found = run::<sea_orm::sqlx::Postgres>(&mut held.conn, stmt, rows).await;
-    let elapsed = start.elapsed();
-    if found.is_ok() {
-        kept.put(held);
-    }
-    Ok((found, elapsed))
-}
-
-/// `stmt` on one connection, bound as SeaORM binds it.
-async fn run<DB>(
-    conn: &mut DB::Connection,
-    stmt: &Statement,
-    rows: Rows,
-) -> Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>
-where
-    DB: sea_orm::sqlx::Database,
-    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
-    DB::Row: Into<sea_orm::QueryResult>,
-    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
-{
-    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-    let query = sea_orm::sqlx::query_with(
-        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
-        sea_query_sqlx::SqlxValues(values),
-    );
-    match rows {
-        Rows::One => query
-            .fetch_optional(conn)
-            .await
-            .map(|row| row.map(Into::into).into_iter().collect()),
-        Rows::All => query
-            .fetch_all(conn)
-            .await
-            .map(|rows| rows.into_iter().map(Into::into).collect()),
-    }
-}
-
-/// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the
-/// callers tell an exhausted or closed pool from a failed connection by it.
-fn acquire_error(err: sea_orm::sqlx::Error) -> DbErr {
-    use sea_orm::sqlx::Error as E;
-    use sea_orm::{ConnAcquireErr, RuntimeErr};
-    match err {
-        E::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-        E::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        err => DbErr::Conn(RuntimeErr::SqlxError(err.into())),
-    }
-}
-
-/// A statement that ran: the pool's count, the metrics and its span.
-fn counted(counter: &AtomicU64, stmt: &crate::telemetry::Statement<'_>) {
-    counter.fetch_add(1, AtomicOrdering::Relaxed);
-    crate::metrics::statement(stmt);
-    crate::telemetry::statement_span(stmt);
 }
 
 /// A pool's connections right now: (open, idle, configured maximum).

@@ -5,26 +5,16 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Asterisk, Expr, Func};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
-use crate::db::positional::Columns;
-use crate::db::{Db, Positional};
+use crate::db::Db;
 use crate::error::Result;
 
+#[derive(FromQueryResult)]
 struct CountRow {
     group_key: Uuid,
     n: i64,
-}
-
-impl Positional for CountRow {
-    const COLUMNS: &'static [&'static str] = &["group_key", "n"];
-    fn read(columns: &mut Columns<'_>) -> Result<Self, DbErr> {
-        Ok(Self {
-            group_key: columns.take()?,
-            n: columns.take()?,
-        })
-    }
 }
 
 /// Counts the rows of `select` per value of `group` among `keys` (0 for keys without rows).
@@ -42,22 +32,23 @@ pub async fn count_per<E: EntityTrait>(
         .column_as(Expr::expr(Func::count(Expr::col(Asterisk))), "n")
         .filter(group.is_in(keys.iter().copied()))
         .group_by(group);
-    let rows: Vec<CountRow> = db.all(&query).await?;
+    let rows = query.into_model::<CountRow>().all(db.conn()).await?;
     let mut counts: HashMap<Uuid, i64> = keys.iter().map(|k| (*k, 0)).collect();
     counts.extend(rows.into_iter().map(|r| (r.group_key, r.n)));
     Ok(counts)
 }
 
 /// The rows of `E` whose primary key `id` is among `keys`, keyed by it.
-pub async fn by_ids<E: EntityTrait<Model: Positional>>(
+pub async fn by_ids<E: EntityTrait>(
     db: &Db,
     select: Select<E>,
     id: E::Column,
     keys: &[Uuid],
     key_of: impl Fn(&E::Model) -> Uuid,
 ) -> Result<HashMap<Uuid, E::Model>> {
-    let rows: Vec<E::Model> = db
-        .all(&select.filter(id.is_in(keys.iter().copied())))
+    let rows = select
+        .filter(id.is_in(keys.iter().copied()))
+        .all(db.conn())
         .await?;
     Ok(rows.into_iter().map(|r| (key_of(&r), r)).collect())
 }

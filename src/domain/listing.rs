@@ -2,16 +2,15 @@
 //! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
 //! the same for all of them.
 
-use sea_orm::{EntityTrait, PaginatorTrait, Select};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::context::RequestContext;
 use super::pagination::{self, Ordering, Page, PageArgs};
-use crate::db::Positional;
 use crate::error::{Error, Result};
 
 /// A resource the caller lists, counts and reads one by one.
-pub trait Listed: EntityTrait<Model: Send + Sync + Positional> {
+pub trait Listed: EntityTrait<Model: Send + Sync> {
     type Filter: Clone + Default + Send + Sync + 'static;
     /// How errors name it (`project not found`).
     const NOUN: &'static str;
@@ -38,12 +37,12 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
     Ok(E::visible(cx, filter)?.count(cx.db().conn()).await?)
 }
 
-/// One row; `NotFound` also when it exists but is not readable (no existence leak). The
-/// hottest read there is (every `GET` of one resource), so it runs through
-/// [`Db::one_statement`](crate::db::Db::one_statement) rather than SeaORM's generic path.
+/// One row; `NotFound` also when it exists but is not readable (no existence leak).
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
-pub async fn get<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    let stmt = super::by_id::statement::<E>(cx, id)?;
-    let model: Option<E::Model> = cx.db().one_statement(stmt).await?;
-    model.ok_or_else(|| Error::NotFound(E::NOUN.into()))
+pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
+    E::visible(cx, &E::Filter::default())?
+        .filter(E::ID.eq(id))
+        .one(cx.db().conn())
+        .await?
+        .ok_or_else(|| Error::NotFound(E::NOUN.into()))
 }

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::{Db, Positional};
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 pub use crate::bounds::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -276,7 +276,7 @@ pub fn validate(args: &PageArgs) -> Result<()> {
 }
 
 /// Runs `select` (already filtered and authorised) as one page.
-pub async fn paginate<E: EntityTrait<Model: Positional>>(
+pub async fn paginate<E: EntityTrait>(
     db: &Db,
     select: Select<E>,
     ordering: &Ordering<E>,
@@ -306,7 +306,7 @@ pub async fn paginate<E: EntityTrait<Model: Positional>>(
     if let Some(offset) = args.offset.filter(|o| *o > 0) {
         query = query.offset(u64::try_from(offset).unwrap_or(0));
     }
-    let mut items: Vec<E::Model> = db.all(&query).await?;
+    let mut items = query.all(db.conn()).await?;
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     if backwards {

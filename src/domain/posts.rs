@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Select, Set,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    QueryTrait, Select, Set, Statement, Value,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -335,8 +335,8 @@ pub const LATEST_POSTS: usize = 3;
 /// [`LATEST_POSTS`] index entries per project (`LATERAL … LIMIT`), however many posts a
 /// project has; SQLite, which has no `LATERAL`, ranks them with `ROW_NUMBER()` (≥ 3.25).
 fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
-    // The model's own columns, in its order: the rows are read by position.
-    let columns = <Model as crate::db::Positional>::COLUMNS.join(", ");
+    let columns: Vec<&str> = Column::iter().map(|c| c.as_str()).collect();
+    let columns = columns.join(", ");
     if backend == DbBackend::Postgres {
         let keys: Vec<String> = (1..=n).map(|i| format!("(${i}::uuid)")).collect();
         return format!(
@@ -369,10 +369,12 @@ pub async fn latest_for_projects(
     let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
     let stmt =
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
-    let rows = cx.db().query_all(stmt).await?;
+    let posts = Entity::find()
+        .from_raw_sql(stmt)
+        .all(cx.db().conn())
+        .await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    // By position, as every entity read: `latest_posts_sql` selects the model's columns.
-    for post in crate::db::positional::decode_all::<Model>(&rows)? {
+    for post in posts {
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }

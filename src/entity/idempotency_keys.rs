@@ -41,14 +41,4 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
 }
 
-super::positional!(
-    scope,
-    key,
-    fingerprint,
-    state,
-    response,
-    created_at,
-    expires_at
-);
-
 super::unrelated!();

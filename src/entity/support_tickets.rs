@@ -54,18 +54,4 @@ pub struct Model {
     pub version: i32,
 }
 
-super::positional!(
-    id,
-    requester_id,
-    project_id,
-    subject,
-    body,
-    status,
-    priority,
-    assignee_id,
-    created_at,
-    updated_at,
-    version
-);
-
 super::unrelated!();

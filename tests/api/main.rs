@@ -23,7 +23,6 @@ mod posts;
 mod projects;
 mod protection;
 mod rest;
-mod rows;
 mod sessions;
 mod shared_budgets;
 mod shield;
