@@ -7,13 +7,15 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, SqliteTransactionMode, Statement,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, IntoDatabaseExecutor,
+    QueryResult, QuerySelect, QueryTrait, Select, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
 
+mod kept;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -30,6 +32,9 @@ pub struct Db {
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL connections that reads outside transactions keep between statements (not
+    /// behind a transaction pooler); see `db/kept.rs`.
+    kept: Option<Arc<kept::Kept>>,
     /// SQL statements executed through this pool (tests assert DataLoader batching with it).
     statements: Arc<AtomicU64>,
     /// Why the database cannot serve yet (unreachable at start, migrations not applied);
@@ -155,13 +160,66 @@ impl Db {
         if let Some((writes, _)) = &mut pooled {
             writes.set_metric_callback(count_statements(statements.clone(), system));
         }
+        let kept = if conn.get_database_backend() == DbBackend::Postgres && pooled.is_none() {
+            kept::Kept::for_pool(settings.db_max_connections).map(Arc::new)
+        } else {
+            None
+        };
         Self {
             conn,
             pooled,
+            kept,
             sqlite_writer: settings.is_sqlite().then(|| Arc::new(Mutex::new(()))),
             statements,
             unavailable: Arc::default(),
         }
+    }
+
+    /// The first row of `select`, as SeaORM's `Select::one` reads it, on a kept connection
+    /// where there are (`db/kept.rs`).
+    pub async fn one<E: EntityTrait>(&self, select: Select<E>) -> Result<Option<E::Model>, DbErr> {
+        let stmt = select.limit(1).build(self.backend());
+        let row = self.read(stmt, kept::Rows::One).await?.pop();
+        row.map(|row| E::Model::from_query_result(&row, ""))
+            .transpose()
+    }
+
+    /// The rows of `query` decoded as `M`, as SeaORM's `all` reads them, on a kept connection
+    /// where there are.
+    pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
+        self.all_statement(query.build(self.backend())).await
+    }
+
+    /// [`Db::all`] for a statement already built.
+    pub async fn all_statement<M: FromQueryResult>(
+        &self,
+        stmt: Statement,
+    ) -> Result<Vec<M>, DbErr> {
+        let rows = self.read(stmt, kept::Rows::All).await?;
+        rows.iter()
+            .map(|row| M::from_query_result(row, ""))
+            .collect()
+    }
+
+    async fn read(&self, stmt: Statement, rows: kept::Rows) -> Result<Vec<QueryResult>, DbErr> {
+        let Some(kept) = &self.kept else {
+            return match rows {
+                kept::Rows::One => Ok(self.conn.query_one_raw(stmt).await?.into_iter().collect()),
+                kept::Rows::All => self.conn.query_all_raw(stmt).await,
+            };
+        };
+        let pool = self.conn.get_postgres_connection_pool();
+        let (found, elapsed) = kept.fetch(pool, &stmt, rows).await?;
+        counted(
+            &self.statements,
+            &crate::telemetry::Statement {
+                sql: &stmt.sql,
+                system: "postgresql",
+                elapsed,
+                failed: found.is_err(),
+            },
+        );
+        found.map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))
     }
 
     /// Why the database cannot serve yet, if it cannot.
@@ -186,7 +244,10 @@ impl Db {
     /// The pool's connections right now: (open, idle, configured maximum).
     /// Behind a transaction pooler, the two pools' sum.
     pub fn pool_stats(&self) -> (u32, u32, u32) {
-        let (open, idle, max) = pool_stats(&self.conn);
+        let (open, mut idle, max) = pool_stats(&self.conn);
+        if let Some(kept) = &self.kept {
+            idle = idle.saturating_add(self::idle(kept.len()));
+        }
         match &self.pooled {
             Some((writes, _)) => {
                 let (w_open, w_idle, w_max) = pool_stats(writes);
@@ -280,6 +341,9 @@ impl Db {
     }
 
     pub async fn close(self) {
+        if let Some(kept) = &self.kept {
+            kept.release_all();
+        }
         let _ = self.conn.close().await;
         if let Some((writes, _)) = self.pooled {
             let _ = writes.close().await;
@@ -294,16 +358,23 @@ fn count_statements(
     system: &'static str,
 ) -> impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static {
     move |info| {
-        let stmt = crate::telemetry::Statement {
-            sql: &info.statement.sql,
-            system,
-            elapsed: info.elapsed,
-            failed: info.failed,
-        };
-        counter.fetch_add(1, AtomicOrdering::Relaxed);
-        crate::metrics::statement(&stmt);
-        crate::telemetry::statement_span(&stmt);
+        counted(
+            &counter,
+            &crate::telemetry::Statement {
+                sql: &info.statement.sql,
+                system,
+                elapsed: info.elapsed,
+                failed: info.failed,
+            },
+        );
     }
+}
+
+/// A statement that ran: the pool's count, the metrics and its span.
+fn counted(counter: &AtomicU64, stmt: &crate::telemetry::Statement<'_>) {
+    counter.fetch_add(1, AtomicOrdering::Relaxed);
+    crate::metrics::statement(stmt);
+    crate::telemetry::statement_span(stmt);
 }
 
 /// A pool's connections right now: (open, idle, configured maximum).

@@ -32,7 +32,7 @@ pub async fn count_per<E: EntityTrait>(
         .column_as(Expr::expr(Func::count(Expr::col(Asterisk))), "n")
         .filter(group.is_in(keys.iter().copied()))
         .group_by(group);
-    let rows = query.into_model::<CountRow>().all(db.conn()).await?;
+    let rows: Vec<CountRow> = db.all(&query).await?;
     let mut counts: HashMap<Uuid, i64> = keys.iter().map(|k| (*k, 0)).collect();
     counts.extend(rows.into_iter().map(|r| (r.group_key, r.n)));
     Ok(counts)
@@ -46,9 +46,8 @@ pub async fn by_ids<E: EntityTrait>(
     keys: &[Uuid],
     key_of: impl Fn(&E::Model) -> Uuid,
 ) -> Result<HashMap<Uuid, E::Model>> {
-    let rows = select
-        .filter(id.is_in(keys.iter().copied()))
-        .all(db.conn())
+    let rows: Vec<E::Model> = db
+        .all(&select.filter(id.is_in(keys.iter().copied())))
         .await?;
     Ok(rows.into_iter().map(|r| (key_of(&r), r)).collect())
 }

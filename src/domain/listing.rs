@@ -40,9 +40,9 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
 /// One row; `NotFound` also when it exists but is not readable (no existence leak).
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
 pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    E::visible(cx, &E::Filter::default())?
-        .filter(E::ID.eq(id))
-        .one(cx.db().conn())
+    let select = E::visible(cx, &E::Filter::default())?.filter(E::ID.eq(id));
+    cx.db()
+        .one(select)
         .await?
         .ok_or_else(|| Error::NotFound(E::NOUN.into()))
 }

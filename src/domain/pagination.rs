@@ -306,7 +306,7 @@ pub async fn paginate<E: EntityTrait>(
     if let Some(offset) = args.offset.filter(|o| *o > 0) {
         query = query.offset(u64::try_from(offset).unwrap_or(0));
     }
-    let mut items = query.all(db.conn()).await?;
+    let mut items: Vec<E::Model> = db.all(&query).await?;
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     if backwards {

@@ -369,10 +369,7 @@ pub async fn latest_for_projects(
     let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
     let stmt =
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
-    let posts = Entity::find()
-        .from_raw_sql(stmt)
-        .all(cx.db().conn())
-        .await?;
+    let posts: Vec<Model> = cx.db().all_statement(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for post in posts {
         if let Some(project) = post.project_id {

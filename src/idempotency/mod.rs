@@ -300,7 +300,7 @@ fn replay<T: DeserializeOwned>(
 /// The replayed result when `keyed` completed and has not expired (a mismatch is an error).
 /// One statement outside any transaction: every retry of a finished request is this read alone.
 async fn completed<T: DeserializeOwned>(db: &Db, keyed: &Keyed) -> Result<Option<T>> {
-    match record(keyed).one(db.conn()).await? {
+    match db.one(record(keyed)).await? {
         Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
             replay(r, keyed)
         }

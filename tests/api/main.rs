@@ -22,6 +22,7 @@ mod pool;
 mod posts;
 mod projects;
 mod protection;
+mod reads;
 mod rest;
 mod sessions;
 mod shared_budgets;
