@@ -7,15 +7,17 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, IntoDatabaseExecutor,
-    QueryResult, QuerySelect, QueryTrait, Select, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoDatabaseExecutor, QueryResult,
+    QuerySelect, QueryTrait, Select, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use tokio::sync::Mutex;
 
 use crate::config::{Settings, redact_url};
+pub use positional::Positional;
 
 mod kept;
+pub mod positional;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -176,29 +178,26 @@ impl Db {
     }
 
     /// The first row of `select`, as SeaORM's `Select::one` reads it, on a kept connection
-    /// where there are (`db/kept.rs`).
-    pub async fn one<E: EntityTrait>(&self, select: Select<E>) -> Result<Option<E::Model>, DbErr> {
+    /// where there are (`db/kept.rs`), decoded by position (`db/positional.rs`).
+    pub async fn one<E: EntityTrait<Model: Positional>>(
+        &self,
+        select: Select<E>,
+    ) -> Result<Option<E::Model>, DbErr> {
         let stmt = select.limit(1).build(self.backend());
         let row = self.read(stmt, kept::Rows::One).await?.pop();
-        row.map(|row| E::Model::from_query_result(&row, ""))
-            .transpose()
+        row.as_ref().map(positional::decode_one).transpose()
     }
 
-    /// The rows of `query` decoded as `M`, as SeaORM's `all` reads them, on a kept connection
-    /// where there are.
-    pub async fn all<M: FromQueryResult>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
+    /// The rows of `query` decoded as `M`, as SeaORM's `all` reads them, the same way as
+    /// [`Db::one`].
+    pub async fn all<M: Positional>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
         self.all_statement(query.build(self.backend())).await
     }
 
     /// [`Db::all`] for a statement already built.
-    pub async fn all_statement<M: FromQueryResult>(
-        &self,
-        stmt: Statement,
-    ) -> Result<Vec<M>, DbErr> {
+    pub async fn all_statement<M: Positional>(&self, stmt: Statement) -> Result<Vec<M>, DbErr> {
         let rows = self.read(stmt, kept::Rows::All).await?;
-        rows.iter()
-            .map(|row| M::from_query_result(row, ""))
-            .collect()
+        positional::decode_all(&rows)
     }
 
     async fn read(&self, stmt: Statement, rows: kept::Rows) -> Result<Vec<QueryResult>, DbErr> {

@@ -5,16 +5,26 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Asterisk, Expr, Func};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::positional::Columns;
+use crate::db::{Db, Positional};
 use crate::error::Result;
 
-#[derive(FromQueryResult)]
 struct CountRow {
     group_key: Uuid,
     n: i64,
+}
+
+impl Positional for CountRow {
+    const COLUMNS: &'static [&'static str] = &["group_key", "n"];
+    fn read(columns: &mut Columns<'_>) -> Result<Self, DbErr> {
+        Ok(Self {
+            group_key: columns.take()?,
+            n: columns.take()?,
+        })
+    }
 }
 
 /// Counts the rows of `select` per value of `group` among `keys` (0 for keys without rows).
@@ -39,7 +49,7 @@ pub async fn count_per<E: EntityTrait>(
 }
 
 /// The rows of `E` whose primary key `id` is among `keys`, keyed by it.
-pub async fn by_ids<E: EntityTrait>(
+pub async fn by_ids<E: EntityTrait<Model: Positional>>(
     db: &Db,
     select: Select<E>,
     id: E::Column,

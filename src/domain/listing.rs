@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::context::RequestContext;
 use super::pagination::{self, Ordering, Page, PageArgs};
+use crate::db::Positional;
 use crate::error::{Error, Result};
 
 /// A resource the caller lists, counts and reads one by one.
-pub trait Listed: EntityTrait<Model: Send + Sync> {
+pub trait Listed: EntityTrait<Model: Send + Sync + Positional> {
     type Filter: Clone + Default + Send + Sync + 'static;
     /// How errors name it (`project not found`).
     const NOUN: &'static str;

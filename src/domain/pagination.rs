@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::{Db, Positional};
 use crate::error::{Error, Result};
 
 pub use crate::bounds::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -276,7 +276,7 @@ pub fn validate(args: &PageArgs) -> Result<()> {
 }
 
 /// Runs `select` (already filtered and authorised) as one page.
-pub async fn paginate<E: EntityTrait>(
+pub async fn paginate<E: EntityTrait<Model: Positional>>(
     db: &Db,
     select: Select<E>,
     ordering: &Ordering<E>,

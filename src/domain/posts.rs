@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, QueryFilter,
-    QueryTrait, Select, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Select, Set,
+    Statement, Value,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -335,8 +335,8 @@ pub const LATEST_POSTS: usize = 3;
 /// [`LATEST_POSTS`] index entries per project (`LATERAL … LIMIT`), however many posts a
 /// project has; SQLite, which has no `LATERAL`, ranks them with `ROW_NUMBER()` (≥ 3.25).
 fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
-    let columns: Vec<&str> = Column::iter().map(|c| c.as_str()).collect();
-    let columns = columns.join(", ");
+    // The model's own columns, in its order: the rows are read by position.
+    let columns = <Model as crate::db::Positional>::COLUMNS.join(", ");
     if backend == DbBackend::Postgres {
         let keys: Vec<String> = (1..=n).map(|i| format!("(${i}::uuid)")).collect();
         return format!(

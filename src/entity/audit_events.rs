@@ -23,4 +23,6 @@ pub struct Model {
     pub details: Option<String>,
 }
 
+super::positional!(id, at, actor_id, action, target, ip, request_id, details);
+
 super::unrelated!();

@@ -23,4 +23,8 @@ pub struct Model {
     pub version: i32,
 }
 
+super::positional!(
+    id, author_id, project_id, title, body, tags, created_at, updated_at, version
+);
+
 super::unrelated!();

@@ -41,4 +41,14 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
 }
 
+super::positional!(
+    scope,
+    key,
+    fingerprint,
+    state,
+    response,
+    created_at,
+    expires_at
+);
+
 super::unrelated!();

@@ -48,6 +48,31 @@ macro_rules! unrelated {
 }
 pub(crate) use unrelated;
 
+/// The model read by position from its entity's select list (`crate::db::positional`): the
+/// fields in column order, as `E::find()` selects them. A list out of order fails on the first
+/// row read (names are checked) and in `tests::positional_models_follow_their_select_lists`.
+macro_rules! positional {
+    ($($field:ident),* $(,)?) => {
+        impl crate::db::Positional for Model {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn read(columns: &mut crate::db::positional::Columns<'_>) -> Result<Self, DbErr> {
+                // Struct fields are evaluated in the order written: the columns' order.
+                Ok(Self { $($field: columns.take()?,)* })
+            }
+        }
+    };
+}
+pub(crate) use positional;
+
+crate::db::positional::string_enum_fields!(
+    IdempotencyState,
+    ServiceStatus,
+    TicketPriority,
+    TicketStatus,
+    Role,
+    Visibility,
+);
+
 pub mod account_tokens;
 pub mod audit_events;
 pub mod community_post_tags;
@@ -67,3 +92,40 @@ pub use projects::Visibility;
 pub use status_events::ServiceStatus;
 pub use support_tickets::{TicketPriority, TicketStatus};
 pub use users::Role;
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, IdenStatic, Iterable};
+
+    use crate::db::Positional;
+
+    fn columns<E: EntityTrait>() -> Vec<String> {
+        E::Column::iter().map(|c| c.as_str().to_owned()).collect()
+    }
+
+    fn fields<M: Positional>() -> Vec<String> {
+        M::COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    #[test]
+    fn positional_models_follow_their_select_lists() {
+        macro_rules! in_select_order {
+            ($($entity:ident),*) => {$(
+                assert_eq!(
+                    fields::<super::$entity::Model>(),
+                    columns::<super::$entity::Entity>(),
+                    stringify!($entity)
+                );
+            )*};
+        }
+        in_select_order!(
+            audit_events,
+            community_posts,
+            idempotency_keys,
+            projects,
+            status_events,
+            support_tickets,
+            users
+        );
+    }
+}

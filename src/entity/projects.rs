@@ -31,4 +31,15 @@ pub struct Model {
     pub version: i32,
 }
 
+super::positional!(
+    id,
+    owner_id,
+    name,
+    description,
+    visibility,
+    created_at,
+    updated_at,
+    version
+);
+
 super::unrelated!();

@@ -47,4 +47,6 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+super::positional!(id, service, status, message, created_by, created_at);
+
 super::unrelated!();

@@ -54,4 +54,18 @@ pub struct Model {
     pub version: i32,
 }
 
+super::positional!(
+    id,
+    requester_id,
+    project_id,
+    subject,
+    body,
+    status,
+    priority,
+    assignee_id,
+    created_at,
+    updated_at,
+    version
+);
+
 super::unrelated!();

@@ -47,4 +47,21 @@ pub struct Model {
     pub totp_last_step: Option<i64>,
 }
 
+super::positional!(
+    id,
+    email,
+    display_name,
+    password_hash,
+    role,
+    totp_secret,
+    totp_enabled,
+    recovery_codes,
+    email_verified_at,
+    created_at,
+    updated_at,
+    version,
+    disabled_at,
+    totp_last_step
+);
+
 super::unrelated!();

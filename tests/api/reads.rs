@@ -1,10 +1,12 @@
 //! Reads outside transactions (`Db::one`, `Db::all`) run on the connections PostgreSQL reads
-//! keep (src/db/kept.rs): they must return what SeaORM's own `one` and `all` return for the same
-//! select, every row and column, and fail as SeaORM fails.
+//! keep (src/db/kept.rs) and decode rows by column position (src/db/positional.rs): they must
+//! return what SeaORM's own `one` and `all` return for the same select, every row and column on
+//! both backends, and fail as SeaORM fails; a select list that does not match its model fails
+//! instead of reading one column as another.
 
 use neoforge::entity::{projects, users};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement};
 
 use crate::common::spawn_app;
 use crate::rest::create_project;
@@ -36,7 +38,7 @@ async fn reads_equal_seaorms_own_for_every_row_and_column() {
         .await
         .expect("update");
     // Timestamps either side of both epochs (PostgreSQL counts from 2000, Unix from 1970), to
-    // the microsecond.
+    // the microsecond, on the first row and the rows after it (read without sqlx's checks).
     let instants = [
         "2026-11-29T10:11:12.345678Z",
         "1950-06-01T12:34:56.789012Z",
@@ -58,6 +60,12 @@ async fn reads_equal_seaorms_own_for_every_row_and_column() {
             .await
             .expect("update");
     }
+    users::Entity::update_many()
+        .col_expr(users::Column::EmailVerifiedAt, Expr::value(instants[1]))
+        .filter(users::Column::Email.eq("reads-owner@example.com"))
+        .exec(db.conn())
+        .await
+        .expect("update");
 
     let query = projects::Entity::find().order_by_asc(projects::Column::Name);
     let read: Vec<projects::Model> = db.all(&query).await.expect("read");
@@ -84,6 +92,8 @@ async fn reads_equal_seaorms_own_for_every_row_and_column() {
     assert_eq!(read.len(), 3);
     assert!(read.iter().any(|u| u.totp_last_step == Some(41)));
     assert!(read.iter().any(|u| u.totp_last_step.is_none()));
+    let verified: Vec<_> = read.iter().map(|u| u.email_verified_at).collect();
+    assert_eq!(verified, [None, Some(instants[1]), None]);
     assert_eq!(read, seaorm);
 
     let none = projects::Entity::find_by_id(uuid::Uuid::new_v4());
@@ -111,4 +121,39 @@ async fn a_failing_read_fails_as_seaorms_does_and_the_next_read_works() {
     let query = projects::Entity::find();
     let rows: Vec<projects::Model> = db.all(&query).await.expect("the next read");
     assert!(rows.is_empty());
+}
+
+#[tokio::test]
+async fn a_select_list_in_another_order_or_of_another_type_is_an_error_not_misread_data() {
+    let app = spawn_app().await;
+    let owner = app.user("reads-order@example.com").await;
+    for i in 0..3 {
+        create_project(&app, &owner, &format!("order {i}"), "public").await;
+    }
+    let cx = app.anonymous();
+    let db = cx.db();
+    let backend = db.backend();
+    let read = |sql: &str| {
+        let stmt = Statement::from_string(backend, sql.to_owned());
+        async move { db.all_statement::<projects::Model>(stmt).await }
+    };
+
+    // Two text columns swapped: every value would decode, as the wrong field.
+    let err = read(
+        "SELECT id, owner_id, description, name, visibility, created_at, updated_at, version \
+         FROM projects",
+    )
+    .await
+    .expect_err("names are checked");
+    assert!(err.to_string().contains("description"), "{err}");
+
+    // The right names over the wrong types: the first row's values are type-checked.
+    if backend == DbBackend::Postgres {
+        read(
+            "SELECT id, owner_id, name, version AS description, visibility, created_at, \
+             updated_at, version FROM projects",
+        )
+        .await
+        .expect_err("types are checked");
+    }
 }
