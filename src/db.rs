@@ -126,8 +126,8 @@ impl Db {
             .connect_timeout(connect_timeout)
             .acquire_timeout(connect_timeout)
             // sqlx pings every connection it hands out by default: a second round trip per
-            // statement (half of a single-row read, measured in docs/benchmarks.md). Only a
-            // connection that sat idle may have been dropped by the server or a proxy.
+            // statement. Only a connection that sat idle may have been dropped by the server or
+            // a proxy.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         if settings.is_sqlite() {

@@ -39,7 +39,8 @@ pub(crate) struct Kept {
     idle: Mutex<Vec<Idle>>,
     /// One per read in flight here, handed out first come, first served: reads wait their turn
     /// here rather than some in sqlx's queue while others cycle the kept connections (which
-    /// made the p99 up to 18× the median), and never hold more than half the pool.
+    /// left a few reads waiting far longer than the rest), and never hold more than half the
+    /// pool.
     turns: Semaphore,
     idle_ping: Duration,
     lend: Duration,
@@ -143,9 +144,9 @@ impl Kept {
         loop {
             let Some(mut idle) = self.pop() else {
                 return Ok(Held {
-                    // Boxed: sqlx's acquire future is ~14 KiB, and inline it made every
-                    // statement's future that size, copied whole when boxed (docs/benchmarks.md,
-                    // "Session 10"); a kept connection is the common case.
+                    // Boxed: sqlx's acquire future is ~14 KiB, and inline it would make every
+                    // read's future that size, copied whole each time it moves; a kept
+                    // connection is the common case.
                     conn: Box::pin(pool.acquire()).await?,
                     taken: Instant::now(),
                     _turn: turn,

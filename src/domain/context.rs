@@ -1,4 +1,4 @@
-//! The request context (DESIGN §2): who is calling, the facts of their request, and the services
+//! The request context: who is calling, the facts of their request, and the services
 //! a request may use. The HTTP layer decides the caller once per request ([`crate::auth::layer`]);
 //! the GraphQL handler, the REST shim (through the schema) and each WebSocket operation wrap it
 //! with the process's [`Services`] into one [`RequestContext`], and every domain function takes
@@ -154,7 +154,7 @@ impl RequestContext {
             .map_err(Into::into)
     }
 
-    /// Refuses a sign-in to an account whose failure budget is spent (DESIGN §9), before the
+    /// Refuses a sign-in to an account whose failure budget is spent, before the
     /// password is checked; see [`crate::security::sign_in`].
     pub async fn check_account_budget(&self, email: &str) -> Result<()> {
         self.services.rate_limits.account().check(email).await

@@ -1,4 +1,4 @@
-//! Reading a resource the way every connection does (DESIGN §4): one page, its total, one row.
+//! Reading a resource the way every connection does: one page, its total, one row.
 //! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
 //! the same for all of them.
 

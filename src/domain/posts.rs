@@ -1,5 +1,5 @@
 //! Community posts: written by a user, optionally about a project, tagged with up to ten slugs.
-//! DESIGN §8: anyone (signed in or not) reads them; any signed-in user creates them; only the
+//! Anyone (signed in or not) reads them; any signed-in user creates them; only the
 //! author, staff or admins change or delete them.
 //!
 //! Tags live twice, kept in step inside the same transaction: as a JSON array in

@@ -1,4 +1,4 @@
-//! Exactly-once writes under retries (DESIGN §6): the business write and the completed
+//! Exactly-once writes under retries: the business write and the completed
 //! idempotency record commit in one transaction; a retry with the same key and fingerprint
 //! replays the stored result; a concurrent duplicate is told to retry (409) at once, decided
 //! by the database (a transaction-scoped advisory lock on PostgreSQL) so it holds across

@@ -1,5 +1,5 @@
-//! The database pool under a burst: reads must neither starve writes nor leave connections
-//! showing as busy.
+//! The database pool under a burst: one-statement reads keep their PostgreSQL connections
+//! between statements (src/db/kept.rs), and must neither starve writes nor show up as busy.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ async fn a_small_pool_serves_a_burst_of_reads_and_writes_and_reports_its_connect
     let made = create_project(&app, &token, "pooled", "public").await;
     let id = made.json()["id"].as_str().expect("id").to_owned();
 
-    // Many reads of one row and creates at once, on two connections.
+    // Many reads of one row and creates at once: two connections, at most one kept by reads.
     let reads = join_all((0..48).map(|_| {
         let path = format!("/projects/{id}");
         let app = &app;
@@ -70,9 +70,9 @@ async fn a_small_pool_serves_a_burst_of_reads_and_writes_and_reports_its_connect
         assert_eq!(names.iter().filter(|n| **n == name).count(), 1, "{names:?}");
     }
 
-    // Once the burst is over the connections are idle, not in use, to an operator. (Statements
-    // hand theirs back in sqlx's release task, and the gauges are process-wide, set at each
-    // scrape by the app scraped: read until they settle.)
+    // Connections kept for the next read are idle, not in use, to an operator. (Writes hand
+    // theirs back in sqlx's release task, and the gauges are process-wide, set at each scrape
+    // by the app scraped: read until they settle.)
     let settled = Instant::now();
     loop {
         let metrics = app.metrics().await;
