@@ -7,8 +7,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor,
-    DatabaseTransaction, DbBackend, DbErr, IntoDatabaseExecutor, QueryTrait, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoDatabaseExecutor, QueryResult,
+    QuerySelect, QueryTrait, Select, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use tokio::sync::Mutex;
 
@@ -17,7 +18,6 @@ pub use positional::Positional;
 
 mod kept;
 pub mod positional;
-pub mod templates;
 pub(crate) mod transaction_pooler;
 
 /// Advisory-lock key that serialises `migrate` across replicas ("neoforge" in ASCII).
@@ -34,8 +34,8 @@ pub struct Db {
     /// "database is locked" under concurrency, so writes take this in-process gate and then
     /// `BEGIN IMMEDIATE`. PostgreSQL needs no gate.
     sqlite_writer: Option<Arc<Mutex<()>>>,
-    /// PostgreSQL connections the one-statement reads keep between statements (not behind a
-    /// transaction pooler); see `db/kept.rs`.
+    /// PostgreSQL connections that reads outside transactions keep between statements (not
+    /// behind a transaction pooler); see `db/kept.rs`.
     kept: Option<Arc<kept::Kept>>,
     /// SQL statements executed through this pool (tests assert DataLoader batching with it).
     statements: Arc<AtomicU64>,
@@ -126,8 +126,8 @@ impl Db {
             .connect_timeout(connect_timeout)
             .acquire_timeout(connect_timeout)
             // sqlx pings every connection it hands out by default: a second round trip per
-            // statement (half of a single-row read, measured in docs/benchmarks.md). Only a
-            // connection that sat idle may have been dropped by the server or a proxy.
+            // statement. Only a connection that sat idle may have been dropped by the server or
+            // a proxy.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         if settings.is_sqlite() {
@@ -177,79 +177,48 @@ impl Db {
         }
     }
 
-    /// The one row `stmt` (a `SELECT … LIMIT 1`) returns, straight through the pool (on
-    /// PostgreSQL on a connection `db/kept.rs` keeps between reads): SeaORM's generic path moves
-    /// a ~15 KB future twice per statement, more than the statement's own work on the client
-    /// side (docs/benchmarks.md, "Session 7"). Everything else is SeaORM's: the statement, its
-    /// placeholders' values (`sea-query-sqlx`, as SeaORM binds them), the pool with its hooks
-    /// (a transaction pooler's `BEGIN`/`COMMIT`), the errors (a pool timeout is
-    /// `ConnectionAcquire`), the row's decoding; and the statement is counted, measured and
-    /// traced as SeaORM's callback does.
-    pub async fn query_one(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
-        Ok(self.fetch(stmt, Rows::One).await?.pop())
-    }
-
-    /// Every row `stmt` returns, the same way as [`Db::query_one`]: the reads behind list
-    /// pages and the per-request batches (a W3 page runs five of them).
-    pub async fn query_all(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        self.fetch(stmt, Rows::All).await
-    }
-
-    /// The first row of a SeaORM select (limited to one row by the caller), decoded as `M`,
-    /// through [`Db::query_one`].
-    pub async fn one<M: Positional>(&self, query: &impl QueryTrait) -> Result<Option<M>, DbErr> {
-        self.one_statement(query.build(self.backend())).await
-    }
-
-    /// [`Db::one`] for a statement already built.
-    pub async fn one_statement<M: Positional>(&self, stmt: Statement) -> Result<Option<M>, DbErr> {
-        let row = self.query_one(stmt).await?;
+    /// The first row of `select`, as SeaORM's `Select::one` reads it, on a kept connection
+    /// where there are (`db/kept.rs`), decoded by position (`db/positional.rs`).
+    pub async fn one<E: EntityTrait<Model: Positional>>(
+        &self,
+        select: Select<E>,
+    ) -> Result<Option<E::Model>, DbErr> {
+        let stmt = select.limit(1).build(self.backend());
+        let row = self.read(stmt, kept::Rows::One).await?.pop();
         row.as_ref().map(positional::decode_one).transpose()
     }
 
-    /// The rows of a SeaORM select (or any query), decoded as `M`, through [`Db::query_all`].
+    /// The rows of `query` decoded as `M`, as SeaORM's `all` reads them, the same way as
+    /// [`Db::one`].
     pub async fn all<M: Positional>(&self, query: &impl QueryTrait) -> Result<Vec<M>, DbErr> {
-        let rows = self.query_all(query.build(self.backend())).await?;
+        self.all_statement(query.build(self.backend())).await
+    }
+
+    /// [`Db::all`] for a statement already built.
+    pub async fn all_statement<M: Positional>(&self, stmt: Statement) -> Result<Vec<M>, DbErr> {
+        let rows = self.read(stmt, kept::Rows::All).await?;
         positional::decode_all(&rows)
     }
 
-    async fn fetch(&self, stmt: Statement, rows: Rows) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        // Not boxed: small since the pool's acquire future is boxed where it is awaited (it is
-        // ~14 KiB), and the driver's own futures are boxed by sqlx.
-        let (result, system) = match self.conn.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                let result = match &self.kept {
-                    Some(kept) => fetch_kept(kept, pool, &stmt, rows).await,
-                    None => fetch(pool, &stmt, rows).await,
-                };
-                (result, "postgresql")
-            }
-            DbBackend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (fetch(pool, &stmt, rows).await, "sqlite")
-            }
-            _ => {
-                return match rows {
-                    Rows::One => Ok(Box::pin(self.conn.query_one_raw(stmt))
-                        .await?
-                        .into_iter()
-                        .collect()),
-                    Rows::All => Box::pin(self.conn.query_all_raw(stmt)).await,
-                };
-            }
+    async fn read(&self, stmt: Statement, rows: kept::Rows) -> Result<Vec<QueryResult>, DbErr> {
+        let Some(kept) = &self.kept else {
+            return match rows {
+                kept::Rows::One => Ok(self.conn.query_one_raw(stmt).await?.into_iter().collect()),
+                kept::Rows::All => self.conn.query_all_raw(stmt).await,
+            };
         };
-        let (result, elapsed) = result?;
+        let pool = self.conn.get_postgres_connection_pool();
+        let (found, elapsed) = kept.fetch(pool, &stmt, rows).await?;
         counted(
             &self.statements,
             &crate::telemetry::Statement {
                 sql: &stmt.sql,
-                system,
+                system: "postgresql",
                 elapsed,
-                failed: result.is_err(),
+                failed: found.is_err(),
             },
         );
-        result.map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))
+        found.map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))
     }
 
     /// Why the database cannot serve yet, if it cannot.
@@ -397,97 +366,6 @@ fn count_statements(
                 failed: info.failed,
             },
         );
-    }
-}
-
-/// How many rows [`Db::fetch`] reads.
-#[derive(Clone, Copy)]
-enum Rows {
-    One,
-    All,
-}
-
-/// The rows (or the driver's error) and how long the statement took once it had a connection;
-/// a refused acquire is the outer error.
-type Fetched = Result<
-    (
-        Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>,
-        Duration,
-    ),
-    DbErr,
->;
-
-/// [`Db::fetch`] on one backend's pool.
-async fn fetch<DB>(pool: &sea_orm::sqlx::Pool<DB>, stmt: &Statement, rows: Rows) -> Fetched
-where
-    DB: sea_orm::sqlx::Database,
-    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
-    DB::Row: Into<sea_orm::QueryResult>,
-    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
-{
-    // Boxed on its own: see `kept::Kept::take`.
-    let mut conn = Box::pin(pool.acquire()).await.map_err(acquire_error)?;
-    let start = std::time::Instant::now();
-    let found = run::<DB>(&mut conn, stmt, rows).await;
-    Ok((found, start.elapsed()))
-}
-
-/// [`fetch`] on a connection [`kept::Kept`] keeps: it waits there again only after a statement
-/// that succeeded.
-async fn fetch_kept(
-    kept: &kept::Kept,
-    pool: &sea_orm::sqlx::PgPool,
-    stmt: &Statement,
-    rows: Rows,
-) -> Fetched {
-    let mut held = kept.take(pool).await.map_err(acquire_error)?;
-    let start = std::time::Instant::now();
-    let found = run::<sea_orm::sqlx::Postgres>(&mut held.conn, stmt, rows).await;
-    let elapsed = start.elapsed();
-    if found.is_ok() {
-        kept.put(held);
-    }
-    Ok((found, elapsed))
-}
-
-/// `stmt` on one connection, bound as SeaORM binds it.
-async fn run<DB>(
-    conn: &mut DB::Connection,
-    stmt: &Statement,
-    rows: Rows,
-) -> Result<Vec<sea_orm::QueryResult>, sea_orm::sqlx::Error>
-where
-    DB: sea_orm::sqlx::Database,
-    sea_query_sqlx::SqlxValues: for<'q> sea_orm::sqlx::IntoArguments<DB>,
-    DB::Row: Into<sea_orm::QueryResult>,
-    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
-{
-    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-    let query = sea_orm::sqlx::query_with(
-        sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
-        sea_query_sqlx::SqlxValues(values),
-    );
-    match rows {
-        Rows::One => query
-            .fetch_optional(conn)
-            .await
-            .map(|row| row.map(Into::into).into_iter().collect()),
-        Rows::All => query
-            .fetch_all(conn)
-            .await
-            .map(|rows| rows.into_iter().map(Into::into).collect()),
-    }
-}
-
-/// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the
-/// callers tell an exhausted or closed pool from a failed connection by it.
-fn acquire_error(err: sea_orm::sqlx::Error) -> DbErr {
-    use sea_orm::sqlx::Error as E;
-    use sea_orm::{ConnAcquireErr, RuntimeErr};
-    match err {
-        E::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-        E::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        err => DbErr::Conn(RuntimeErr::SqlxError(err.into())),
     }
 }
 

@@ -1,13 +1,14 @@
-//! PostgreSQL connections that [`Db::query_one`](super::Db::query_one) and
-//! [`Db::query_all`](super::Db::query_all) keep between statements instead of handing them back
-//! to sqlx's pool.
+//! PostgreSQL connections that the reads outside transactions ([`Db::one`](super::Db::one),
+//! [`Db::all`](super::Db::all)) keep between statements instead of handing them back to sqlx's
+//! pool. The statement and the decoding of its rows stay SeaORM's; only the connection it runs
+//! on differs (`tests/api/reads.rs` compares both paths).
 //!
 //! sqlx pings every connection it takes back (`PoolConnection`'s drop spawns a task that sends
 //! Sync and waits for ReadyForQuery), so a one-statement read costs two round trips, a spawned
-//! task and a second wake-up of a PostgreSQL backend: a fifth of a W1 request's throughput
-//! (docs/benchmarks.md, "Session 8"). A connection whose statement succeeded has nothing to
-//! flush and is known to be alive, so it waits here for the next read instead. What the ping
-//! is for still happens through sqlx's own release:
+//! task and a second wake-up of a PostgreSQL backend (its measured cost: docs/benchmarks.md,
+//! "Kept read connections"). A connection whose statement succeeded has nothing to flush and
+//! is known to be alive, so it waits here for the next read instead. What the ping is for
+//! still happens through sqlx's own release:
 //!
 //! - a read that fails, or whose future is dropped mid-statement, drops its connection, and
 //!   sqlx's release pings it (and closes it if it is broken);
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{Connection, PgPool, Postgres};
+use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a kept connection may sit unused before its next read pings it first.
@@ -37,7 +39,8 @@ pub(crate) struct Kept {
     idle: Mutex<Vec<Idle>>,
     /// One per read in flight here, handed out first come, first served: reads wait their turn
     /// here rather than some in sqlx's queue while others cycle the kept connections (which
-    /// made the p99 up to 18× the median), and never hold more than half the pool.
+    /// left a few reads waiting far longer than the rest), and never hold more than half the
+    /// pool.
     turns: Semaphore,
     idle_ping: Duration,
     lend: Duration,
@@ -66,7 +69,50 @@ pub(crate) struct Held<'a> {
     _turn: SemaphorePermit<'a>,
 }
 
+/// How many rows a read takes.
+#[derive(Clone, Copy)]
+pub(crate) enum Rows {
+    One,
+    All,
+}
+
+/// The rows (or the driver's error) and how long the statement took once it had a connection.
+type Fetched = (Result<Vec<QueryResult>, sea_orm::sqlx::Error>, Duration);
+
 impl Kept {
+    /// `stmt` on a kept connection, its values bound as SeaORM binds them; the connection waits
+    /// here again only after a statement that succeeded. A refused turn or acquire is the outer
+    /// error, reported as SeaORM reports it.
+    pub async fn fetch(
+        &self,
+        pool: &PgPool,
+        stmt: &Statement,
+        rows: Rows,
+    ) -> Result<Fetched, DbErr> {
+        let mut held = self.take(pool).await.map_err(acquire_error)?;
+        let start = Instant::now();
+        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        let query = sea_orm::sqlx::query_with(
+            sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()),
+            sea_query_sqlx::SqlxValues(values),
+        );
+        let found = match rows {
+            Rows::One => query
+                .fetch_optional(&mut *held.conn)
+                .await
+                .map(|row| row.map(Into::into).into_iter().collect()),
+            Rows::All => query
+                .fetch_all(&mut *held.conn)
+                .await
+                .map(|rows| rows.into_iter().map(Into::into).collect()),
+        };
+        let elapsed = start.elapsed();
+        if found.is_ok() {
+            self.put(held);
+        }
+        Ok((found, elapsed))
+    }
+
     /// Half of a pool of `max_connections`: the other half stays free for writes. `None` for a
     /// pool of one, which has no half to keep.
     pub fn for_pool(max_connections: u32) -> Option<Self> {
@@ -98,9 +144,9 @@ impl Kept {
         loop {
             let Some(mut idle) = self.pop() else {
                 return Ok(Held {
-                    // Boxed: sqlx's acquire future is ~14 KiB, and inline it made every
-                    // statement's future that size, copied whole when boxed (docs/benchmarks.md,
-                    // "Session 10"); a kept connection is the common case.
+                    // Boxed: sqlx's acquire future is ~14 KiB, and inline it would make every
+                    // read's future that size, copied whole each time it moves; a kept
+                    // connection is the common case.
                     conn: Box::pin(pool.acquire()).await?,
                     taken: Instant::now(),
                     _turn: turn,
@@ -155,6 +201,17 @@ impl Kept {
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A pool's refusal as SeaORM reports it (its own mapping is private to its drivers): the
+/// callers tell an exhausted or closed pool from a failed connection by it.
+fn acquire_error(err: sea_orm::sqlx::Error) -> DbErr {
+    use sea_orm::sqlx::Error as E;
+    match err {
+        E::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        E::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        err => DbErr::Conn(RuntimeErr::SqlxError(err.into())),
     }
 }
 

@@ -1,15 +1,18 @@
-//! Rows decoded by column position, the type of each column checked once per result set.
+//! Rows of the reads outside transactions ([`Db::one`](super::Db::one),
+//! [`Db::all`](super::Db::all)) decoded by column position, the type of each column checked
+//! once per result set.
 //!
 //! SeaORM's derived decoding looks every column up by name and has sqlx check its type, on
-//! every row: a fifth of a `projects(first: 50)` overview with its latest posts went there
-//! (docs/benchmarks.md, "Session 10"). A result set's columns and their types are the
-//! statement's, the same for all its rows, so the first row proves them: its column names must
-//! be the decoder's, in order, and each value is decoded with sqlx's type check; the rows after
-//! it skip both. SQLite types values, not columns, so its rows keep the checked path.
+//! every row (its measured cost: docs/benchmarks.md, "Rows read by position"). A result set's
+//! columns and their types are the statement's, the same for all its rows, so the first row
+//! proves them: its column names must be the decoder's, in order, and each value is decoded
+//! with sqlx's type check; the rows after it skip both. SQLite types values, not columns, so
+//! its rows keep the checked path. `tests/api/rows.rs` compares every row and column with
+//! SeaORM's own decoding.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::postgres::{PgValueFormat, Postgres};
-use sea_orm::sqlx::{Column as _, Decode, Row as _, Type, ValueRef as _};
+use sea_orm::sqlx::postgres::Postgres;
+use sea_orm::sqlx::{Column as _, Decode, Row as _, Type};
 use sea_orm::{DbErr, QueryResult, RuntimeErr, TryGetable};
 
 /// A row type read by position from a select list that is exactly [`Positional::COLUMNS`].
@@ -77,45 +80,9 @@ decoded_fields!(
     i64,
     Option<i64>,
     bool,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
 );
-
-/// PostgreSQL's binary `timestamptz` is microseconds since 2000-01-01 00:00 UTC; sqlx adds
-/// them to that epoch as a `chrono::Duration`, through chrono's calendar arithmetic (400
-/// instructions a value, a thirtieth of an overview's CPU: docs/benchmarks.md, "Session 11").
-/// Counted from the Unix epoch instead, it is one division. Used on the rows after the first,
-/// whose column type the first row's checked read proved. `None`: left to sqlx (text format,
-/// a value chrono cannot hold), which decodes it or says why not.
-fn timestamp(row: &QueryResult, index: usize) -> Option<Option<DateTime<Utc>>> {
-    const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
-    let value = row.try_as_pg_row()?.try_get_raw(index).ok()?;
-    if value.is_null() {
-        return Some(None);
-    }
-    if value.format() != PgValueFormat::Binary {
-        return None;
-    }
-    let bytes: [u8; 8] = value.as_bytes().ok()?.try_into().ok()?;
-    let micros = i64::from_be_bytes(bytes).checked_add(UNIX_TO_POSTGRES_EPOCH_MICROS)?;
-    DateTime::from_timestamp_micros(micros).map(Some)
-}
-
-impl Field for DateTime<Utc> {
-    fn get(row: &QueryResult, index: usize, checked: bool) -> Result<Self, DbErr> {
-        if !checked && let Some(Some(at)) = timestamp(row, index) {
-            return Ok(at);
-        }
-        decoded(row, index, checked)
-    }
-}
-
-impl Field for Option<DateTime<Utc>> {
-    fn get(row: &QueryResult, index: usize, checked: bool) -> Result<Self, DbErr> {
-        if !checked && let Some(at) = timestamp(row, index) {
-            return Ok(at);
-        }
-        decoded(row, index, checked)
-    }
-}
 
 /// `Field` for SeaORM string enums (`string_enum_fields!(Visibility, Role)`): the column's
 /// text, then the enum's own conversion, as SeaORM decodes them.

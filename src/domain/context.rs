@@ -84,16 +84,6 @@ impl RequestContext {
         }
     }
 
-    /// The same request as another caller would make it (a statement template built for the
-    /// caller's kind rather than for them, see `by_id`).
-    pub(crate) fn with_principal(&self, principal: Principal) -> Self {
-        Self {
-            principal,
-            meta: self.meta.clone(),
-            services: self.services.clone(),
-        }
-    }
-
     pub fn db(&self) -> &Db {
         &self.services.db
     }

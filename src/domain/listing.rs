@@ -1,8 +1,8 @@
-//! Reading a resource the way every connection does (DESIGN §4): one page, its total, one row.
+//! Reading a resource the way every connection does: one page, its total, one row.
 //! A resource states which of its rows a caller may see ([`Listed::visible`]); the reading is
 //! the same for all of them.
 
-use sea_orm::{EntityTrait, PaginatorTrait, Select};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::context::RequestContext;
@@ -38,12 +38,12 @@ pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result
     Ok(E::visible(cx, filter)?.count(cx.db().conn()).await?)
 }
 
-/// One row; `NotFound` also when it exists but is not readable (no existence leak). The
-/// hottest read there is (every `GET` of one resource), so it runs through
-/// [`Db::one_statement`](crate::db::Db::one_statement) rather than SeaORM's generic path.
+/// One row; `NotFound` also when it exists but is not readable (no existence leak).
 #[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
-pub async fn get<E: Listed + 'static>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    let stmt = super::by_id::statement::<E>(cx, id)?;
-    let model: Option<E::Model> = cx.db().one_statement(stmt).await?;
-    model.ok_or_else(|| Error::NotFound(E::NOUN.into()))
+pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
+    let select = E::visible(cx, &E::Filter::default())?.filter(E::ID.eq(id));
+    cx.db()
+        .one(select)
+        .await?
+        .ok_or_else(|| Error::NotFound(E::NOUN.into()))
 }

@@ -9,7 +9,6 @@
 pub mod accounts;
 pub mod audit;
 pub mod batch;
-pub mod by_id;
 pub mod context;
 pub(crate) mod listener;
 pub mod listing;

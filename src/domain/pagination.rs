@@ -186,8 +186,8 @@ fn bad(msg: impl Into<String>) -> Error {
 }
 
 /// An item's place in its ordering, encoded to the opaque cursor text only when asked: a page
-/// of `nodes` never selects its cursors, and encoding them was ~2 % of such a request
-/// (docs/benchmarks.md, "Session 8").
+/// of `nodes` never selects its cursors, and encoding them for every item costs work nobody
+/// reads.
 #[derive(Clone, Debug)]
 pub struct Cursor {
     name: &'static str,

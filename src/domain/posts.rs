@@ -369,10 +369,9 @@ pub async fn latest_for_projects(
     let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
     let stmt =
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
-    let rows = cx.db().query_all(stmt).await?;
+    let posts: Vec<Model> = cx.db().all_statement(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    // By position, as every entity read: `latest_posts_sql` selects the model's columns.
-    for post in crate::db::positional::decode_all::<Model>(&rows)? {
+    for post in posts {
         if let Some(project) = post.project_id {
             out.entry(project).or_default().push(post);
         }

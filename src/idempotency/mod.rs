@@ -1,4 +1,4 @@
-//! Exactly-once writes under retries (DESIGN §6): the business write and the completed
+//! Exactly-once writes under retries: the business write and the completed
 //! idempotency record commit in one transaction; a retry with the same key and fingerprint
 //! replays the stored result; a concurrent duplicate is told to retry (409) at once, decided
 //! by the database (a transaction-scoped advisory lock on PostgreSQL) so it holds across
@@ -14,8 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Set, Statement,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -26,7 +25,6 @@ pub use key::IdempotencyKey;
 
 use crate::auth::Principal;
 use crate::db::Db;
-use crate::db::templates::{self, Templates};
 use crate::entity::idempotency_keys::{self, IdempotencyState};
 use crate::error::{Error, Result};
 use futures::future::BoxFuture;
@@ -241,10 +239,7 @@ impl Idempotency {
         }
         let now = Utc::now();
         // Again under the lock: the key may have completed since the first look.
-        let existing = idempotency_keys::Entity::find()
-            .from_raw_sql(record_statement(keyed, tx.tx.get_database_backend()))
-            .one(&tx.tx)
-            .await?;
+        let existing = record(keyed).one(&tx.tx).await?;
         if let Some(record) = existing {
             if record.expires_at > now {
                 return match replay(record, keyed)? {
@@ -281,35 +276,8 @@ impl Idempotency {
 }
 
 /// The record of a scope's key, if any.
-fn record(scope: &str, key: &str) -> sea_orm::Select<idempotency_keys::Entity> {
-    idempotency_keys::Entity::find_by_id((scope.to_owned(), key.to_owned())).limit(1)
-}
-
-/// Stand-ins for the scope and key while the template is built: PostgreSQL text cannot hold
-/// a NUL, and SQLite's scopes and keys never do (keys are printable ASCII), so no real
-/// record's values are mistaken for them.
-const SCOPE: &str = "\0scope";
-const KEY: &str = "\0key";
-
-/// [`record`] as a statement. Its text depends only on the backend, so it is built once per
-/// backend and the key put in: building it through SeaORM and sea-query was ~21 k
-/// instructions, 7 % of a replayed create (docs/benchmarks.md, "Session 13"). Debug builds
-/// (the tests) compare every use with a freshly built statement.
-fn record_statement(keyed: &Keyed, backend: DbBackend) -> Statement {
-    static TEMPLATES: Templates<DbBackend> = Templates::new();
-    let template = TEMPLATES.get(backend, || record(SCOPE, KEY).build(backend));
-    let stmt = templates::fill(
-        template,
-        [
-            (SCOPE.into(), keyed.scope.as_str().into()),
-            (KEY.into(), keyed.key.as_str().into()),
-        ],
-    );
-    debug_assert_eq!(
-        stmt,
-        record(&keyed.scope, keyed.key.as_str()).build(backend)
-    );
-    stmt
+fn record(keyed: &Keyed) -> sea_orm::Select<idempotency_keys::Entity> {
+    idempotency_keys::Entity::find_by_id((keyed.scope.clone(), keyed.key.as_str().to_owned()))
 }
 
 /// The stored result of a live record: `None` while it is still executing.
@@ -330,11 +298,9 @@ fn replay<T: DeserializeOwned>(
 }
 
 /// The replayed result when `keyed` completed and has not expired (a mismatch is an error).
-/// One statement outside any transaction, so through [`Db::one`]: every retry of a finished
-/// request is this read alone.
+/// One statement outside any transaction: every retry of a finished request is this read alone.
 async fn completed<T: DeserializeOwned>(db: &Db, keyed: &Keyed) -> Result<Option<T>> {
-    let stmt = record_statement(keyed, db.backend());
-    match db.one_statement::<idempotency_keys::Model>(stmt).await? {
+    match db.one(record(keyed)).await? {
         Some(r) if r.expires_at > Utc::now() && r.state == IdempotencyState::Completed => {
             replay(r, keyed)
         }

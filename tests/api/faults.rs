@@ -235,9 +235,9 @@ async fn keyed_writes_ride_out_a_restart_and_an_admin_shutdown() {
     drop(proxy);
 }
 
-/// The one-row read (`Db::query_one`, every `GET` of one resource) maps the driver's errors as
-/// SeaORM's path does: a cut database is a 503 with `Retry-After` over REST and
-/// `SERVICE_UNAVAILABLE` over GraphQL, never a 500, and reads work again once it is back.
+/// The one-row read (every `GET` of one resource) maps the driver's errors: a cut database is a
+/// 503 with `Retry-After` over REST and `SERVICE_UNAVAILABLE` over GraphQL, never a 500, and
+/// reads work again once it is back.
 #[tokio::test]
 async fn a_single_read_while_the_database_is_cut_is_a_503_and_recovers() {
     let Some((db, upstream)) = postgres().await else {
