@@ -52,19 +52,19 @@ impl crate::domain::listing::Listed for audit_events::Entity {
 
     /// The audit log is for admins.
     fn visible(
-        cx: &crate::domain::context::RequestContext,
+        ctx: &crate::domain::context::RequestContext,
         filter: &AuditFilter,
     ) -> Result<sea_orm::Select<Self>> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
         use audit_events::Column;
-        match cx.principal.user_id() {
+        match ctx.principal.user_id() {
             None => {
                 return Err(crate::error::Error::Unauthenticated(
                     "sign in to do this".into(),
                 ));
             }
-            Some(_) if !cx.principal.is_admin() => {
+            Some(_) if !ctx.principal.is_admin() => {
                 return Err(crate::error::Error::Forbidden(
                     "only admins may read the audit log".into(),
                 ));

@@ -16,33 +16,33 @@ pub trait Listed: EntityTrait<Model: Send + Sync + Positional> {
     /// How errors name it (`project not found`).
     const NOUN: &'static str;
     const ID: Self::Column;
-    /// The rows `cx` may read that match `filter`. Authorization lives here: a caller who may
+    /// The rows `ctx` may read that match `filter`. Authorization lives here: a caller who may
     /// read none of them is refused (`Unauthenticated`), a row they may not read is absent.
-    fn visible(cx: &RequestContext, filter: &Self::Filter) -> Result<Select<Self>>;
+    fn visible(ctx: &RequestContext, filter: &Self::Filter) -> Result<Select<Self>>;
 }
 
 /// One page of what the caller may read.
 #[tracing::instrument(skip_all, fields(resource = E::NOUN))]
 pub async fn list<E: Listed>(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     filter: &E::Filter,
     order: &Ordering<E>,
     args: &PageArgs,
 ) -> Result<Page<E::Model>> {
-    pagination::paginate(cx.db(), E::visible(cx, filter)?, order, args).await
+    pagination::paginate(ctx.db(), E::visible(ctx, filter)?, order, args).await
 }
 
 /// How many rows match, across all pages.
 #[tracing::instrument(skip_all, fields(resource = E::NOUN))]
-pub async fn count<E: Listed>(cx: &RequestContext, filter: &E::Filter) -> Result<u64> {
-    Ok(E::visible(cx, filter)?.count(cx.db().conn()).await?)
+pub async fn count<E: Listed>(ctx: &RequestContext, filter: &E::Filter) -> Result<u64> {
+    Ok(E::visible(ctx, filter)?.count(ctx.db().conn()).await?)
 }
 
 /// One row; `NotFound` also when it exists but is not readable (no existence leak).
-#[tracing::instrument(skip(cx), fields(resource = E::NOUN))]
-pub async fn get<E: Listed>(cx: &RequestContext, id: Uuid) -> Result<E::Model> {
-    let select = E::visible(cx, &E::Filter::default())?.filter(E::ID.eq(id));
-    cx.db()
+#[tracing::instrument(skip(ctx), fields(resource = E::NOUN))]
+pub async fn get<E: Listed>(ctx: &RequestContext, id: Uuid) -> Result<E::Model> {
+    let select = E::visible(ctx, &E::Filter::default())?.filter(E::ID.eq(id));
+    ctx.db()
         .one(select)
         .await?
         .ok_or_else(|| Error::NotFound(E::NOUN.into()))

@@ -214,11 +214,11 @@ async fn write_tag_rows(
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     input: CreatePost,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let author = cx.principal.require_user()?;
+    let author = ctx.principal.require_user()?;
     let mut errors = Vec::new();
     let title = title(&input.title).map_err(|e| errors.push(e)).ok();
     let body = body(&input.body).map_err(|e| errors.push(e)).ok();
@@ -241,7 +241,7 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    write::keyed(cx, "createCommunityPost", options, &input, move |tx| {
+    write::keyed(ctx, "createCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
             projects::check_reference(tx, model.project_id).await?;
             let model = versioned::insert::<Entity>(tx, model).await?;
@@ -252,14 +252,14 @@ pub async fn create(
     .await
 }
 
-#[tracing::instrument(skip(cx, patch, options))]
+#[tracing::instrument(skip(ctx, patch, options))]
 pub async fn update(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     id: Uuid,
     patch: UpdatePost,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    cx.principal.require_user()?;
+    ctx.principal.require_user()?;
     let mut errors = Vec::new();
     let mut check = |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok();
     let new_title = check(
@@ -292,7 +292,7 @@ pub async fn update(
     }
     let expected = options.expected_version;
     let input = (id, &patch, expected);
-    write::keyed(cx, "updateCommunityPost", options, &input, move |tx| {
+    write::keyed(ctx, "updateCommunityPost", options, &input, move |tx| {
         Box::pin(async move {
             let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
@@ -318,14 +318,14 @@ pub async fn update(
 
 /// Posts by id, for `node` (posts are public).
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
-    batch::by_ids(cx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
+pub async fn by_ids(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    batch::by_ids(ctx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
 }
 
 /// Per project: the number of posts about it, for every id asked (posts are public).
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn counts_for_projects(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
-    batch::count_per(cx.db(), Entity::find(), Column::ProjectId, ids).await
+pub async fn counts_for_projects(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+    batch::count_per(ctx.db(), Entity::find(), Column::ProjectId, ids).await
 }
 
 /// How many posts [`latest_for_projects`] returns per project.
@@ -359,17 +359,17 @@ fn latest_posts_sql(backend: DbBackend, n: usize) -> String {
 /// of projects in one statement (posts are public); empty for projects without posts.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn latest_for_projects(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<Model>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = cx.db().backend();
+    let backend = ctx.db().backend();
     let values: Vec<Value> = ids.iter().map(|k| (*k).into()).collect();
     let stmt =
         Statement::from_sql_and_values(backend, latest_posts_sql(backend, ids.len()), values);
-    let posts: Vec<Model> = cx.db().all_statement(stmt).await?;
+    let posts: Vec<Model> = ctx.db().all_statement(stmt).await?;
     let mut out: HashMap<Uuid, Vec<Model>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for post in posts {
         if let Some(project) = post.project_id {

@@ -105,8 +105,8 @@ impl Listed for Entity {
     const ID: Column = Column::Id;
 
     /// Public projects, and the caller's own private ones (admins: all).
-    fn visible(cx: &RequestContext, filter: &ProjectFilter) -> Result<Select<Entity>> {
-        Ok(filtered(&cx.principal, filter))
+    fn visible(ctx: &RequestContext, filter: &ProjectFilter) -> Result<Select<Entity>> {
+        Ok(filtered(&ctx.principal, filter))
     }
 }
 
@@ -145,11 +145,11 @@ fn description(raw: &str) -> Result<String, crate::error::FieldError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     input: CreateProject,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let owner = cx.principal.require_user()?;
+    let owner = ctx.principal.require_user()?;
     let mut checks = Checks::default();
     let name = checks.check(name(&input.name));
     let description = checks.check(description(
@@ -167,20 +167,20 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    write::keyed(cx, "createProject", options, &input, move |tx| {
+    write::keyed(ctx, "createProject", options, &input, move |tx| {
         Box::pin(async move { versioned::insert::<Entity>(tx, model).await })
     })
     .await
 }
 
-#[tracing::instrument(skip(cx, patch, options))]
+#[tracing::instrument(skip(ctx, patch, options))]
 pub async fn update(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     id: Uuid,
     patch: UpdateProject,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    cx.principal.require_user()?;
+    ctx.principal.require_user()?;
     let mut checks = Checks::default();
     let new_name = checks.check(
         patch
@@ -200,7 +200,7 @@ pub async fn update(
     checks.finish()?;
     let expected = options.expected_version;
     let input = (id, &patch, expected);
-    write::keyed(cx, "updateProject", options, &input, move |tx| {
+    write::keyed(ctx, "updateProject", options, &input, move |tx| {
         Box::pin(async move {
             let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
@@ -229,7 +229,7 @@ pub async fn check_reference(tx: Tx<'_>, project_id: Option<Uuid>) -> Result<()>
         .lock_shared()
         .one(tx.conn)
         .await?;
-    match project.is_some_and(|p| can_read(&tx.cx.principal, &p)) {
+    match project.is_some_and(|p| can_read(&tx.ctx.principal, &p)) {
         true => Ok(()),
         false => Err(Error::invalid(
             "project_id",
@@ -241,7 +241,7 @@ pub async fn check_reference(tx: Tx<'_>, project_id: Option<Uuid>) -> Result<()>
 
 /// Projects by id, for relations and `node`: only those the caller may read.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
-    let select = Entity::find().filter(readable(&cx.principal));
-    batch::by_ids(cx.db(), select, Column::Id, ids, |row| row.id).await
+pub async fn by_ids(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    let select = Entity::find().filter(readable(&ctx.principal));
+    batch::by_ids(ctx.db(), select, Column::Id, ids, |row| row.id).await
 }

@@ -98,10 +98,10 @@ pub struct StatusSummary {
 
 /// The current status of every service (readable by anyone). One query, O(services).
 #[tracing::instrument(skip_all)]
-pub async fn summary(cx: &RequestContext) -> Result<StatusSummary> {
+pub async fn summary(ctx: &RequestContext) -> Result<StatusSummary> {
     let services = StateEntity::find()
         .order_by_asc(StateColumn::Service)
-        .all(cx.db().conn())
+        .all(ctx.db().conn())
         .await?;
     Ok(StatusSummary {
         overall: services
@@ -125,12 +125,12 @@ pub struct CreateStatusEvent {
 /// `statusChanged` subscribers of every server process once it commits.
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     input: CreateStatusEvent,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let actor = cx.principal.require_user()?;
-    if !cx.principal.is_staff() {
+    let actor = ctx.principal.require_user()?;
+    if !ctx.principal.is_staff() {
         return Err(Error::Forbidden(
             "only staff and admins may record status events".into(),
         ));
@@ -147,20 +147,20 @@ pub async fn create(
         created_by: Some(actor),
         created_at: super::now(),
     };
-    let (event, outcome) = write::keyed(cx, "createStatusEvent", options, &input, move |tx| {
-        Box::pin(async move { record_in(tx.conn, tx.cx.status_feed(), &tx.cx.meta, event).await })
+    let (event, outcome) = write::keyed(ctx, "createStatusEvent", options, &input, move |tx| {
+        Box::pin(async move { record_in(tx.conn, tx.ctx.status_feed(), &tx.ctx.meta, event).await })
     })
     .await?;
     if outcome == Outcome::Stored {
-        cx.status_feed().committed(event.clone());
+        ctx.status_feed().committed(event.clone());
     }
     Ok((event, outcome))
 }
 
 /// Status events by id, for `node` (readable by anyone).
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
-    batch::by_ids(cx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
+pub async fn by_ids(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    batch::by_ids(ctx.db(), Entity::find(), Column::Id, ids, |row| row.id).await
 }
 
 /// Records an event exactly as given (id, time and author included), with no authorization

@@ -91,9 +91,9 @@ impl Listed for Entity {
     const ID: Column = Column::Id;
 
     /// The caller's own tickets (staff and admins: all); anonymous callers are refused.
-    fn visible(cx: &RequestContext, filter: &TicketFilter) -> Result<Select<Entity>> {
-        cx.principal.require_user()?;
-        Ok(filtered(&cx.principal, filter))
+    fn visible(ctx: &RequestContext, filter: &TicketFilter) -> Result<Select<Entity>> {
+        ctx.principal.require_user()?;
+        Ok(filtered(&ctx.principal, filter))
     }
 }
 
@@ -141,11 +141,11 @@ fn body(raw: &str) -> Result<String, FieldError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     input: CreateTicket,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    let requester = cx.principal.require_user()?;
+    let requester = ctx.principal.require_user()?;
     let mut checks = Checks::default();
     let subject = checks.check(subject(&input.subject));
     let body = checks.check(body(&input.body));
@@ -164,7 +164,7 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    write::keyed(cx, "createSupportTicket", options, &input, move |tx| {
+    write::keyed(ctx, "createSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
             projects::check_reference(tx, model.project_id).await?;
             versioned::insert::<Entity>(tx, model).await
@@ -175,14 +175,14 @@ pub async fn create(
 
 /// Changes a ticket. Authorization looks at what would actually change: a field sent with its
 /// current value is not a change (so PATCH-style clients may echo fields they cannot edit).
-#[tracing::instrument(skip(cx, patch, options))]
+#[tracing::instrument(skip(ctx, patch, options))]
 pub async fn update(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     id: Uuid,
     patch: UpdateTicket,
     options: &WriteOptions,
 ) -> Result<(Model, Outcome)> {
-    cx.principal.require_user()?;
+    ctx.principal.require_user()?;
     let expected = options.expected_version;
     let input = (id, &patch, expected);
     let mut checks = Checks::default();
@@ -204,9 +204,9 @@ pub async fn update(
     let new_priority = checks.check(patch.priority.clone().required("priority"));
     checks.finish()?;
     let assignee = patch.assignee_id.clone();
-    write::keyed(cx, "updateSupportTicket", options, &input, move |tx| {
+    write::keyed(ctx, "updateSupportTicket", options, &input, move |tx| {
         Box::pin(async move {
-            let principal = &tx.cx.principal;
+            let principal = &tx.ctx.principal;
             let current = versioned::lock::<Entity>(tx, id, expected).await?;
             let mut next = current.clone();
             if let Some(Some(s)) = new_subject {
@@ -235,7 +235,7 @@ pub async fn update(
                 let actor = principal.user_id();
                 crate::domain::audit::record(
                     tx.conn,
-                    &tx.cx.meta,
+                    &tx.ctx.meta,
                     actor,
                     "ticket.status_changed",
                     target,
@@ -278,21 +278,21 @@ async fn check_change(tx: Tx<'_>, current: &Model, next: &Model) -> Result<()> {
 
 /// Tickets by id, for `node`: only those the caller may read.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
-    let select = Entity::find().filter(readable(&cx.principal));
-    batch::by_ids(cx.db(), select, Column::Id, ids, |row| row.id).await
+pub async fn by_ids(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>> {
+    let select = Entity::find().filter(readable(&ctx.principal));
+    batch::by_ids(ctx.db(), select, Column::Id, ids, |row| row.id).await
 }
 
 /// Per project: its tickets still open (`open` or `in_progress`), for every id asked (0 when
 /// none). A count, not the tickets: shown with any project the caller may read.
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn open_counts_for_projects(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, i64>> {
     let select =
         Entity::find().filter(Column::Status.is_in([TicketStatus::Open, TicketStatus::InProgress]));
-    batch::count_per(cx.db(), select, Column::ProjectId, ids).await
+    batch::count_per(ctx.db(), select, Column::ProjectId, ids).await
 }
 
 /// Staff and admins may change anything. The requester may edit the subject and body while the

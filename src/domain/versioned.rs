@@ -125,7 +125,7 @@ fn not_found<E: Versioned>() -> Error {
 /// caller, then `Forbidden` unless writable, then the caller's expected version must hold.
 /// The write itself is still conditional on that version.
 pub async fn lock<E: Guarded>(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Result<E::Row> {
-    let principal = &tx.cx.principal;
+    let principal = &tx.ctx.principal;
     let current = E::find()
         .filter(E::ID.eq(id))
         .lock_exclusive()
@@ -140,13 +140,13 @@ pub async fn lock<E: Guarded>(tx: Tx<'_>, id: Uuid, expected: Option<i32>) -> Re
 
 /// Deletes a row the caller may change, at the version they expect, with what hangs off it.
 pub async fn delete<E: Guarded>(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     id: Uuid,
     options: &WriteOptions,
 ) -> Result<E::Row> {
-    cx.principal.require_user()?;
+    ctx.principal.require_user()?;
     let expected = options.expected_version;
-    write::transaction(cx, move |tx| {
+    write::transaction(ctx, move |tx| {
         Box::pin(async move {
             let current = lock::<E>(tx, id, expected).await?;
             E::on_delete(tx, &current).await?;
@@ -209,7 +209,7 @@ async fn applied<E: Guarded>(tx: Tx<'_>, rows: u64, id: Uuid, what: &str) -> Res
             .filter(E::ID.eq(id))
             .one(tx.conn)
             .await?
-            .filter(|row| E::readable(&tx.cx.principal, row));
+            .filter(|row| E::readable(&tx.ctx.principal, row));
         return Err(winner.map_or_else(not_found::<E>, conflict::<E>));
     }
     let action = format!("{}.{what}", E::AUDIT);

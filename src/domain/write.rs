@@ -15,14 +15,14 @@ use crate::idempotency::{Outcome, Stored};
 #[derive(Clone, Copy)]
 pub struct Tx<'t> {
     pub conn: &'t DatabaseTransaction,
-    pub cx: &'t RequestContext,
+    pub ctx: &'t RequestContext,
 }
 
 impl Tx<'_> {
     /// Records an audit event by the caller, in this transaction.
     pub async fn audit(&self, action: &str, target: String) -> Result<()> {
-        let actor = self.cx.principal.user_id();
-        audit::record(self.conn, &self.cx.meta, actor, action, Some(target), None).await
+        let actor = self.ctx.principal.user_id();
+        audit::record(self.conn, &self.ctx.meta, actor, action, Some(target), None).await
     }
 }
 
@@ -35,25 +35,25 @@ impl<T, F: for<'t> FnOnce(Tx<'t>) -> BoxFuture<'t, Result<T>> + Clone> Work<T> f
 /// `input` (the canonical input, without the key) scope and fingerprint the key. Without a key it
 /// simply runs; with `NEOFORGE_IDEMPOTENCY_REQUIRED` a missing key is refused first.
 pub async fn keyed<T: Stored>(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     operation: &str,
     options: &WriteOptions,
     input: &impl Serialize,
     work: impl Work<T>,
 ) -> Result<(T, Outcome)> {
-    let engine = cx.idempotency();
+    let engine = ctx.idempotency();
     let key = options.idempotency_key.as_deref();
-    let keyed = engine.prepare(&cx.principal, cx.meta.ip, operation, key, input)?;
+    let keyed = engine.prepare(&ctx.principal, ctx.meta.ip, operation, key, input)?;
     engine
-        .run(cx.db(), keyed, cx, |conn, cx| work(Tx { conn, cx }))
+        .run(ctx.db(), keyed, ctx, |conn, ctx| work(Tx { conn, ctx }))
         .await
 }
 
 /// Runs `work` in one write transaction, for writes that take no idempotency key (deletes).
-pub async fn transaction<T: Stored>(cx: &RequestContext, work: impl Work<T>) -> Result<T> {
-    let (value, _) = cx
+pub async fn transaction<T: Stored>(ctx: &RequestContext, work: impl Work<T>) -> Result<T> {
+    let (value, _) = ctx
         .idempotency()
-        .run(cx.db(), None, cx, |conn, cx| work(Tx { conn, cx }))
+        .run(ctx.db(), None, ctx, |conn, ctx| work(Tx { conn, ctx }))
         .await?;
     Ok(value)
 }

@@ -3,8 +3,8 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::context::cx;
 use super::context::parse_id;
+use super::context::request_context;
 use super::types::{
     AuthPayload, LoginInput, LogoutPayload, RefreshTokenInput, RegisterInput, RegisterPayload, User,
 };
@@ -20,7 +20,10 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user; null for anonymous requests.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        Ok(accounts::viewer(cx(ctx)?).await.gql()?.map(User::own))
+        Ok(accounts::viewer(request_context(ctx)?)
+            .await
+            .gql()?
+            .map(User::own))
     }
 
     /// The caller's open sessions (signed-in devices), newest first; `current` marks the one
@@ -31,10 +34,12 @@ impl AccountQuery {
         #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
         #[graphql(default = 0, validator(minimum = 0))] offset: i32,
     ) -> async_graphql::Result<SessionList> {
-        let cx = cx(ctx)?;
+        let request_context = request_context(ctx)?;
         let (first, offset) = (first.unsigned_abs().into(), offset.unsigned_abs().into());
-        let (total, page) = accounts::devices::list(cx, first, offset).await.gql()?;
-        let current = match &cx.principal {
+        let (total, page) = accounts::devices::list(request_context, first, offset)
+            .await
+            .gql()?;
+        let current = match &request_context.principal {
             crate::auth::Principal::User { session_id, .. } => Some(*session_id),
             crate::auth::Principal::Anonymous => None,
         };
@@ -67,7 +72,9 @@ impl AccountMutation {
             password: input.password,
             display_name: input.display_name,
         };
-        let user = accounts::register(cx(ctx)?, input).await.gql()?;
+        let user = accounts::register(request_context(ctx)?, input)
+            .await
+            .gql()?;
         Ok(RegisterPayload {
             user: User::own(user),
         })
@@ -85,7 +92,7 @@ impl AccountMutation {
             totp_code: input.totp_code,
             device: input.device,
         };
-        let login = accounts::login(cx(ctx)?, input).await.gql()?;
+        let login = accounts::login(request_context(ctx)?, input).await.gql()?;
         Ok(AuthPayload::from(login))
     }
 
@@ -96,7 +103,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RefreshTokenInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let login = accounts::refresh(cx(ctx)?, &input.refresh_token)
+        let login = accounts::refresh(request_context(ctx)?, &input.refresh_token)
             .await
             .gql()?;
         Ok(AuthPayload::from(login))
@@ -105,7 +112,7 @@ impl AccountMutation {
     /// Sign out: ends the caller's session (its refresh token stops working; its access tokens
     /// are refused within seconds on every server).
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<LogoutPayload> {
-        let revoked = accounts::logout(cx(ctx)?).await.gql()?;
+        let revoked = accounts::logout(request_context(ctx)?).await.gql()?;
         Ok(LogoutPayload { revoked })
     }
 }
@@ -122,7 +129,9 @@ impl SessionMutation {
         input: RevokeSessionInput,
     ) -> async_graphql::Result<RevokeSessionPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        accounts::devices::revoke(cx(ctx)?, id).await.gql()?;
+        accounts::devices::revoke(request_context(ctx)?, id)
+            .await
+            .gql()?;
         Ok(RevokeSessionPayload {
             session_id: input.id,
         })
@@ -133,7 +142,9 @@ impl SessionMutation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<RevokeOtherSessionsPayload> {
-        let ended = accounts::devices::revoke_others(cx(ctx)?).await.gql()?;
+        let ended = accounts::devices::revoke_others(request_context(ctx)?)
+            .await
+            .gql()?;
         Ok(RevokeOtherSessionsPayload {
             revoked_count: i64::try_from(ended).unwrap_or(i64::MAX),
         })

@@ -5,7 +5,7 @@ use async_graphql::{Context, Object};
 
 use super::IntoGql;
 use super::connection::{self, Conn, connection};
-use super::context::{cx, parse_id};
+use super::context::{parse_id, request_context};
 use super::types::{
     AdminUserPayload, AuditEvent, AuditEventFilter, DeleteUserPayload, OrderDirection,
     RevokeUserSessionsPayload, SetUserRoleInput, User, UserIdInput, UserRole,
@@ -68,7 +68,9 @@ impl AdminMutation {
             UserRole::Staff => Role::Staff,
             UserRole::Admin => Role::Admin,
         };
-        let user = admin::set_role(cx(ctx)?, id, role).await.gql()?;
+        let user = admin::set_role(request_context(ctx)?, id, role)
+            .await
+            .gql()?;
         Ok(AdminUserPayload {
             user: User::new(user),
         })
@@ -81,7 +83,9 @@ impl AdminMutation {
         input: UserIdInput,
     ) -> async_graphql::Result<AdminUserPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let user = admin::set_disabled(cx(ctx)?, id, true).await.gql()?;
+        let user = admin::set_disabled(request_context(ctx)?, id, true)
+            .await
+            .gql()?;
         Ok(AdminUserPayload {
             user: User::new(user),
         })
@@ -94,7 +98,9 @@ impl AdminMutation {
         input: UserIdInput,
     ) -> async_graphql::Result<AdminUserPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let user = admin::set_disabled(cx(ctx)?, id, false).await.gql()?;
+        let user = admin::set_disabled(request_context(ctx)?, id, false)
+            .await
+            .gql()?;
         Ok(AdminUserPayload {
             user: User::new(user),
         })
@@ -108,7 +114,7 @@ impl AdminMutation {
         input: UserIdInput,
     ) -> async_graphql::Result<DeleteUserPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        admin::delete_user(cx(ctx)?, id).await.gql()?;
+        admin::delete_user(request_context(ctx)?, id).await.gql()?;
         Ok(DeleteUserPayload {
             deleted_id: input.id,
         })
@@ -121,7 +127,9 @@ impl AdminMutation {
         input: UserIdInput,
     ) -> async_graphql::Result<RevokeUserSessionsPayload> {
         let id = parse_id("id", &input.id).gql()?;
-        let ended = admin::revoke_sessions(cx(ctx)?, id).await.gql()?;
+        let ended = admin::revoke_sessions(request_context(ctx)?, id)
+            .await
+            .gql()?;
         Ok(RevokeUserSessionsPayload {
             revoked_count: i64::try_from(ended).unwrap_or(i64::MAX),
         })

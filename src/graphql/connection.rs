@@ -9,7 +9,7 @@ use crate::domain::listing::{self, Listed};
 use crate::domain::pagination::{Cursor, Ordering, Page, PageArgs};
 use crate::error::Result;
 
-use super::context::{cx, parse_id};
+use super::context::{parse_id, request_context};
 use super::{Found, IntoGql};
 
 type CountFn = Box<dyn Fn() -> BoxFuture<'static, Result<u64>> + Send + Sync>;
@@ -70,12 +70,14 @@ pub async fn page<E: Listed>(
     ordering: &Ordering<E>,
     args: PageArgs,
 ) -> async_graphql::Result<(Page<E::Model>, CountFn)> {
-    let cx = cx(ctx)?;
-    let page = listing::list(cx, &filter, ordering, &args).await.gql()?;
-    let cx = cx.clone();
+    let request_context = request_context(ctx)?;
+    let page = listing::list(request_context, &filter, ordering, &args)
+        .await
+        .gql()?;
+    let request_context = request_context.clone();
     let count: CountFn = Box::new(move || {
-        let (cx, filter) = (cx.clone(), filter.clone());
-        Box::pin(async move { listing::count::<E>(&cx, &filter).await })
+        let (request_context, filter) = (request_context.clone(), filter.clone());
+        Box::pin(async move { listing::count::<E>(&request_context, &filter).await })
     });
     Ok((page, count))
 }
@@ -87,7 +89,7 @@ pub async fn one<E: Listed, N: From<E::Model>>(
     id: &ID,
 ) -> async_graphql::Result<Option<N>> {
     let id = parse_id("id", id).gql()?;
-    listing::get::<E>(cx(ctx)?, id).await.found()
+    listing::get::<E>(request_context(ctx)?, id).await.found()
 }
 
 /// Cost of a connection field for the complexity limit: each item costs its selection.

@@ -9,14 +9,16 @@ use crate::domain::context::RequestContext;
 use crate::error::Error;
 
 /// The request's context. Every executor entry point provides one.
-pub fn cx<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestContext> {
+pub fn request_context<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a RequestContext> {
     ctx.data::<RequestContext>()
 }
 
 /// The caller, for fields that only describe (`viewerCanEdit`, `email`): anonymous if unknown.
 pub fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
     ctx.data_opt::<RequestContext>()
-        .map_or(&Principal::Anonymous, |cx| &cx.principal)
+        .map_or(&Principal::Anonymous, |request_context| {
+            &request_context.principal
+        })
 }
 
 /// Parses an `ID` argument (a UUID). `field` names it in the error.

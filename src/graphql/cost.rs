@@ -28,16 +28,16 @@ pub async fn charge(
 ) -> Result<ValidationResult, Vec<ServerError>> {
     // A document that fails validation still costs a unit: refusing it was work too.
     let cost = result.as_ref().map_or(1, |r| units(r.complexity));
-    if let Some(cx) = ctx.data_opt::<RequestContext>() {
-        draw(cx, cost).await?;
+    if let Some(request_context) = ctx.data_opt::<RequestContext>() {
+        draw(request_context, cost).await?;
     }
     result
 }
 
 /// Draws `cost` units from the caller's budget; over it, the request error that replaces the
 /// operation's result.
-pub async fn draw(cx: &RequestContext, cost: u32) -> Result<(), Vec<ServerError>> {
-    cx.draw_budget(cost).await.map_err(|err| {
+pub async fn draw(request_context: &RequestContext, cost: u32) -> Result<(), Vec<ServerError>> {
+    request_context.draw_budget(cost).await.map_err(|err| {
         let extended = err.extend();
         vec![ServerError {
             message: extended.message,

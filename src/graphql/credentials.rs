@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::context::cx;
+use super::context::request_context;
 use super::types::{
     AcceptedPayload, ChangePasswordInput, ChangePasswordPayload, RequestPasswordResetInput,
     ResetPasswordInput, VerifyEmailInput,
@@ -24,10 +24,13 @@ impl CredentialsMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
-        let ended =
-            credentials::change_password(cx(ctx)?, input.current_password, &input.new_password)
-                .await
-                .gql()?;
+        let ended = credentials::change_password(
+            request_context(ctx)?,
+            input.current_password,
+            &input.new_password,
+        )
+        .await
+        .gql()?;
         Ok(ChangePasswordPayload {
             revoked_session_count: i64::try_from(ended).unwrap_or(i64::MAX),
         })
@@ -40,7 +43,7 @@ impl CredentialsMutation {
         ctx: &Context<'_>,
         input: RequestPasswordResetInput,
     ) -> async_graphql::Result<AcceptedPayload> {
-        credentials::request_password_reset(cx(ctx)?, &input.email)
+        credentials::request_password_reset(request_context(ctx)?, &input.email)
             .await
             .gql()?;
         Ok(ACCEPTED)
@@ -52,7 +55,7 @@ impl CredentialsMutation {
         ctx: &Context<'_>,
         input: ResetPasswordInput,
     ) -> async_graphql::Result<AcceptedPayload> {
-        credentials::reset_password(cx(ctx)?, &input.token, &input.new_password)
+        credentials::reset_password(request_context(ctx)?, &input.token, &input.new_password)
             .await
             .gql()?;
         Ok(ACCEPTED)
@@ -63,7 +66,7 @@ impl CredentialsMutation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<AcceptedPayload> {
-        credentials::request_email_verification(cx(ctx)?)
+        credentials::request_email_verification(request_context(ctx)?)
             .await
             .gql()?;
         Ok(ACCEPTED)
@@ -75,7 +78,7 @@ impl CredentialsMutation {
         ctx: &Context<'_>,
         input: VerifyEmailInput,
     ) -> async_graphql::Result<AcceptedPayload> {
-        credentials::verify_email(cx(ctx)?, &input.token)
+        credentials::verify_email(request_context(ctx)?, &input.token)
             .await
             .gql()?;
         Ok(ACCEPTED)

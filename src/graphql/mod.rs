@@ -102,16 +102,16 @@ pub fn build(settings: &Settings) -> Schemas {
 }
 
 /// A request of a fixed, already parsed document (the REST shim's persisted operations) with
-/// its variables, run as `cx`'s caller.
+/// its variables, run as `request_context`'s caller.
 pub fn persisted(
     document: async_graphql::parser::types::ExecutableDocument,
     variables: async_graphql::Variables,
-    cx: &crate::domain::context::RequestContext,
+    request_context: &crate::domain::context::RequestContext,
 ) -> async_graphql::Request {
     let mut request = async_graphql::Request::new("");
     request.set_parsed_query(document);
     request.variables = variables;
-    request.data(cx.clone())
+    request.data(request_context.clone())
 }
 
 /// The SDL that `neoforge schema` prints and `schema.graphql` must equal.

@@ -6,7 +6,7 @@ use futures::{Stream, StreamExt};
 
 use super::IntoGql;
 use super::connection::{self, Conn, connection};
-use super::context::cx;
+use super::context::request_context;
 use super::loaders::{self, UserLoader};
 use super::types::{
     CreateStatusEventInput, CreateStatusEventPayload, ServiceStatusSummary, StatusEvent,
@@ -21,7 +21,7 @@ connection::paged_query! {
     StatusQuery {
         /// The status page: every service's current status and the overall status. Anyone may read it.
         async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<ServiceStatusSummary> {
-            Ok(domain::summary(cx(ctx)?).await.gql()?.into())
+            Ok(domain::summary(request_context(ctx)?).await.gql()?.into())
         }
     }
 
@@ -98,7 +98,7 @@ impl StatusSubscription {
             .map(|s| domain::service_argument("service", &s))
             .transpose()
             .gql()?;
-        let events = cx(ctx)?.status_feed().subscribe();
+        let events = request_context(ctx)?.status_feed().subscribe();
         Ok(events.filter_map(move |event| {
             let wanted = service.as_ref().is_none_or(|s| *s == event.service);
             futures::future::ready(wanted.then(|| StatusEvent::from((*event).clone())))

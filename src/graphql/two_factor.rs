@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object};
 
 use super::IntoGql;
-use super::context::cx;
+use super::context::request_context;
 use super::types::{
     AuthPayload, CompleteLoginInput, DisableTwoFactorInput, DisableTwoFactorPayload,
     RecoveryCodesPayload, TotpCodeInput, TwoFactorSetupPayload,
@@ -22,7 +22,7 @@ impl TwoFactorMutation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<TwoFactorSetupPayload> {
-        let enrolment = two_factor::setup(cx(ctx)?).await.gql()?;
+        let enrolment = two_factor::setup(request_context(ctx)?).await.gql()?;
         Ok(TwoFactorSetupPayload {
             secret: enrolment.secret,
             otpauth_uri: enrolment.uri,
@@ -37,7 +37,9 @@ impl TwoFactorMutation {
         ctx: &Context<'_>,
         input: TotpCodeInput,
     ) -> async_graphql::Result<RecoveryCodesPayload> {
-        let codes = two_factor::enable(cx(ctx)?, &input.code).await.gql()?;
+        let codes = two_factor::enable(request_context(ctx)?, &input.code)
+            .await
+            .gql()?;
         Ok(RecoveryCodesPayload {
             recovery_codes: codes,
         })
@@ -49,7 +51,7 @@ impl TwoFactorMutation {
         ctx: &Context<'_>,
         input: DisableTwoFactorInput,
     ) -> async_graphql::Result<DisableTwoFactorPayload> {
-        two_factor::disable(cx(ctx)?, input.password, &input.code)
+        two_factor::disable(request_context(ctx)?, input.password, &input.code)
             .await
             .gql()?;
         Ok(DisableTwoFactorPayload {
@@ -63,7 +65,7 @@ impl TwoFactorMutation {
         ctx: &Context<'_>,
         input: TotpCodeInput,
     ) -> async_graphql::Result<RecoveryCodesPayload> {
-        let codes = two_factor::regenerate_recovery_codes(cx(ctx)?, &input.code)
+        let codes = two_factor::regenerate_recovery_codes(request_context(ctx)?, &input.code)
             .await
             .gql()?;
         Ok(RecoveryCodesPayload {
@@ -79,9 +81,14 @@ impl TwoFactorMutation {
         ctx: &Context<'_>,
         input: CompleteLoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let login = accounts::complete_login(cx(ctx)?, &input.challenge, &input.code, input.device)
-            .await
-            .gql()?;
+        let login = accounts::complete_login(
+            request_context(ctx)?,
+            &input.challenge,
+            &input.code,
+            input.device,
+        )
+        .await
+        .gql()?;
         Ok(AuthPayload::from(login))
     }
 }

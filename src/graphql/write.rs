@@ -8,7 +8,7 @@ use async_graphql::{Context, ID};
 use uuid::Uuid;
 
 use super::IntoGql;
-use super::context::{cx, parse_id};
+use super::context::{parse_id, request_context};
 use super::replay;
 use crate::domain::context::{RequestContext, WriteOptions};
 use crate::domain::versioned::{self, Guarded};
@@ -38,7 +38,7 @@ pub async fn create<I, T, P: From<T>>(
     write: impl AsyncFnOnce(&RequestContext, I, &WriteOptions) -> Result<(T, Outcome)>,
 ) -> async_graphql::Result<P> {
     let options = WriteOptions::keyed(idempotency_key);
-    let written = replay::outcome(ctx, write(cx(ctx)?, input, &options)).await?;
+    let written = replay::outcome(ctx, write(request_context(ctx)?, input, &options)).await?;
     Ok(written.into())
 }
 
@@ -60,7 +60,7 @@ pub async fn update<I: UpdateInput, T, P: From<T>>(
 ) -> async_graphql::Result<P> {
     let id = parse_id("id", input.id()).gql()?;
     let patch = input.into_patch().gql()?;
-    let written = replay::outcome(ctx, write(cx(ctx)?, id, patch, &options)).await?;
+    let written = replay::outcome(ctx, write(request_context(ctx)?, id, patch, &options)).await?;
     Ok(written.into())
 }
 
@@ -72,6 +72,8 @@ pub async fn delete<E: Guarded>(
 ) -> async_graphql::Result<ID> {
     let id = parse_id("id", id).gql()?;
     let options = WriteOptions::new(expected_version, None);
-    versioned::delete::<E>(cx(ctx)?, id, &options).await.gql()?;
+    versioned::delete::<E>(request_context(ctx)?, id, &options)
+        .await
+        .gql()?;
     Ok(ID(id.to_string()))
 }

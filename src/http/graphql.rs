@@ -309,8 +309,8 @@ async fn execute(
     mut request: async_graphql::Request,
     doc: Option<std::sync::Arc<crate::graphql::documents::Document>>,
 ) -> Response {
-    let cx = match caller.context(&state.services) {
-        Ok(cx) => cx,
+    let request_context = match caller.context(&state.services) {
+        Ok(request_context) => request_context,
         Err(err) => return graphql_error(flavor, &err),
     };
     if let Some(response) = coerce_variables(state, flavor, &mut request) {
@@ -318,7 +318,7 @@ async fn execute(
     }
     // The cached document travels with the request: the hooks' validation reads and keeps
     // what full validation established about it.
-    let request = request.data(cx);
+    let request = request.data(request_context);
     let request = match doc {
         Some(doc) => request.data(doc),
         None => request,

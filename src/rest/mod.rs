@@ -348,7 +348,7 @@ async fn handle(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let spec = route.spec;
-    let cx = caller
+    let request_context = caller
         .context(&state.services)
         .map_err(|e| Problem::from(&e))?;
     // Ids are UUIDs: any other path segment names nothing. Every spelling `Uuid` accepts
@@ -396,7 +396,7 @@ async fn handle(
     let variables = async_graphql::Variables::from_json(Value::Object(variables));
 
     if let (Some(probe), Some(inm)) = (&route.probe, header_str(headers, header::IF_NONE_MATCH)) {
-        let request = crate::graphql::persisted(probe.clone(), variables.clone(), &cx);
+        let request = crate::graphql::persisted(probe.clone(), variables.clone(), &request_context);
         let data = state.persisted.execute(request).await.data;
         if let Output::Item {
             path,
@@ -414,7 +414,7 @@ async fn handle(
             }
         }
     }
-    let request = crate::graphql::persisted(route.document.clone(), variables, &cx);
+    let request = crate::graphql::persisted(route.document.clone(), variables, &request_context);
     let response = state.persisted.execute(request).await;
     if let Some(err) = response.errors.first() {
         let problem = errors::from_graphql(err, source(&spec.input));

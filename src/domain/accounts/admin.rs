@@ -15,10 +15,10 @@ use crate::entity::users::{self, Column, Role};
 use crate::error::{Error, Result};
 
 /// The acting admin's id.
-fn admin(cx: &RequestContext) -> Result<Uuid> {
-    match cx.principal.user_id() {
+fn admin(ctx: &RequestContext) -> Result<Uuid> {
+    match ctx.principal.user_id() {
         None => Err(Error::Unauthenticated("sign in to do this".into())),
-        Some(_) if !cx.principal.is_admin() => Err(Error::Forbidden(
+        Some(_) if !ctx.principal.is_admin() => Err(Error::Forbidden(
             "only admins may administer accounts".into(),
         )),
         Some(id) => Ok(id),
@@ -54,20 +54,20 @@ async fn bump(conn: &impl ConnectionTrait, id: Uuid, column: Column, value: Expr
 }
 
 /// Gives `user_id` the role `role`; their open sessions carry it from their next request.
-#[tracing::instrument(skip(cx))]
-pub async fn set_role(cx: &RequestContext, user_id: Uuid, role: Role) -> Result<users::Model> {
-    let actor = admin(cx)?;
+#[tracing::instrument(skip(ctx))]
+pub async fn set_role(ctx: &RequestContext, user_id: Uuid, role: Role) -> Result<users::Model> {
+    let actor = admin(ctx)?;
     not_self(actor, user_id, "change the role of")?;
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     let user = target(&*tx, user_id).await?;
     if user.role != role {
         bump(&*tx, user_id, Column::Role, Expr::value(role)).await?;
-        cx.sessions().announce(&*tx, Scope::User(user_id)).await?;
+        ctx.sessions().announce(&*tx, Scope::User(user_id)).await?;
         let details = serde_json::json!({ "from": user.role, "to": role });
         let target = Some(format!("user:{user_id}"));
         audit::record(
             &*tx,
-            &cx.meta,
+            &ctx.meta,
             Some(actor),
             "user.role_changed",
             target,
@@ -77,27 +77,27 @@ pub async fn set_role(cx: &RequestContext, user_id: Uuid, role: Role) -> Result<
     }
     let user = target(&*tx, user_id).await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(user)
 }
 
 /// Disables (`disabled`) or re-enables an account. Disabling ends all its sessions and refuses
 /// sign-in and refresh until it is enabled again.
-#[tracing::instrument(skip(cx))]
+#[tracing::instrument(skip(ctx))]
 pub async fn set_disabled(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user_id: Uuid,
     disabled: bool,
 ) -> Result<users::Model> {
-    let actor = admin(cx)?;
+    let actor = admin(ctx)?;
     not_self(actor, user_id, "disable or enable")?;
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     let user = target(&*tx, user_id).await?;
     if user.disabled_at.is_some() != disabled {
         let at = disabled.then(chrono::Utc::now);
         bump(&*tx, user_id, Column::DisabledAt, Expr::value(at)).await?;
         let details = if disabled {
-            let ended = end_all(&*tx, cx, user_id, None, EndReason::Disabled).await?;
+            let ended = end_all(&*tx, ctx, user_id, None, EndReason::Disabled).await?;
             Some(serde_json::json!({ "sessions_ended": ended }))
         } else {
             None
@@ -108,23 +108,23 @@ pub async fn set_disabled(
             "user.enabled"
         };
         let target = Some(format!("user:{user_id}"));
-        audit::record(&*tx, &cx.meta, Some(actor), action, target, details).await?;
+        audit::record(&*tx, &ctx.meta, Some(actor), action, target, details).await?;
     }
     let user = target(&*tx, user_id).await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(user)
 }
 
 /// Ends every session of `user_id` (a stolen device, a compromised account); answers how many.
-#[tracing::instrument(skip(cx))]
-pub async fn revoke_sessions(cx: &RequestContext, user_id: Uuid) -> Result<u64> {
-    let actor = admin(cx)?;
-    let tx = cx.db().begin_write().await?;
+#[tracing::instrument(skip(ctx))]
+pub async fn revoke_sessions(ctx: &RequestContext, user_id: Uuid) -> Result<u64> {
+    let actor = admin(ctx)?;
+    let tx = ctx.db().begin_write().await?;
     target(&*tx, user_id).await?;
     let ended = end_all_audited(
         &*tx,
-        cx,
+        ctx,
         user_id,
         None,
         EndReason::Revoked,
@@ -133,25 +133,25 @@ pub async fn revoke_sessions(cx: &RequestContext, user_id: Uuid) -> Result<u64> 
     )
     .await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(ended)
 }
 
 /// Deletes an account and, by the schema's cascades, its sessions, projects, tickets and posts
 /// (audit events keep their rows with the actor cleared). Not your own.
-#[tracing::instrument(skip(cx))]
-pub async fn delete_user(cx: &RequestContext, user_id: Uuid) -> Result<()> {
-    let actor = admin(cx)?;
+#[tracing::instrument(skip(ctx))]
+pub async fn delete_user(ctx: &RequestContext, user_id: Uuid) -> Result<()> {
+    let actor = admin(ctx)?;
     not_self(actor, user_id, "delete")?;
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     let user = target(&*tx, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&*tx).await?;
-    cx.sessions().announce(&*tx, Scope::User(user_id)).await?;
+    ctx.sessions().announce(&*tx, Scope::User(user_id)).await?;
     let details = serde_json::json!({ "email": user.email, "role": user.role });
     let target = Some(format!("user:{user_id}"));
     audit::record(
         &*tx,
-        &cx.meta,
+        &ctx.meta,
         Some(actor),
         "user.deleted",
         target,
@@ -159,6 +159,6 @@ pub async fn delete_user(cx: &RequestContext, user_id: Uuid) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(())
 }

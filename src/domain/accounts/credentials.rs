@@ -24,8 +24,8 @@ use crate::error::{Error, Result};
 const RESET_TTL: TimeDelta = TimeDelta::hours(1);
 const VERIFICATION_TTL: TimeDelta = TimeDelta::hours(24);
 
-fn signed_in(cx: &RequestContext) -> Result<(Uuid, Uuid)> {
-    match &cx.principal {
+fn signed_in(ctx: &RequestContext) -> Result<(Uuid, Uuid)> {
+    match &ctx.principal {
         Principal::User { id, session_id, .. } => Ok((*id, *session_id)),
         Principal::Anonymous => Err(Error::Unauthenticated("sign in to do this".into())),
     }
@@ -45,23 +45,23 @@ async fn set_password(conn: &impl ConnectionTrait, user_id: Uuid, hash: String) 
 /// Changes the caller's password; every other session of theirs ends.
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     current_password: String,
     new_password: &str,
 ) -> Result<u64> {
-    let (user_id, session_id) = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
+    let (user_id, session_id) = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
     let new = Password::parse(new_password).map_err(|mut e| {
         e.loc = vec!["new_password".into()];
         Error::Validation(vec![e])
     })?;
     let user = users::Entity::find_by_id(user_id)
-        .one(cx.db().conn())
+        .one(ctx.db().conn())
         .await?
         .ok_or_else(|| Error::Unauthenticated("the account no longer exists".into()))?;
-    cx.check_account_budget(&user.email).await?;
+    ctx.check_account_budget(&user.email).await?;
     if !password::verify(current_password, Some(user.password_hash.clone())).await? {
-        cx.sign_in_failed(&user.email).await;
+        ctx.sign_in_failed(&user.email).await;
         return Err(Error::invalid(
             "current_password",
             "value_error.password",
@@ -69,11 +69,11 @@ pub async fn change_password(
         ));
     }
     let hash = password::hash(new.expose()).await?;
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     set_password(&*tx, user_id, hash).await?;
     let ended = end_all_audited(
         &*tx,
-        cx,
+        ctx,
         user_id,
         Some(session_id),
         EndReason::Password,
@@ -82,30 +82,30 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(ended)
 }
 
 /// Mails a reset link when `email` has an account; answers the same either way.
 #[tracing::instrument(skip_all)]
-pub async fn request_password_reset(cx: &RequestContext, email: &str) -> Result<()> {
-    cx.draw_auth_attempt().await?;
+pub async fn request_password_reset(ctx: &RequestContext, email: &str) -> Result<()> {
+    ctx.draw_auth_attempt().await?;
     let email = Email::parse(email).map_err(|e| Error::Validation(vec![e]))?;
     // Bounds the mail one address can be sent, known or not (so the limit reveals nothing).
     let budget_key = format!("reset:{}", email.as_str());
-    cx.check_account_budget(&budget_key).await?;
-    cx.sign_in_failed(&budget_key).await;
+    ctx.check_account_budget(&budget_key).await?;
+    ctx.sign_in_failed(&budget_key).await;
     let user = users::Entity::find()
         .filter(Column::Email.eq(email.as_str()))
-        .one(cx.db().conn())
+        .one(ctx.db().conn())
         .await?;
     let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
         tracing::info!("password reset requested for an address without an active account");
         return Ok(());
     };
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     let token = one_time::issue(&*tx, user.id, Purpose::PasswordReset, RESET_TTL).await?;
-    let link = cx.mailer().link("/reset-password", &token);
+    let link = ctx.mailer().link("/reset-password", &token);
     let body = format!(
         "Hello {},\n\nSomeone (hopefully you) asked to reset the password of your NeoForge \
          account. Follow this link within an hour to choose a new one:\n\n{link}\n\n\
@@ -113,13 +113,13 @@ pub async fn request_password_reset(cx: &RequestContext, email: &str) -> Result<
          stays as it is.\n",
         user.display_name
     );
-    cx.mailer()
+    ctx.mailer()
         .enqueue(&*tx, &user.email, "Reset your NeoForge password", body)
         .await?;
     let target = Some(format!("user:{}", user.id));
     audit::record(
         &*tx,
-        &cx.meta,
+        &ctx.meta,
         None,
         "password.reset_requested",
         target,
@@ -127,7 +127,7 @@ pub async fn request_password_reset(cx: &RequestContext, email: &str) -> Result<
     )
     .await?;
     tx.commit().await?;
-    cx.mailer().poke();
+    ctx.mailer().poke();
     Ok(())
 }
 
@@ -141,20 +141,20 @@ fn bad_link(what: &str) -> Error {
 
 /// Sets a new password with a reset link's token; every session of the account ends.
 #[tracing::instrument(skip_all)]
-pub async fn reset_password(cx: &RequestContext, token: &str, new_password: &str) -> Result<()> {
-    cx.draw_auth_attempt().await?;
+pub async fn reset_password(ctx: &RequestContext, token: &str, new_password: &str) -> Result<()> {
+    ctx.draw_auth_attempt().await?;
     let new = Password::parse(new_password).map_err(|mut e| {
         e.loc = vec!["new_password".into()];
         Error::Validation(vec![e])
     })?;
-    if one_time::find(cx.db().conn(), token, Purpose::PasswordReset)
+    if one_time::find(ctx.db().conn(), token, Purpose::PasswordReset)
         .await?
         .is_none()
     {
         return Err(bad_link("reset"));
     }
     let hash = password::hash(new.expose()).await?;
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     // Looked up again inside the transaction: the spend below decides between concurrent uses.
     let found = one_time::find(&*tx, token, Purpose::PasswordReset).await?;
     let Some(found) = found else {
@@ -174,7 +174,7 @@ pub async fn reset_password(cx: &RequestContext, token: &str, new_password: &str
         .await?;
     end_all_audited(
         &*tx,
-        cx,
+        ctx,
         user_id,
         None,
         EndReason::Password,
@@ -183,26 +183,26 @@ pub async fn reset_password(cx: &RequestContext, token: &str, new_password: &str
     )
     .await?;
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(())
 }
 
 /// Writes a verification mail for `user` into the outbox, in the caller's transaction.
 pub(super) async fn send_verification(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: &users::Model,
 ) -> Result<()> {
     let token =
         one_time::issue(conn, user.id, Purpose::EmailVerification, VERIFICATION_TTL).await?;
-    let link = cx.mailer().link("/verify-email", &token);
+    let link = ctx.mailer().link("/verify-email", &token);
     let body = format!(
         "Hello {},\n\nPlease confirm that this is your email address by following this link \
          within 24 hours:\n\n{link}\n\nIf you did not create a NeoForge account, ignore this \
          message.\n",
         user.display_name
     );
-    cx.mailer()
+    ctx.mailer()
         .enqueue(
             conn,
             &user.email,
@@ -214,13 +214,13 @@ pub(super) async fn send_verification(
 
 /// Mails the caller a new verification link.
 #[tracing::instrument(skip_all)]
-pub async fn request_email_verification(cx: &RequestContext) -> Result<()> {
-    let (user_id, _) = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
+pub async fn request_email_verification(ctx: &RequestContext) -> Result<()> {
+    let (user_id, _) = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
     let budget_key = format!("verify:{user_id}");
-    cx.check_account_budget(&budget_key).await?;
-    cx.sign_in_failed(&budget_key).await;
-    let tx = cx.db().begin_write().await?;
+    ctx.check_account_budget(&budget_key).await?;
+    ctx.sign_in_failed(&budget_key).await;
+    let tx = ctx.db().begin_write().await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&*tx)
         .await?
@@ -230,17 +230,17 @@ pub async fn request_email_verification(cx: &RequestContext) -> Result<()> {
             "the email address is already verified".into(),
         ));
     }
-    send_verification(&*tx, cx, &user).await?;
+    send_verification(&*tx, ctx, &user).await?;
     tx.commit().await?;
-    cx.mailer().poke();
+    ctx.mailer().poke();
     Ok(())
 }
 
 /// Marks the address verified with a verification link's token.
 #[tracing::instrument(skip_all)]
-pub async fn verify_email(cx: &RequestContext, token: &str) -> Result<()> {
-    cx.draw_auth_attempt().await?;
-    let tx = cx.db().begin_write().await?;
+pub async fn verify_email(ctx: &RequestContext, token: &str) -> Result<()> {
+    ctx.draw_auth_attempt().await?;
+    let tx = ctx.db().begin_write().await?;
     let found = one_time::find(&*tx, token, Purpose::EmailVerification).await?;
     let Some(found) = found else {
         return Err(bad_link("verification"));
@@ -256,7 +256,7 @@ pub async fn verify_email(cx: &RequestContext, token: &str) -> Result<()> {
     let target = Some(format!("user:{}", found.user_id));
     audit::record(
         &*tx,
-        &cx.meta,
+        &ctx.meta,
         Some(found.user_id),
         "email.verified",
         target,

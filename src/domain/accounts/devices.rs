@@ -12,8 +12,8 @@ use crate::entity::sessions;
 use crate::error::{Error, Result};
 
 /// The caller's user and session: a caller sees and ends only their own sessions.
-fn own(cx: &RequestContext) -> Result<(Uuid, Uuid)> {
-    match &cx.principal {
+fn own(ctx: &RequestContext) -> Result<(Uuid, Uuid)> {
+    match &ctx.principal {
         crate::auth::Principal::User { id, session_id, .. } => Ok((*id, *session_id)),
         crate::auth::Principal::Anonymous => {
             Err(Error::Unauthenticated("sign in to do this".into()))
@@ -29,12 +29,12 @@ fn open_of(user_id: Uuid) -> sea_orm::Select<sessions::Entity> {
 
 /// The caller's open sessions, newest first: (total, one page).
 pub async fn list(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     first: u64,
     offset: u64,
 ) -> Result<(u64, Vec<sessions::Model>)> {
-    let (user_id, _) = own(cx)?;
-    let conn = cx.db().conn();
+    let (user_id, _) = own(ctx)?;
+    let conn = ctx.db().conn();
     let total = open_of(user_id).count(conn).await?;
     let page = open_of(user_id)
         .order_by_desc(sessions::Column::CreatedAt)
@@ -48,20 +48,20 @@ pub async fn list(
 
 /// Ends one of the caller's sessions (the current one too: that is a sign-out). Another user's
 /// session, or one already ended, does not exist for the caller.
-pub async fn revoke(cx: &RequestContext, session_id: Uuid) -> Result<()> {
-    let (user_id, _) = own(cx)?;
-    let tx = cx.db().begin_write().await?;
+pub async fn revoke(ctx: &RequestContext, session_id: Uuid) -> Result<()> {
+    let (user_id, _) = own(ctx)?;
+    let tx = ctx.db().begin_write().await?;
     let mine = open_of(user_id)
         .filter(sessions::Column::Id.eq(session_id))
         .one(&*tx)
         .await?;
-    if mine.is_none() || !end(&*tx, cx, session_id, EndReason::Revoked).await? {
+    if mine.is_none() || !end(&*tx, ctx, session_id, EndReason::Revoked).await? {
         return Err(Error::NotFound("session".into()));
     }
     let target = Some(format!("session:{session_id}"));
     audit::record(
         &*tx,
-        &cx.meta,
+        &ctx.meta,
         Some(user_id),
         "session.revoked",
         target,
@@ -69,14 +69,14 @@ pub async fn revoke(cx: &RequestContext, session_id: Uuid) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    evicted(cx, Scope::Session(session_id));
+    evicted(ctx, Scope::Session(session_id));
     Ok(())
 }
 
 /// Ends every session of the caller but the current one; answers how many ended.
-pub async fn revoke_others(cx: &RequestContext) -> Result<u64> {
-    let (user_id, current) = own(cx)?;
-    let tx = cx.db().begin_write().await?;
+pub async fn revoke_others(ctx: &RequestContext) -> Result<u64> {
+    let (user_id, current) = own(ctx)?;
+    let tx = ctx.db().begin_write().await?;
     let ended = sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, Expr::value(chrono::Utc::now()))
         .col_expr(sessions::Column::RevokedReason, Expr::value("revoked"))
@@ -87,12 +87,12 @@ pub async fn revoke_others(cx: &RequestContext) -> Result<u64> {
         .await?
         .rows_affected;
     if ended > 0 {
-        cx.sessions().announce(&*tx, Scope::User(user_id)).await?;
+        ctx.sessions().announce(&*tx, Scope::User(user_id)).await?;
         let details = serde_json::json!({ "sessions": ended });
         let target = Some(format!("user:{user_id}"));
         audit::record(
             &*tx,
-            &cx.meta,
+            &ctx.meta,
             Some(user_id),
             "session.revoked_others",
             target,
@@ -101,6 +101,6 @@ pub async fn revoke_others(cx: &RequestContext) -> Result<u64> {
         .await?;
     }
     tx.commit().await?;
-    evicted(cx, Scope::User(user_id));
+    evicted(ctx, Scope::User(user_id));
     Ok(ended)
 }

@@ -100,19 +100,19 @@ fn collect<A, B, C>(
 #[tracing::instrument(skip_all)]
 /// Registration draws from the client address's sign-in budget before anything else. The new
 /// account's verification mail is written in the same transaction.
-pub async fn register(cx: &RequestContext, input: RegisterInput) -> Result<users::Model> {
-    cx.draw_auth_attempt().await?;
+pub async fn register(ctx: &RequestContext, input: RegisterInput) -> Result<users::Model> {
+    ctx.draw_auth_attempt().await?;
     let (email, pw, name) = collect(
         Email::parse(&input.email),
         Password::parse(&input.password),
         DisplayName::parse(&input.display_name),
     )?;
     let hash = password::hash(pw.expose()).await?;
-    let tx = cx.db().begin_write().await?;
-    let user = insert_user(&*tx, &cx.meta, email, hash, name, Role::User).await?;
-    credentials::send_verification(&*tx, cx, &user).await?;
+    let tx = ctx.db().begin_write().await?;
+    let user = insert_user(&*tx, &ctx.meta, email, hash, name, Role::User).await?;
+    credentials::send_verification(&*tx, ctx, &user).await?;
     tx.commit().await?;
-    cx.mailer().poke();
+    ctx.mailer().poke();
     tracing::info!(user.id = %user.id, "registered");
     Ok(user)
 }
@@ -186,10 +186,10 @@ const CHALLENGE_ATTEMPTS: i32 = 5;
 /// two-factor authentication also needs `totp_code` (a TOTP code or a recovery code); without
 /// one, a correct password earns a short-lived challenge ([`Error::SecondFactorRequired`]) to
 /// answer with [`complete_login`], not a session.
-pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
-    cx.draw_auth_attempt().await?;
-    cx.check_account_budget(&input.email).await?;
-    let (db, meta) = (cx.db(), &cx.meta);
+pub async fn login(ctx: &RequestContext, input: LoginInput) -> Result<Login> {
+    ctx.draw_auth_attempt().await?;
+    ctx.check_account_budget(&input.email).await?;
+    let (db, meta) = (ctx.db(), &ctx.meta);
     let rejected = || Error::Unauthenticated("invalid email or password".into());
     if let Some(code) = input.totp_code.as_deref()
         && !(6..=32).contains(&code.trim().len())
@@ -217,7 +217,7 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
     )
     .await?;
     let Some(user) = user.filter(|_| ok) else {
-        cx.sign_in_failed(&input.email).await;
+        ctx.sign_in_failed(&input.email).await;
         let target = email.map(|e| format!("email:{}", e.as_str()));
         audit::record(db.conn(), meta, None, "login.failed", target, None).await?;
         return Err(rejected());
@@ -235,14 +235,14 @@ pub async fn login(cx: &RequestContext, input: LoginInput) -> Result<Login> {
             tx.commit().await?;
             return Err(Error::SecondFactorRequired { challenge });
         };
-        cx.check_code_budget(user.id).await?;
-        if !two_factor::second_factor(&*tx, cx, &user, code).await? {
-            second_factor_failed(&*tx, cx, &user).await?;
+        ctx.check_code_budget(user.id).await?;
+        if !two_factor::second_factor(&*tx, ctx, &user, code).await? {
+            second_factor_failed(&*tx, ctx, &user).await?;
             tx.commit().await?;
             return Err(wrong_second_factor());
         }
     }
-    let login = open_session(&*tx, cx, user, input.device).await?;
+    let login = open_session(&*tx, ctx, user, input.device).await?;
     tx.commit().await?;
     Ok(login)
 }
@@ -253,15 +253,15 @@ fn wrong_second_factor() -> Error {
 
 async fn second_factor_failed(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: &users::Model,
 ) -> Result<()> {
-    cx.code_failed(user.id).await;
+    ctx.code_failed(user.id).await;
     let details = serde_json::json!({ "reason": "second_factor" });
     let target = Some(format!("user:{}", user.id));
     audit::record(
         conn,
-        &cx.meta,
+        &ctx.meta,
         Some(user.id),
         "login.failed",
         target,
@@ -274,18 +274,18 @@ async fn second_factor_failed(
 /// recovery code. A challenge works once and takes at most five wrong codes.
 #[tracing::instrument(skip_all)]
 pub async fn complete_login(
-    cx: &RequestContext,
+    ctx: &RequestContext,
     challenge: &str,
     code: &str,
     device: Option<String>,
 ) -> Result<Login> {
-    cx.draw_auth_attempt().await?;
+    ctx.draw_auth_attempt().await?;
     let expired = || {
         Error::Unauthenticated(
             "the sign-in challenge is invalid or has expired; sign in again".into(),
         )
     };
-    let tx = cx.db().begin_write().await?;
+    let tx = ctx.db().begin_write().await?;
     let found = one_time::find(&*tx, challenge, Purpose::LoginChallenge).await?;
     let Some(found) = found else {
         return Err(expired());
@@ -294,19 +294,19 @@ pub async fn complete_login(
     let Some(user) = user.filter(|u| u.disabled_at.is_none() && u.totp_enabled) else {
         return Err(expired());
     };
-    cx.check_code_budget(user.id).await?;
-    if !two_factor::second_factor(&*tx, cx, &user, code).await? {
+    ctx.check_code_budget(user.id).await?;
+    if !two_factor::second_factor(&*tx, ctx, &user, code).await? {
         if one_time::count_attempt(&*tx, found.id).await? >= CHALLENGE_ATTEMPTS {
             one_time::spend(&*tx, found.id).await?;
         }
-        second_factor_failed(&*tx, cx, &user).await?;
+        second_factor_failed(&*tx, ctx, &user).await?;
         tx.commit().await?;
         return Err(wrong_second_factor());
     }
     if !one_time::spend(&*tx, found.id).await? {
         return Err(expired());
     }
-    let login = open_session(&*tx, cx, user, device).await?;
+    let login = open_session(&*tx, ctx, user, device).await?;
     tx.commit().await?;
     Ok(login)
 }
@@ -314,7 +314,7 @@ pub async fn complete_login(
 /// Opens a session for `user` (signed in) inside the caller's transaction.
 async fn open_session(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: users::Model,
     device: Option<String>,
 ) -> Result<Login> {
@@ -326,8 +326,8 @@ async fn open_session(
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
         device_label: Set(device),
-        user_agent: Set(cx.meta.user_agent.clone()),
-        ip: Set(cx.meta.ip.map(|ip| ip.to_string())),
+        user_agent: Set(ctx.meta.user_agent.clone()),
+        ip: Set(ctx.meta.ip.map(|ip| ip.to_string())),
         created_at: Set(now),
         last_seen_at: Set(now),
         revoked_at: Set(None),
@@ -335,17 +335,17 @@ async fn open_session(
     }
     .insert(conn)
     .await?;
-    let refresh_token = tokens::issue(conn, cx, session.id).await?;
+    let refresh_token = tokens::issue(conn, ctx, session.id).await?;
     audit::record(
         conn,
-        &cx.meta,
+        &ctx.meta,
         Some(user.id),
         "login",
         Some(format!("session:{}", session.id)),
         None,
     )
     .await?;
-    let keys = cx.jwt();
+    let keys = ctx.jwt();
     let access_token = keys.issue(user.id, user.role, session.id)?;
     Ok(Login {
         access_token,
@@ -358,11 +358,11 @@ async fn open_session(
 
 /// The signed-in user, or `None` for anonymous requests. A token whose user no longer exists is
 /// treated as invalid.
-pub async fn viewer(cx: &RequestContext) -> Result<Option<users::Model>> {
-    let Some(id) = cx.principal.user_id() else {
+pub async fn viewer(ctx: &RequestContext) -> Result<Option<users::Model>> {
+    let Some(id) = ctx.principal.user_id() else {
         return Ok(None);
     };
-    let user = users::Entity::find_by_id(id).one(cx.db().conn()).await?;
+    let user = users::Entity::find_by_id(id).one(ctx.db().conn()).await?;
     user.map(Some)
         .ok_or_else(|| Error::Unauthenticated("the account no longer exists".into()))
 }
@@ -375,7 +375,7 @@ pub fn can_see_email(principal: &Principal, user: &users::Model) -> bool {
 /// Users by id, for relations and `node`: anyone may see a user's public profile (the email is
 /// guarded field by field by [`can_see_email`]).
 #[tracing::instrument(skip_all, fields(ids = ids.len()))]
-pub async fn by_ids(cx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, users::Model>> {
+pub async fn by_ids(ctx: &RequestContext, ids: &[Uuid]) -> Result<HashMap<Uuid, users::Model>> {
     let select = users::Entity::find();
-    super::batch::by_ids(cx.db(), select, users::Column::Id, ids, |u| u.id).await
+    super::batch::by_ids(ctx.db(), select, users::Column::Id, ids, |u| u.id).await
 }

@@ -53,14 +53,14 @@ fn digest(token: &str) -> String {
 /// A new refresh token for `session_id`, stored hashed; returns the token itself.
 pub(super) async fn issue(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     session_id: Uuid,
 ) -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let now = Utc::now();
-    let ttl = chrono::TimeDelta::from_std(cx.refresh_token_ttl()).map_err(Error::internal)?;
+    let ttl = chrono::TimeDelta::from_std(ctx.refresh_token_ttl()).map_err(Error::internal)?;
     refresh_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session_id),
@@ -78,7 +78,7 @@ pub(super) async fn issue(
 /// call [`evicted`] after the commit. False when it had already ended.
 pub(crate) async fn end(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     session_id: Uuid,
     reason: EndReason,
 ) -> Result<bool> {
@@ -95,7 +95,7 @@ pub(crate) async fn end(
         .rows_affected
         > 0;
     if ended {
-        cx.sessions()
+        ctx.sessions()
             .announce(conn, Scope::Session(session_id))
             .await?;
     }
@@ -106,7 +106,7 @@ pub(crate) async fn end(
 /// tells the other processes on commit; call [`evicted`] with `Scope::User` after the commit.
 pub(crate) async fn end_all(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user_id: Uuid,
     except: Option<Uuid>,
     reason: EndReason,
@@ -124,7 +124,7 @@ pub(crate) async fn end_all(
     }
     let ended = update.exec(conn).await?.rows_affected;
     // Also for zero: a role change or a disabled account must reach every process's cache.
-    cx.sessions().announce(conn, Scope::User(user_id)).await?;
+    ctx.sessions().announce(conn, Scope::User(user_id)).await?;
     Ok(ended)
 }
 
@@ -132,24 +132,24 @@ pub(crate) async fn end_all(
 /// sessions ended: a password change or reset, an administrator's revocation.
 pub(crate) async fn end_all_audited(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user_id: Uuid,
     except: Option<Uuid>,
     reason: EndReason,
     actor: Uuid,
     action: &str,
 ) -> Result<u64> {
-    let ended = end_all(conn, cx, user_id, except, reason).await?;
+    let ended = end_all(conn, ctx, user_id, except, reason).await?;
     let details = serde_json::json!({ "sessions_ended": ended });
     let target = Some(format!("user:{user_id}"));
-    audit::record(conn, &cx.meta, Some(actor), action, target, Some(details)).await?;
+    audit::record(conn, &ctx.meta, Some(actor), action, target, Some(details)).await?;
     Ok(ended)
 }
 
 /// After the transaction that ended sessions or changed a user committed: this process forgets
 /// them at once (the others on the notification).
-pub(crate) fn evicted(cx: &RequestContext, scope: Scope) {
-    cx.sessions().evict(scope);
+pub(crate) fn evicted(ctx: &RequestContext, scope: Scope) {
+    ctx.sessions().evict(scope);
 }
 
 /// What a refresh found, decided inside its transaction.
@@ -161,8 +161,8 @@ enum Refreshed {
 
 /// Exchanges a refresh token for a new access token and a new refresh token.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
-    cx.draw_auth_attempt().await?;
+pub async fn refresh(ctx: &RequestContext, token: &str) -> Result<Login> {
+    ctx.draw_auth_attempt().await?;
     let token = token.trim();
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(Error::Unauthenticated(
@@ -170,17 +170,17 @@ pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
         ));
     }
     let hash = digest(token);
-    let tx = cx.db().begin_write().await?;
-    let outcome = rotate(&*tx, cx, &hash).await?;
+    let tx = ctx.db().begin_write().await?;
+    let outcome = rotate(&*tx, ctx, &hash).await?;
     if let Refreshed::Reused {
         session_id,
         user_id,
     } = &outcome
     {
-        end(&*tx, cx, *session_id, EndReason::Reuse).await?;
+        end(&*tx, ctx, *session_id, EndReason::Reuse).await?;
         audit::record(
             &*tx,
-            &cx.meta,
+            &ctx.meta,
             Some(*user_id),
             "refresh_token.reused",
             Some(format!("session:{session_id}")),
@@ -192,7 +192,7 @@ pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
     match outcome {
         Refreshed::Rotated(login) => Ok(*login),
         Refreshed::Reused { session_id, .. } => {
-            evicted(cx, Scope::Session(session_id));
+            evicted(ctx, Scope::Session(session_id));
             metrics::counter!("threats_detected_total", "kind" => "refresh_token_reuse")
                 .increment(1);
             tracing::warn!(%session_id, "refresh token reuse: the session is revoked");
@@ -204,7 +204,11 @@ pub async fn refresh(cx: &RequestContext, token: &str) -> Result<Login> {
     }
 }
 
-async fn rotate(conn: &impl ConnectionTrait, cx: &RequestContext, hash: &str) -> Result<Refreshed> {
+async fn rotate(
+    conn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    hash: &str,
+) -> Result<Refreshed> {
     let found = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash))
         .find_also_related(sessions::Entity)
@@ -242,13 +246,13 @@ async fn rotate(conn: &impl ConnectionTrait, cx: &RequestContext, hash: &str) ->
     let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
         return Ok(Refreshed::Refused("this account is disabled"));
     };
-    let refresh_token = issue(conn, cx, session.id).await?;
+    let refresh_token = issue(conn, ctx, session.id).await?;
     sessions::Entity::update_many()
         .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
         .filter(sessions::Column::Id.eq(session.id))
         .exec(conn)
         .await?;
-    let keys = cx.jwt();
+    let keys = ctx.jwt();
     Ok(Refreshed::Rotated(Box::new(Login {
         access_token: keys.issue(user.id, user.role, session.id)?,
         expires_in: keys.ttl.as_secs(),
@@ -260,16 +264,16 @@ async fn rotate(conn: &impl ConnectionTrait, cx: &RequestContext, hash: &str) ->
 
 /// Ends the caller's session. Answers whether it was still open.
 #[tracing::instrument(skip_all)]
-pub async fn logout(cx: &RequestContext) -> Result<bool> {
-    let crate::auth::Principal::User { id, session_id, .. } = &cx.principal else {
+pub async fn logout(ctx: &RequestContext) -> Result<bool> {
+    let crate::auth::Principal::User { id, session_id, .. } = &ctx.principal else {
         return Err(Error::Unauthenticated("sign in to do this".into()));
     };
-    let tx = cx.db().begin_write().await?;
-    let ended = end(&*tx, cx, *session_id, EndReason::Logout).await?;
+    let tx = ctx.db().begin_write().await?;
+    let ended = end(&*tx, ctx, *session_id, EndReason::Logout).await?;
     if ended {
         audit::record(
             &*tx,
-            &cx.meta,
+            &ctx.meta,
             Some(*id),
             "logout",
             Some(format!("session:{session_id}")),
@@ -278,7 +282,7 @@ pub async fn logout(cx: &RequestContext) -> Result<bool> {
         .await?;
     }
     tx.commit().await?;
-    evicted(cx, Scope::Session(*session_id));
+    evicted(ctx, Scope::Session(*session_id));
     Ok(ended)
 }
 

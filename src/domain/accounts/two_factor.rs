@@ -63,8 +63,8 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<Totp> {
         .map_err(|e| Error::internal(anyhow::anyhow!("TOTP parameters: {e:?}")))
 }
 
-fn signed_in(cx: &RequestContext) -> Result<Uuid> {
-    cx.principal
+fn signed_in(ctx: &RequestContext) -> Result<Uuid> {
+    ctx.principal
         .user_id()
         .ok_or_else(|| Error::Unauthenticated("sign in to do this".into()))
 }
@@ -90,10 +90,10 @@ fn wrong_code() -> Error {
 
 /// Starts enrolment: a new secret, stored encrypted but not yet required at sign-in.
 #[tracing::instrument(skip_all)]
-pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
-    let id = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
-    let tx = cx.db().begin_write().await?;
+pub async fn setup(ctx: &RequestContext) -> Result<Enrolment> {
+    let id = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
+    let tx = ctx.db().begin_write().await?;
     let user = load(&*tx, id).await?;
     if user.totp_enabled {
         return Err(Error::Conflict(
@@ -106,11 +106,11 @@ pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
     let uri = totp
         .to_url()
         .map_err(|e| Error::internal(anyhow::anyhow!("{e:?}")))?;
-    let sealed = cx.secrets().seal(&bytes)?;
+    let sealed = ctx.secrets().seal(&bytes)?;
     let change = users::Entity::update_many()
         .col_expr(Column::TotpSecret, Expr::value(sealed))
         .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None));
-    commit(tx, cx, id, change, "2fa.setup").await?;
+    commit(tx, ctx, id, change, "2fa.setup").await?;
     Ok(Enrolment {
         secret: secret.to_base32().trim_end_matches('=').to_owned(),
         qr_code: qr_data_uri(&uri)?,
@@ -122,14 +122,14 @@ pub async fn setup(cx: &RequestContext) -> Result<Enrolment> {
 /// recorded, both committed in the one transaction that also read and checked the account.
 async fn commit(
     tx: WriteTx,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     id: Uuid,
     change: UpdateMany<users::Entity>,
     action: &str,
 ) -> Result<()> {
     change.filter(Column::Id.eq(id)).exec(&*tx).await?;
     let target = Some(format!("user:{id}"));
-    audit::record(&*tx, &cx.meta, Some(id), action, target, None).await?;
+    audit::record(&*tx, &ctx.meta, Some(id), action, target, None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -146,11 +146,11 @@ fn qr_data_uri(uri: &str) -> Result<String> {
 
 /// Finishes enrolment with a code from the app; answers the recovery codes (shown once).
 #[tracing::instrument(skip_all)]
-pub async fn enable(cx: &RequestContext, code: &str) -> Result<Vec<String>> {
-    let id = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
-    cx.check_code_budget(id).await?;
-    let tx = cx.db().begin_write().await?;
+pub async fn enable(ctx: &RequestContext, code: &str) -> Result<Vec<String>> {
+    let id = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
+    ctx.check_code_budget(id).await?;
+    let tx = ctx.db().begin_write().await?;
     let user = load(&*tx, id).await?;
     if user.totp_enabled {
         return Err(Error::Conflict(
@@ -162,46 +162,46 @@ pub async fn enable(cx: &RequestContext, code: &str) -> Result<Vec<String>> {
             "start with setupTwoFactor (POST /auth/2fa/setup)".into(),
         ));
     }
-    if !accept_totp(&*tx, cx, &user, code).await? {
+    if !accept_totp(&*tx, ctx, &user, code).await? {
         drop(tx);
-        cx.code_failed(id).await;
+        ctx.code_failed(id).await;
         return Err(wrong_code());
     }
-    let (codes, stored) = new_recovery_codes(cx)?;
+    let (codes, stored) = new_recovery_codes(ctx)?;
     let change = users::Entity::update_many()
         .col_expr(Column::TotpEnabled, Expr::value(true))
         .col_expr(Column::RecoveryCodes, Expr::value(stored))
         .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()));
-    commit(tx, cx, id, change, "2fa.enabled").await?;
+    commit(tx, ctx, id, change, "2fa.enabled").await?;
     Ok(codes)
 }
 
 /// Turns 2FA off: the password and a TOTP code or a recovery code.
 #[tracing::instrument(skip_all)]
-pub async fn disable(cx: &RequestContext, password: String, code: &str) -> Result<()> {
-    let id = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
-    let user = load(cx.db().conn(), id).await?;
-    cx.check_account_budget(&user.email).await?;
+pub async fn disable(ctx: &RequestContext, password: String, code: &str) -> Result<()> {
+    let id = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
+    let user = load(ctx.db().conn(), id).await?;
+    ctx.check_account_budget(&user.email).await?;
     if !user.totp_enabled {
         return Err(Error::Conflict(
             "two-factor authentication is not enabled".into(),
         ));
     }
     if !password::verify(password, Some(user.password_hash.clone())).await? {
-        cx.sign_in_failed(&user.email).await;
+        ctx.sign_in_failed(&user.email).await;
         return Err(Error::invalid(
             "password",
             "value_error.password",
             "the password is not correct",
         ));
     }
-    cx.check_code_budget(id).await?;
-    let tx = cx.db().begin_write().await?;
+    ctx.check_code_budget(id).await?;
+    let tx = ctx.db().begin_write().await?;
     let user = load(&*tx, id).await?;
-    if !second_factor(&*tx, cx, &user, code).await? {
+    if !second_factor(&*tx, ctx, &user, code).await? {
         drop(tx);
-        cx.code_failed(id).await;
+        ctx.code_failed(id).await;
         return Err(wrong_code());
     }
     let change = users::Entity::update_many()
@@ -210,38 +210,38 @@ pub async fn disable(cx: &RequestContext, password: String, code: &str) -> Resul
         .col_expr(Column::RecoveryCodes, Expr::value(Option::<String>::None))
         .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None))
         .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()));
-    commit(tx, cx, id, change, "2fa.disabled").await
+    commit(tx, ctx, id, change, "2fa.disabled").await
 }
 
 /// New recovery codes (the old ones stop working), for a current TOTP code.
 #[tracing::instrument(skip_all)]
-pub async fn regenerate_recovery_codes(cx: &RequestContext, code: &str) -> Result<Vec<String>> {
-    let id = signed_in(cx)?;
-    cx.draw_auth_attempt().await?;
-    cx.check_code_budget(id).await?;
-    let tx = cx.db().begin_write().await?;
+pub async fn regenerate_recovery_codes(ctx: &RequestContext, code: &str) -> Result<Vec<String>> {
+    let id = signed_in(ctx)?;
+    ctx.draw_auth_attempt().await?;
+    ctx.check_code_budget(id).await?;
+    let tx = ctx.db().begin_write().await?;
     let user = load(&*tx, id).await?;
     if !user.totp_enabled {
         return Err(Error::Conflict(
             "two-factor authentication is not enabled".into(),
         ));
     }
-    if !accept_totp(&*tx, cx, &user, code).await? {
+    if !accept_totp(&*tx, ctx, &user, code).await? {
         drop(tx);
-        cx.code_failed(id).await;
+        ctx.code_failed(id).await;
         return Err(wrong_code());
     }
-    let (codes, stored) = new_recovery_codes(cx)?;
+    let (codes, stored) = new_recovery_codes(ctx)?;
     let change = users::Entity::update_many().col_expr(Column::RecoveryCodes, Expr::value(stored));
-    commit(tx, cx, id, change, "2fa.recovery_codes_regenerated").await?;
+    commit(tx, ctx, id, change, "2fa.recovery_codes_regenerated").await?;
     Ok(codes)
 }
 
-fn new_recovery_codes(cx: &RequestContext) -> Result<(Vec<String>, String)> {
+fn new_recovery_codes(ctx: &RequestContext) -> Result<(Vec<String>, String)> {
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     let digests: Vec<String> = codes
         .iter()
-        .map(|c| cx.secrets().recovery_digest(c))
+        .map(|c| ctx.secrets().recovery_digest(c))
         .collect();
     let stored = serde_json::to_string(&digests).map_err(Error::internal)?;
     Ok((codes, stored))
@@ -251,27 +251,27 @@ fn new_recovery_codes(cx: &RequestContext) -> Result<(Vec<String>, String)> {
 /// unused recovery code (which is used up). Writes in `conn`, the caller's transaction.
 pub(super) async fn second_factor(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: &users::Model,
     code: &str,
 ) -> Result<bool> {
     let code = code.trim();
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        return accept_totp(conn, cx, user, code).await;
+        return accept_totp(conn, ctx, user, code).await;
     }
-    use_recovery_code(conn, cx, user, code).await
+    use_recovery_code(conn, ctx, user, code).await
 }
 
 async fn accept_totp(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: &users::Model,
     code: &str,
 ) -> Result<bool> {
     let Some(sealed) = &user.totp_secret else {
         return Ok(false);
     };
-    let secret = cx.secrets().open(sealed)?;
+    let secret = ctx.secrets().open(sealed)?;
     let Some(step) = totp(secret, &user.email)?.check(code.trim(), unix_now()) else {
         return Ok(false);
     };
@@ -294,7 +294,7 @@ async fn accept_totp(
 
 async fn use_recovery_code(
     conn: &impl ConnectionTrait,
-    cx: &RequestContext,
+    ctx: &RequestContext,
     user: &users::Model,
     code: &str,
 ) -> Result<bool> {
@@ -306,7 +306,7 @@ async fn use_recovery_code(
         return Ok(false);
     }
     let mut digests: Vec<String> = serde_json::from_str(stored).map_err(Error::internal)?;
-    let digest = cx.secrets().recovery_digest(code);
+    let digest = ctx.secrets().recovery_digest(code);
     let Some(at) = digests.iter().position(|d| *d == digest) else {
         return Ok(false);
     };
@@ -325,7 +325,7 @@ async fn use_recovery_code(
         let target = Some(format!("user:{}", user.id));
         audit::record(
             conn,
-            &cx.meta,
+            &ctx.meta,
             Some(user.id),
             "2fa.recovery_code_used",
             target,

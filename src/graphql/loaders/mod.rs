@@ -32,7 +32,7 @@ pub type LoadError = Arc<Error>;
 pub trait Source: Sized + Send + Sync + 'static {
     type Value: Clone + Send + Sync + 'static;
     fn load<'a>(
-        cx: &'a RequestContext,
+        request_context: &'a RequestContext,
         keys: &'a [Uuid],
     ) -> BoxFuture<'a, Result<HashMap<Uuid, Self::Value>>>;
     /// Its place among a request's [`Loaders`].
@@ -54,7 +54,7 @@ impl<S: Source> Loader<Uuid> for Batch<S> {
 
 /// The loaders of one request, each made on first use (most requests use one or none).
 pub struct Loaders {
-    cx: Arc<RequestContext>,
+    request_context: Arc<RequestContext>,
     delay: Duration,
     slots: Slots,
 }
@@ -75,10 +75,10 @@ macro_rules! sources {
             impl Source for $source {
                 type Value = $value;
                 fn load<'a>(
-                    cx: &'a RequestContext,
+                    request_context: &'a RequestContext,
                     keys: &'a [Uuid],
                 ) -> BoxFuture<'a, Result<HashMap<Uuid, $value>>> {
-                    Box::pin($load(cx, keys))
+                    Box::pin($load(request_context, keys))
                 }
                 fn slot(slots: &Slots) -> &Slot<Self> {
                     &slots.$slot
@@ -149,9 +149,12 @@ pub fn get<'a, T: IsBatch>(
     ctx: &'a Context<'_>,
 ) -> async_graphql::Result<&'a Cached<Batch<T::Source>>> {
     let loaders = ctx.data::<Loaders>()?;
-    Ok(T::Source::slot(&loaders.slots)
-        .loader
-        .get_or_init(|| cached(Batch(loaders.cx.clone(), PhantomData), loaders.delay)))
+    Ok(T::Source::slot(&loaders.slots).loader.get_or_init(|| {
+        cached(
+            Batch(loaders.request_context.clone(), PhantomData),
+            loaders.delay,
+        )
+    }))
 }
 
 /// Loads one key: a prefetched key from the page, any other through the request's `T`
@@ -195,7 +198,7 @@ where
     if keys.is_empty() {
         return Ok(());
     }
-    let mut values = T::Source::load(&loaders.cx, &keys)
+    let mut values = T::Source::load(&loaders.request_context, &keys)
         .await
         .map_err(|err| loader_error(Arc::new(err)))?;
     if let Ok(mut page) = slot.page.lock() {
@@ -212,24 +215,24 @@ where
 /// (list roots [`prefetch`] and do not depend on it), short enough to be invisible in latency
 /// (`NEOFORGE_LOADER_DELAY_US`). Run for every request by [`super::hooks::Hooks`].
 pub fn per_request(ctx: &ExtensionContext<'_>, request: Request, delay: Duration) -> Request {
-    let cx = request
+    let request_context = request
         .data
         .get(&TypeId::of::<RequestContext>())
         .and_then(|d| d.downcast_ref::<RequestContext>())
         .or_else(|| ctx.data_opt::<RequestContext>())
         .cloned()
         .map(Arc::new);
-    match cx {
-        Some(cx) => request.data(Loaders::new(cx, delay)),
+    match request_context {
+        Some(request_context) => request.data(Loaders::new(request_context, delay)),
         None => request,
     }
 }
 
 impl Loaders {
-    /// `cx`'s loaders, each made on first use.
-    pub fn new(cx: Arc<RequestContext>, delay: Duration) -> Self {
+    /// `request_context`'s loaders, each made on first use.
+    pub fn new(request_context: Arc<RequestContext>, delay: Duration) -> Self {
         Self {
-            cx,
+            request_context,
             delay,
             slots: Slots::default(),
         }
