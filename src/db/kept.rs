@@ -6,7 +6,7 @@
 //! sqlx pings every connection it takes back (`PoolConnection`'s drop spawns a task that sends
 //! Sync and waits for ReadyForQuery), so a one-statement read costs two round trips, a spawned
 //! task and a second wake-up of a PostgreSQL backend (its measured cost: docs/benchmarks.md,
-//! "Kept read connections"). A connection whose statement succeeded has nothing to flush and
+//! "What moved the numbers"). A connection whose statement succeeded has nothing to flush and
 //! is known to be alive, so it waits here for the next read instead. What the ping is for
 //! still happens through sqlx's own release:
 //!

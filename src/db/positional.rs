@@ -3,11 +3,11 @@
 //! once per result set.
 //!
 //! SeaORM's derived decoding looks every column up by name and has sqlx check its type, on
-//! every row (its measured cost: docs/benchmarks.md, "Rows read by position"). A result set's
+//! every row (its measured cost: docs/benchmarks.md, "What moved the numbers"). A result set's
 //! columns and their types are the statement's, the same for all its rows, so the first row
 //! proves them: its column names must be the decoder's, in order, and each value is decoded
 //! with sqlx's type check; the rows after it skip both. SQLite types values, not columns, so
-//! its rows keep the checked path. `tests/api/rows.rs` compares every row and column with
+//! its rows keep the checked path. `tests/api/reads.rs` compares every row and column with
 //! SeaORM's own decoding.
 
 use chrono::{DateTime, Utc};
