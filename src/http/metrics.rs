@@ -2,11 +2,12 @@
 
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, http::HeaderMap};
+use http::HeaderMap;
 
 use crate::config::Settings;
 use crate::metrics::{handle, http_request, method_label, pool_gauges};

@@ -44,17 +44,13 @@ impl GraphqlMedia {
     }
 }
 
-/// A GraphQL request error for a domain error (not logged here): its code (and `retryAfter` when the client
-/// should come back), the status and headers the same error gets as a problem.
+/// A GraphQL request error for a domain error (not logged here): its code, `retryAfter` when
+/// the client should come back, and the status and headers the same error gets as a problem.
 pub fn graphql_error(media: GraphqlMedia, err: &Error) -> Response {
     let code = err.code();
     let status = status_of(code, Some(err));
-    let mut extensions = serde_json::json!({ "code": code.as_str() });
-    if let Some(retry) = err.retry_after() {
-        extensions["retryAfter"] = retry.as_secs().max(1).into();
-    }
-    let error = serde_json::json!({ "message": err.public_message(), "extensions": extensions });
-    let mut response = graphql_errors(media, status, vec![error]);
+    let retry = err.retry_after().map(|d| d.as_secs().max(1));
+    let mut response = coded(media, status, code, &err.public_message(), retry);
     headers_of(response.headers_mut(), status, err);
     response
 }
@@ -66,7 +62,21 @@ pub fn graphql_request_error(
     code: ErrorCode,
     message: &str,
 ) -> Response {
-    let error = serde_json::json!({ "message": message, "extensions": { "code": code.as_str() } });
+    coded(media, status, code, message, None)
+}
+
+fn coded(
+    media: GraphqlMedia,
+    status: StatusCode,
+    code: ErrorCode,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut extensions = serde_json::json!({ "code": code.as_str() });
+    if let Some(secs) = retry_after {
+        extensions["retryAfter"] = secs.into();
+    }
+    let error = serde_json::json!({ "message": message, "extensions": extensions });
     graphql_errors(media, status, vec![error])
 }
 
